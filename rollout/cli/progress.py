@@ -1,0 +1,106 @@
+"""``rollout progress``: per-street progress toward the targets on a day."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from rollout import settings
+from rollout.boundaries import APPROXIMATE_NOTE
+from rollout.cli.options import as_of_option, boundaries_option, crs_option, out_option, sheet_option
+from rollout.io import atomic_path, write_table
+from rollout.pipeline import load_project
+from rollout.progress import COLUMN_LABELS, PACE_LABELS
+
+_TABLE_COLUMNS = [
+    "street_name",
+    "macro_target", "macro_done", "macro_pct", "macro_remaining", "macro_expected", "macro_pace",
+    "garage_target", "garage_done", "garage_pct", "garage_remaining", "garage_expected", "garage_pace",
+]  # fmt: skip
+
+
+@click.command("progress")
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "xlsx"]), default=None, help="Output format (default: table, or from --out's extension).")
+@out_option("Write to this file instead of the terminal.")
+@crs_option
+@sheet_option
+@boundaries_option
+def command(as_of, fmt: str | None, out: Path | None, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
+    """Progress per street and for the district: targets, counts by status, done, % done,
+    remaining, expected on the linear plan, ahead or behind.
+
+    \b
+    Example:
+      rollout progress --as-of 2024-06-30
+      rollout progress --as-of 2024-06-30 --out progress.xlsx
+    """
+    if fmt is None:
+        fmt = out.suffix.lower().lstrip(".") if out is not None else "table"
+        if fmt not in ("table", "csv", "json", "xlsx"):
+            raise click.UsageError(f"cannot tell the format from {out}; add --format csv|json|xlsx")
+    project = load_project(as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
+    table = project.progress()
+    lang = settings.language
+    note = APPROXIMATE_NOTE[lang] if project.approximate else ""
+    if fmt == "table":
+        text = _terminal_table(table, lang)
+        if note:
+            text += f"\n注：{note}" if lang == "zh" else f"\nNote: {note}"
+        if out is None:
+            click.echo(text)
+        else:
+            with atomic_path(out) as tmp:
+                tmp.write_text(text + "\n", encoding="utf-8")
+    elif fmt == "json":
+        payload = {
+            "as_of": project.as_of.isoformat(),
+            "district_code": project.config.district_code,
+            "street_zones": table["street_zones"].iloc[0],
+            "rows": json.loads(table.to_json(orient="records", force_ascii=False)),
+        }
+        text = json.dumps(payload, ensure_ascii=False, indent=2)
+        _emit(text, out)
+    elif fmt == "csv":
+        if out is None:
+            click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)
+        else:
+            write_table(table, out)
+    else:
+        if out is None:
+            raise click.UsageError("--format xlsx needs --out FILE.xlsx")
+        shown = table.copy()
+        pct = [c for c in shown.columns if c.endswith("_pct")]
+        shown[pct] = shown[pct] / 100
+        for column in ("macro_pace", "garage_pace"):
+            shown[column] = shown[column].map(lambda v: PACE_LABELS[v][0 if lang == "zh" else 1])
+        headers = {c: COLUMN_LABELS.get(c, (c, c))[0 if lang == "zh" else 1] for c in shown.columns}
+        write_table(shown, out, headers=headers, sheet_name="进度" if lang == "zh" else "progress", percent_columns=tuple(pct), notes=(note,) if note else ())
+    if out is not None:
+        click.echo(f"已写入 {out}" if lang == "zh" else f"Written to {out}", err=True)
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        click.echo(text)
+        return
+    with atomic_path(out) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
+
+
+def _terminal_table(table: pd.DataFrame, lang: str) -> str:
+    index = 0 if lang == "zh" else 1
+    shown = table[_TABLE_COLUMNS].copy()
+    if lang == "en":
+        shown["street_name"] = table["street_name_en"]
+    for column in ("macro_pace", "garage_pace"):
+        shown[column] = shown[column].map(lambda v: PACE_LABELS[v][index])
+    for column in ("macro_pct", "garage_pct"):
+        shown[column] = shown[column].map(lambda v: "—" if pd.isna(v) else f"{v:.1f}%")
+    shown.columns = [COLUMN_LABELS[c][index] for c in _TABLE_COLUMNS]
+    title = f"统计日期 {table['as_of'].iloc[0]}" if lang == "zh" else f"As of {table['as_of'].iloc[0]}"
+    with pd.option_context("display.unicode.east_asian_width", True, "display.width", 250, "display.max_columns", 50):
+        return title + "\n" + shown.to_string(index=False)

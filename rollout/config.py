@@ -1,0 +1,182 @@
+"""The project configuration: ``rollout.toml`` and ``targets.csv`` in the data folder.
+
+``rollout.toml`` names the district, the plan's dates and the district targets;
+``targets.csv`` splits the targets over the streets. Nothing about Putuo is hard-coded in
+the library: it all comes from these files (Putuo's are the shipped defaults).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rollout.errors import ConfigError
+
+__all__ = ["Config", "allocate_targets", "load_config", "read_targets"]
+
+CONFIG_FILE = "rollout.toml"
+TARGETS_FILE = "targets.csv"
+TARGET_COLUMNS = ("macro_target", "garage_target")
+
+
+@dataclass(frozen=True)
+class Config:
+    """What ``rollout.toml`` says."""
+
+    data_dir: Path
+    district_code: str
+    district_name: str
+    district_name_en: str
+    year: int
+    start: dt.date
+    deadline: dt.date
+    macro_target: int
+    garage_target: int
+    plan_source: str = ""
+
+    @property
+    def streets_table(self) -> Path:
+        """The table of street-level units."""
+        return self.data_dir / "boundaries" / "streets.csv"
+
+    @property
+    def boundaries_file(self) -> Path:
+        """Where street polygons are kept once fetched or imported."""
+        return self.data_dir / "boundaries" / f"{self.district_slug}_streets.geojson"
+
+    @property
+    def district_slug(self) -> str:
+        """A file-name-safe short name of the district (``putuo``)."""
+        return self.district_name_en.split()[0].lower() if self.district_name_en else self.district_code
+
+    @property
+    def targets_file(self) -> Path:
+        """Per-street targets."""
+        return self.data_dir / TARGETS_FILE
+
+    @property
+    def sites_dir(self) -> Path:
+        """Default folder of the site files."""
+        return self.data_dir / "sites"
+
+    def district_target(self, kind: str) -> int:
+        """The district target for ``macro`` or ``garage``."""
+        return self.macro_target if kind == "macro" else self.garage_target
+
+
+def load_config(data_dir: Path | str) -> Config:
+    """Read ``rollout.toml`` from ``data_dir``."""
+    data_dir = Path(data_dir)
+    path = data_dir / CONFIG_FILE
+    if not path.is_file():
+        msg = (
+            f"{path}: no configuration file. The data folder must hold {CONFIG_FILE} "
+            "(district, plan dates, targets); pass --data DIR to point at it."
+        )
+        raise ConfigError(msg)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        msg = f"{path}: cannot read it as TOML ({e}). Check the line it names."
+        raise ConfigError(msg) from e
+    try:
+        district, plan = raw["district"], raw["plan"]
+        config = Config(
+            data_dir=data_dir,
+            district_code=str(district["code"]),
+            district_name=str(district["name"]),
+            district_name_en=str(district.get("name_en", "")),
+            year=int(plan["year"]),
+            start=_date(plan["start"]),
+            deadline=_date(plan["deadline"]),
+            macro_target=int(plan["macro_target"]),
+            garage_target=int(plan["garage_target"]),
+            plan_source=str(plan.get("source", "")),
+        )
+    except KeyError as e:
+        msg = f"{path}: the key {e.args[0]!r} is missing; see the README's configuration section."
+        raise ConfigError(msg) from e
+    except (TypeError, ValueError) as e:
+        msg = f"{path}: {e}"
+        raise ConfigError(msg) from e
+    if config.deadline <= config.start:
+        msg = f"{path}: plan.deadline {config.deadline} must come after plan.start {config.start}."
+        raise ConfigError(msg)
+    return config
+
+
+def _date(value: object) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def read_targets(config: Config, street_codes: list[str]) -> pd.DataFrame:
+    """Read per-street targets, checked against the streets and the district totals.
+
+    Returns a frame indexed by ``street_code`` with ``macro_target`` and ``garage_target``.
+    """
+    path = config.targets_file
+    if not path.is_file():
+        msg = (
+            f"{path}: no per-street targets. Write them with "
+            "`rollout targets allocate --by area_km2` (or any column of streets.csv)."
+        )
+        raise ConfigError(msg)
+    table = pd.read_csv(path, dtype={"street_code": str}, encoding="utf-8-sig")
+    missing_cols = [c for c in ("street_code", *TARGET_COLUMNS) if c not in table.columns]
+    if missing_cols:
+        msg = f"{path}: missing column(s) {', '.join(missing_cols)}; expected street_code, macro_target, garage_target."
+        raise ConfigError(msg)
+    table = table.set_index("street_code")
+    unknown = sorted(set(table.index) - set(street_codes))
+    missing = sorted(set(street_codes) - set(table.index))
+    if unknown or missing or table.index.duplicated().any():
+        msg = f"{path}: street codes must match streets.csv once each"
+        if unknown:
+            msg += f"; unknown: {', '.join(unknown)}"
+        if missing:
+            msg += f"; missing: {', '.join(missing)}"
+        if table.index.duplicated().any():
+            msg += f"; repeated: {', '.join(sorted(set(table.index[table.index.duplicated()])))}"
+        raise ConfigError(msg)
+    for column, total in zip(TARGET_COLUMNS, (config.macro_target, config.garage_target), strict=True):
+        values = pd.to_numeric(table[column], errors="coerce")
+        if values.isna().any() or (values < 0).any() or (values % 1 != 0).any():
+            msg = f"{path}: {column} must be whole numbers >= 0 for every street."
+            raise ConfigError(msg)
+        if int(values.sum()) != total:
+            msg = (
+                f"{path}: {column} sums to {int(values.sum())} but the district target in "
+                f"{CONFIG_FILE} is {total}. Fix the numbers or re-run `rollout targets allocate`."
+            )
+            raise ConfigError(msg)
+        table[column] = values.astype(int)
+    return table.loc[street_codes, list(TARGET_COLUMNS)]
+
+
+def allocate_targets(weights: pd.Series, total: int) -> pd.Series:
+    """Split ``total`` over the index of ``weights`` by the largest-remainder method.
+
+    Ties in the remainders go to the earlier index entry, so the result is deterministic.
+
+    >>> allocate_targets(pd.Series([1.0, 1.0, 1.0], index=list("abc")), 10).tolist()
+    [4, 3, 3]
+    """
+    values = weights.astype(float)
+    if values.isna().any() or (values < 0).any() or values.sum() <= 0:
+        msg = "allocation weights must be known, non-negative and not all zero"
+        raise ConfigError(msg)
+    quotas = values / values.sum() * total
+    floors = np.floor(quotas).astype(int)
+    left = total - int(floors.sum())
+    remainders = (quotas - floors).to_numpy()
+    order = np.lexsort((np.arange(len(values)), -remainders))
+    result = floors.to_numpy().copy()
+    result[order[:left]] += 1
+    return pd.Series(result, index=weights.index, name=weights.name)

@@ -1,0 +1,427 @@
+"""Reading the site files people send, and writing tables safely.
+
+Reading turns a CSV or XLSX file into a frame of text cells under canonical column names,
+remembering for every row its file and its row number as Excel shows it (header = row 1
+when the header is on the first line). Decoding (UTF-8, UTF-8 with BOM, UTF-16 with BOM,
+GB18030/GBK), delimiter and header-row detection happen here and nowhere else; checking
+the cells is :mod:`rollout.records`' job.
+
+Writing goes through :func:`atomic_path`, so that a crash leaves the previous file intact,
+and text cells that a spreadsheet would run as formulas are neutralised.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import datetime as dt
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from rollout.errors import InputFileError
+from rollout.schema import KINDS, SiteKind, normalize_token
+
+__all__ = ["RawTable", "atomic_path", "detect_kind", "neutralize_formulas", "read_raw_table", "write_table"]
+
+_DELIMITERS = (",", "\t", ";", "|")
+_HEADER_SEARCH_ROWS = 10
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+_CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+
+
+@dataclass
+class RawTable:
+    """A site file read as text: canonical columns plus where each row came from."""
+
+    path: Path
+    kind: SiteKind
+    cells: pd.DataFrame  # canonical column -> str; extra columns under their own header
+    rows: pd.Series  # Excel row number of each row, aligned to ``cells``
+    headers: dict[str, str]  # canonical column -> header as written in the file
+    encoding: str = ""
+    sheet: str = ""
+    blank_rows: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+    ragged: pd.DataFrame | None = None  # rows with more cells than the header: row, cells
+
+
+def read_raw_table(
+    path: Path | str,
+    *,
+    kind: str | None = None,
+    sheet: str | None = None,
+) -> RawTable:
+    """Read a CSV or XLSX site file into text cells under canonical column names.
+
+    Raises :class:`InputFileError` with a one-line message for problems with the file as a
+    whole: missing, empty, unreadable encoding, no recognisable header.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{path}: no such file."
+        raise InputFileError(msg)
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        msg = f"{path}: old Excel .xls files are not read; open it in Excel/WPS and save as .xlsx or CSV UTF-8."
+        raise InputFileError(msg)
+    encoding, sheet_name = "", ""
+    if suffix in _EXCEL_SUFFIXES:
+        grid, sheet_name = _read_xlsx_grid(path, sheet)
+        ragged = None
+    else:
+        if sheet:
+            msg = f"{path}: --sheet only applies to XLSX files."
+            raise InputFileError(msg)
+        data = path.read_bytes()
+        if not data.strip():
+            msg = f"{path}: the file is empty."
+            raise InputFileError(msg)
+        text, encoding = _decode(path, data)
+        grid, ragged = _read_csv_grid(path, text, kind)
+    return _frame_from_grid(path, grid, ragged, kind=kind, encoding=encoding, sheet=sheet_name)
+
+
+def detect_kind(path: Path, headers: list[str]) -> SiteKind | None:
+    """Guess whether a file holds macro stations or garage compounds."""
+    stem = normalize_token(path.stem)
+    if any(word in stem for word in ("macro", "station", "宏站", "基站")):
+        return KINDS["macro"]
+    if any(word in stem for word in ("garage", "compound", "车库", "小区")):
+        return KINDS["garage"]
+    tokens = {normalize_token(h) for h in headers}
+    macro_hits = len(tokens & set(KINDS["macro"].field("site_id").names()) - {"id", "编码"})
+    garage_hits = len(tokens & set(KINDS["garage"].field("compound_id").names()) - {"id", "编码"})
+    if macro_hits != garage_hits:
+        return KINDS["macro"] if macro_hits > garage_hits else KINDS["garage"]
+    return None
+
+
+# --- decoding ---------------------------------------------------------------------------
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, str]:
+    """Decode bytes as UTF-8 (with or without BOM), UTF-16 with BOM or GB18030, never guessing wrong silently."""
+    if data.startswith(codecs.BOM_UTF8):
+        return _strict(path, data[len(codecs.BOM_UTF8) :], "utf-8"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _strict(path, data, "utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as utf8_error:
+        replaced = data.decode("utf-8", errors="replace")
+        bad = replaced.count("\ufffd")
+        wide = sum(1 for ch in replaced if ord(ch) > 0x7F and ch != "\ufffd")
+        if wide >= 10 * bad:
+            # Mostly valid UTF-8 with a few broken bytes: GB18030 would turn it into mojibake.
+            line = data[: utf8_error.start].count(b"\n") + 1
+            msg = (
+                f"{path}: the file is UTF-8 but has invalid bytes on line {line}; "
+                "re-export it from Excel/WPS as CSV UTF-8."
+            )
+            raise InputFileError(msg) from utf8_error
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        msg = (
+            f"{path}: cannot read the text as UTF-8 or GB18030/GBK (first bad byte on line {line}); "
+            "save it from Excel/WPS as CSV UTF-8."
+        )
+        raise InputFileError(msg) from e
+
+
+def _strict(path: Path, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        msg = f"{path}: the file says it is {encoding.upper()} but has invalid bytes on line {line}; re-export it."
+        raise InputFileError(msg) from e
+
+
+# --- grids --------------------------------------------------------------------------------
+
+
+def _read_csv_grid(path: Path, text: str, kind: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Parse CSV text into a frame of strings with no header, choosing the delimiter."""
+    head = text.splitlines()[: _HEADER_SEARCH_ROWS + 5]
+    delimiter = max(
+        _DELIMITERS,
+        key=lambda d: (_best_header(list(csv.reader(head, delimiter=d)), kind)[1], -_DELIMITERS.index(d)),
+    )
+    if path.suffix.lower() == ".tsv" and _best_header(list(csv.reader(head, delimiter="\t")), kind)[1]:
+        delimiter = "\t"
+    try:
+        grid = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+        return grid.fillna(""), None
+    except pd.errors.ParserError:
+        pass  # a row with more cells than the first: parse row by row to report it
+    except pd.errors.EmptyDataError as e:
+        msg = f"{path}: the file is empty."
+        raise InputFileError(msg) from e
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    header_idx, _ = _best_header(rows[:_HEADER_SEARCH_ROWS], kind)
+    width = len(rows[header_idx]) if rows else 0
+    too_long = [
+        (i + 1, len(r)) for i, r in enumerate(rows) if i > header_idx and len(r) > width and any(c.strip() for c in r[width:])
+    ]
+    padded = [(r + [""] * width)[:width] for r in rows]
+    ragged = pd.DataFrame(too_long, columns=["row", "cells"]).assign(header=width)
+    return pd.DataFrame(padded, dtype=str), ragged
+
+
+def _read_xlsx_grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
+    import zipfile
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
+        msg = f"{path}: cannot open it as an XLSX workbook ({e}); save it again from Excel/WPS."
+        raise InputFileError(msg) from e
+    try:
+        if sheet is None:
+            worksheet = book.worksheets[0]
+        elif sheet in book.sheetnames:
+            worksheet = book[sheet]
+        else:
+            msg = f"{path}: no sheet named {sheet!r}; the sheets are {', '.join(book.sheetnames)}."
+            raise InputFileError(msg)
+        rows = [[_cell_text(v) for v in row] for row in worksheet.iter_rows(min_row=1, values_only=True)]
+        title = worksheet.title
+    finally:
+        book.close()
+    if not any(any(c for c in row) for row in rows):
+        msg = f"{path}: sheet {title!r} is empty."
+        raise InputFileError(msg)
+    width = max(len(r) for r in rows)
+    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=str), title
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _best_header(rows: list[list[str]], kind: str | None) -> tuple[int, int]:
+    """Return (index, recognised-column count) of the row most like a header."""
+    kinds = [KINDS[kind]] if kind else list(KINDS.values())
+    best = (0, 0)
+    for i, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+        tokens = [normalize_token(c) for c in row if str(c).strip()]
+        hits = max(sum(t in k.header_index for t in tokens) for k in kinds)
+        if hits > best[1]:
+            best = (i, hits)
+    return best
+
+
+def _frame_from_grid(
+    path: Path,
+    grid: pd.DataFrame,
+    ragged: pd.DataFrame | None,
+    *,
+    kind: str | None,
+    encoding: str,
+    sheet: str,
+) -> RawTable:
+    rows_as_lists = grid.head(_HEADER_SEARCH_ROWS).to_numpy().tolist()
+    header_idx, hits = _best_header(rows_as_lists, kind)
+    if hits < 2:
+        first = next((r for r in rows_as_lists if any(str(c).strip() for c in r)), [])
+        shown = " | ".join(str(c) for c in first if str(c).strip())[:120]
+        hint = ""
+        if len([c for c in first if str(c).strip()]) == 1 and any(d in shown for d in ":：、 "):
+            hint = " The columns look joined by an unusual delimiter: use comma, tab or semicolon."
+        msg = (
+            f"{path}: no recognisable columns (first row: {shown or 'empty'}). "
+            f"Expected headers such as 站址编码/site_id, 经度/lon, 纬度/lat, 状态/status.{hint}"
+        )
+        raise InputFileError(msg)
+    headers = [str(h).strip() for h in grid.iloc[header_idx].tolist()]
+    site_kind = KINDS[kind] if kind else detect_kind(path, headers)
+    if site_kind is None:
+        msg = f"{path}: cannot tell macro stations from garage compounds; say which with --kind macro|garage."
+        raise InputFileError(msg)
+    body = grid.iloc[header_idx + 1 :]
+    rows = pd.Series(range(header_idx + 2, header_idx + 2 + len(body)), index=body.index, name="row")
+    blank = (body.apply(lambda col: col.str.strip()) == "").all(axis=1)
+    body, rows = body[~blank], rows[~blank]
+    canonical: dict[str, str] = {}
+    columns: dict[str, pd.Series] = {}
+    extras: list[str] = []
+    for position, header in enumerate(headers):
+        if not header:
+            if (body.iloc[:, position].str.strip() != "").any():
+                extras.append(f"column {position + 1}")
+                columns[f"column_{position + 1}"] = body.iloc[:, position]
+            continue
+        name = site_kind.header_index.get(normalize_token(header))
+        if name is None or name in canonical:
+            extras.append(header)
+            columns[header if header not in columns else f"{header}_{position + 1}"] = body.iloc[:, position]
+            continue
+        canonical[name] = header
+        columns[name] = body.iloc[:, position]
+    missing = [f for f in site_kind.fields if f.required and f.name not in canonical]
+    if missing:
+        wanted = ", ".join(f"{f.zh}/{f.name}" for f in missing)
+        msg = f"{path}: no column for {wanted}; the headers are: {', '.join(h for h in headers if h)}."
+        raise InputFileError(msg)
+    cells = pd.DataFrame(columns, index=body.index)
+    for f in site_kind.fields:
+        if f.name not in cells.columns:
+            cells[f.name] = ""
+    if ragged is not None and not ragged.empty:
+        ragged = ragged[ragged["row"] > header_idx + 1]
+    return RawTable(
+        path=path,
+        kind=site_kind,
+        cells=cells.reset_index(drop=True),
+        rows=rows.reset_index(drop=True),
+        headers=canonical,
+        encoding=encoding,
+        sheet=sheet,
+        blank_rows=int(blank.sum()),
+        extra_columns=extras,
+        ragged=ragged,
+    )
+
+
+# --- writing ------------------------------------------------------------------------------
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe.
+
+    Numbers are left alone (a negative number is not a formula); only text cells starting
+    with ``=``, ``+``, ``-``, ``@``, tab or carriage return are changed.
+
+    >>> neutralize_formulas(pd.DataFrame({"a": ["=1+1", "ok", "-x"], "b": [-1, 2, 3]}))["a"].tolist()
+    ["'=1+1", 'ok', "'-x"]
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            text = values.astype("object")
+            risky = text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_STARTS))
+            if risky.any():
+                out[column] = text.where(~risky, "'" + text.astype(str))
+    return out
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it over ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()  # writers such as GDAL refuse to overwrite; let them create it
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_table(
+    frame: pd.DataFrame,
+    path: Path | str,
+    *,
+    headers: dict[str, str] | None = None,
+    sheet_name: str = "Sheet1",
+    percent_columns: tuple[str, ...] = (),
+    notes: tuple[str, ...] = (),
+) -> Path:
+    """Write a table as CSV (UTF-8 with BOM, for Excel), XLSX or JSON, by the file's extension.
+
+    ``headers`` renames columns for people (e.g. to Chinese) in CSV and XLSX. Text that could
+    run as a spreadsheet formula is neutralised. The write is atomic.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    shown = neutralize_formulas(frame)
+    if headers:
+        shown = shown.rename(columns=headers)
+    with atomic_path(path) as tmp:
+        if suffix == ".csv":
+            shown.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+        elif suffix == ".xlsx":
+            _write_xlsx(shown, tmp, sheet_name=sheet_name, percent_columns=[headers.get(c, c) if headers else c for c in percent_columns], notes=notes)
+        elif suffix == ".json":
+            tmp.write_text(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n", encoding="utf-8")
+        else:
+            msg = f"{path}: cannot write {suffix or 'files without an extension'}; use .csv, .xlsx or .json."
+            raise InputFileError(msg)
+    return path
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path, *, sheet_name: str, percent_columns: list[str], notes: tuple[str, ...]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = sheet_name[:31]
+    sheet.append([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        sheet.append([None if (isinstance(v, float) and pd.isna(v)) or v is pd.NA else v for v in row])
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for cell in sheet[1]:
+        cell.font, cell.fill = bold, fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for position, column in enumerate(frame.columns, start=1):
+        letter = get_column_letter(position)
+        width = max([_display_width(str(column))] + [_display_width(str(v)) for v in frame[column].head(500)])
+        sheet.column_dimensions[letter].width = min(max(width + 2, 8), 40)
+        if column in percent_columns:
+            for cell in sheet[letter][1:]:
+                cell.number_format = "0.0%"
+    sheet.freeze_panes = "A2"
+    if notes:
+        sheet.append([])
+        for note in notes:
+            sheet.append([note])
+    # Fixed metadata so that the same table gives the same workbook content.
+    book.properties.creator = "rollout"
+    book.properties.created = dt.datetime(2000, 1, 1)
+    book.properties.modified = dt.datetime(2000, 1, 1)
+    book.save(path)
+
+
+def _display_width(text: str) -> int:
+    """Width in Excel character cells: CJK characters count double."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

@@ -1,0 +1,206 @@
+"""Place every site in exactly one street.
+
+:func:`assign_streets` is the vectorised point-in-polygon join; :func:`place_sites` applies
+it to a :class:`~rollout.records.SiteLoad`, rejecting points far outside the district and
+flagging the ones it snaps or whose declared street disagrees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from rollout import crs as _crs
+from rollout import settings
+from rollout.boundaries import match_streets, neighbour_districts
+from rollout.config import Config
+from rollout.messages import say
+from rollout.records import REJECTED, WARNING, SiteLoad, _concat_problems, flags_with, problem_frame
+
+__all__ = ["assign_streets", "place_sites"]
+
+#: Up to this many polygons, testing each polygon against the still unassigned points beats
+#: a spatial index (few polygons, many points); above it an STRtree query is used.
+_LOOP_POLYGONS_MAX = 64
+_TO_METRIC = pyproj.Transformer.from_crs(4326, _crs.METRIC_CRS, always_xy=True)
+
+
+def assign_streets(
+    sites: gpd.GeoSeries | gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+    *,
+    tolerance_m: float | None = None,
+    code_column: str = "street_code",
+) -> pd.DataFrame:
+    """Return, for each site, the street it lies in, aligned to ``sites.index``.
+
+    Columns: ``street_code`` (missing when the point is more than ``tolerance_m`` outside
+    every street), ``distance_m`` (0 inside, else the distance to the nearest street) and
+    ``snapped`` (True for points outside but within the tolerance, given the nearest street).
+
+    A point on an edge shared by two streets goes to the street that sorts first by
+    ``code_column``, so every point gets exactly one street, the same one every run.
+
+    >>> from shapely.geometry import box
+    >>> streets = gpd.GeoDataFrame({"street_code": ["b", "a"]}, geometry=[box(1, 0, 2, 1), box(0, 0, 1, 1)], crs=4326)
+    >>> sites = gpd.GeoSeries.from_xy([0.5, 1.0, 1.5], [0.5, 0.5, 0.5], crs=4326)
+    >>> assign_streets(sites, streets)["street_code"].tolist()
+    ['a', 'a', 'b']
+    """
+    tolerance_m = settings.snap_tolerance_m if tolerance_m is None else tolerance_m
+    geometry = sites.geometry if isinstance(sites, gpd.GeoDataFrame) else sites
+    if geometry.crs is not None and not geometry.crs.equals(streets.crs):
+        geometry = geometry.to_crs(streets.crs)
+    ordered = streets.sort_values(code_column, kind="stable")
+    polygons = ordered.geometry.to_numpy()
+    codes = ordered[code_column].to_numpy()
+    x = shapely.get_x(geometry.to_numpy())
+    y = shapely.get_y(geometry.to_numpy())
+    owner = _covering_polygon(polygons, x, y)
+    distance = np.zeros(len(x))
+    snapped = np.zeros(len(x), dtype=bool)
+    outside = np.flatnonzero(owner < 0)
+    if len(outside):
+        nearest, dist = _nearest_polygon(ordered, x[outside], y[outside])
+        distance[outside] = dist
+        close = dist <= tolerance_m
+        owner[outside[close]] = nearest[close]
+        snapped[outside[close]] = True
+    street_code = pd.Series(np.where(owner >= 0, codes[np.maximum(owner, 0)], None), index=geometry.index, dtype=object)
+    return pd.DataFrame({"street_code": street_code, "distance_m": distance, "snapped": snapped}, index=geometry.index)
+
+
+def _covering_polygon(polygons: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Index of the first polygon covering each point (-1 for none), vectorised over points."""
+    owner = np.full(len(x), -1, dtype=np.int64)
+    if len(polygons) <= _LOOP_POLYGONS_MAX:
+        pending = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+        for index, polygon in enumerate(polygons):  # a loop over streets, not over sites
+            if not len(pending):
+                break
+            shapely.prepare(polygon)
+            xmin, ymin, xmax, ymax = polygon.bounds
+            px, py = x[pending], y[pending]
+            in_box = np.flatnonzero((px >= xmin) & (px <= xmax) & (py >= ymin) & (py <= ymax))
+            hit = in_box[shapely.intersects_xy(polygon, px[in_box], py[in_box])]
+            owner[pending[hit]] = index
+            pending = np.delete(pending, hit)
+        return owner
+    tree = shapely.STRtree(polygons)
+    point_index, polygon_index = tree.query(shapely.points(x, y), predicate="intersects")
+    if len(point_index):
+        order = np.lexsort((polygon_index, point_index))
+        first_points, first_at = np.unique(point_index[order], return_index=True)
+        owner[first_points] = polygon_index[order][first_at]
+    return owner
+
+
+def _nearest_polygon(streets: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest street (lowest index on ties) and its distance in metres, for a few points."""
+    metric = streets.to_crs(_crs.METRIC_CRS).geometry.to_numpy()
+    mx, my = _TO_METRIC.transform(x, y)
+    points = shapely.points(mx, my)
+    tree = shapely.STRtree(metric)
+    (point_index, polygon_index), dist = tree.query_nearest(points, return_distance=True, all_matches=True)
+    order = np.lexsort((polygon_index, point_index))
+    _, first_at = np.unique(point_index[order], return_index=True)
+    nearest = np.full(len(x), -1, dtype=np.int64)
+    distance = np.full(len(x), np.inf)
+    nearest[point_index[order][first_at]] = polygon_index[order][first_at]
+    distance[point_index[order][first_at]] = dist[order][first_at]
+    return nearest, distance
+
+
+def place_sites(load: SiteLoad, streets: gpd.GeoDataFrame, config: Config) -> SiteLoad:
+    """Give every loaded record its ``street_code`` and ``street_name``, or reject it.
+
+    Points more than ``settings.snap_tolerance_m`` outside the district are rejected with
+    their distance and, where known, the district they lie in. Snapped points and records
+    whose declared street differs from the located one get warnings.
+    """
+    records = load.records
+    placed = assign_streets(records, streets)
+    names = streets.set_index("street_code")["name"]
+    lang = settings.language
+    outside = placed["street_code"].isna()
+    problems = []
+    if outside.any():
+        where = _where(records.loc[outside], config)
+        reasons = [
+            say("outside_district", where=w, distance=_distance_text(d), district=config.district_name if lang == "zh" else config.district_name_en)
+            for w, d in zip(where, placed.loc[outside, "distance_m"], strict=True)
+        ]
+        values = records["lon"].round(6).astype(str) + ", " + records["lat"].round(6).astype(str)
+        problems.append(problem_frame(records, load.kind, outside, _header(load, "lon"), "outside_district", REJECTED, values, reasons))
+    records = records.assign(
+        street_code=placed["street_code"],
+        street_name=placed["street_code"].map(names),
+    )
+    snapped = placed["snapped"]
+    if snapped.any():
+        reasons = [
+            say("snapped", distance=f"{d:.0f}", street=names[c])
+            for d, c in zip(placed.loc[snapped, "distance_m"], placed.loc[snapped, "street_code"], strict=True)
+        ]
+        values = records["lon"].round(6).astype(str) + ", " + records["lat"].round(6).astype(str)
+        problems.append(problem_frame(records, load.kind, snapped, _header(load, "lon"), "snapped", WARNING, values, reasons))
+        records["flags"] = flags_with(records, snapped, "snapped_" + placed["distance_m"].round().astype(int).astype(str) + "m")
+    problems.extend(_declared_street_problems(records, load, streets, config, outside))
+    kept = gpd.GeoDataFrame(records[~outside].reset_index(drop=True), geometry="geometry", crs=4326)
+    return replace(load, records=kept, problems=_concat_problems([load.problems, *problems]))
+
+
+def _declared_street_problems(
+    records: pd.DataFrame, load: SiteLoad, streets: gpd.GeoDataFrame, config: Config, outside: pd.Series
+) -> list[pd.DataFrame]:
+    from rollout.boundaries import read_street_table
+
+    declared_text = records["street"].astype(str).str.strip()
+    given = (declared_text != "") & ~outside
+    if not given.any():
+        return []
+    table = read_street_table(config)
+    declared = match_streets(declared_text.where(given), table)
+    names = table.set_index("street_code")["name"]
+    unknown = given & declared.isna()
+    mismatch = given & declared.notna() & (declared != records["street_code"])
+    frames = []
+    if unknown.any():
+        reasons = [say("street_unknown")] * int(unknown.sum())
+        frames.append(problem_frame(records, load.kind, unknown, _header(load, "street"), "street_unknown", WARNING, declared_text, reasons))
+    if mismatch.any():
+        reasons = [
+            say("street_mismatch", declared=names[d], located=names[c])
+            for d, c in zip(declared[mismatch], records.loc[mismatch, "street_code"], strict=True)
+        ]
+        frames.append(problem_frame(records, load.kind, mismatch, _header(load, "street"), "street_mismatch", WARNING, declared_text, reasons))
+    return frames
+
+
+def _header(load: SiteLoad, column: str) -> str:
+    field = load.kind.field(column)
+    return field.zh if settings.language == "zh" else field.name
+
+
+def _where(records: pd.DataFrame, config: Config) -> list[str]:
+    """Name the district each stray point lies in, where the city's districts are known."""
+    districts = neighbour_districts(config.district_code)
+    lang = settings.language
+    unknown = "区外" if lang == "zh" else "outside the district"
+    if districts.empty:
+        return [unknown] * len(records)
+    points = gpd.GeoSeries(records.geometry.to_numpy(), crs=4326)
+    hits = assign_streets(points, districts, tolerance_m=0.0, code_column="adcode")["street_code"]
+    names = districts.set_index("adcode")["name"]
+    return [(names[h] if lang == "zh" else f"in {names[h]}") if isinstance(h, str) else unknown for h in hits]
+
+
+def _distance_text(metres: float) -> str:
+    if metres >= 1000:
+        return f"{metres / 1000:.1f} km"
+    return f"{metres:.0f} m"

@@ -1,0 +1,152 @@
+"""Progress toward the targets, per street and for the district, on any day.
+
+Done means on air (macro stations that count toward the target) or covered/accepted
+(garage compounds). "Expected" is the linear plan: the target times the share of the
+plan period (``plan.start`` to ``plan.deadline``) elapsed on ``as_of``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from rollout.config import Config
+from rollout.schema import GARAGE, MACRO, SiteKind
+from rollout.status import status_as_of
+
+__all__ = ["COLUMN_LABELS", "expected_share", "street_progress"]
+
+#: A street within this many sites of the linear plan is "on track".
+ON_TRACK_MARGIN = 1.0
+
+
+def expected_share(config: Config, as_of: dt.date) -> float:
+    """Share of the plan period elapsed on ``as_of`` (0 before the start, 1 from the deadline).
+
+    The deadline day counts as a whole day, so the share reaches 1 on the deadline.
+    """
+    total = (config.deadline - config.start).days + 1
+    elapsed = (as_of - config.start).days + 1
+    return float(np.clip(elapsed / total, 0.0, 1.0))
+
+
+def street_progress(
+    macro: pd.DataFrame,
+    garage: pd.DataFrame,
+    streets: pd.DataFrame,
+    targets: pd.DataFrame,
+    config: Config,
+    *,
+    as_of: dt.date,
+) -> pd.DataFrame:
+    """One row per street plus a district total row (``street_code`` = the district code).
+
+    Parameters
+    ----------
+    macro, garage
+        Loaded and placed records (with ``street_code``), as from ``place_sites``.
+    streets
+        The street table (``street_code``, ``name``, ``name_en``), sorted by code.
+    targets
+        Per-street targets indexed by ``street_code`` (``macro_target``, ``garage_target``).
+    as_of
+        The day whose state is reported; records' states are derived from their dates.
+    """
+    codes = list(streets["street_code"])
+    share = expected_share(config, as_of)
+    table = pd.DataFrame(
+        {
+            "street_code": codes,
+            "street_name": list(streets["name"]),
+            "street_name_en": list(streets["name_en"]),
+        }
+    )
+    parts = [table.set_index("street_code")]
+    for kind, records in ((MACRO, macro), (GARAGE, garage)):
+        parts.append(_kind_counts(kind, records, targets, codes, as_of))
+    result = pd.concat(parts, axis=1).reset_index().rename(columns={"index": "street_code"})
+    total = result.drop(columns=["street_code", "street_name", "street_name_en"]).sum(numeric_only=True)
+    total_row = pd.DataFrame(
+        [{"street_code": config.district_code, "street_name": config.district_name, "street_name_en": config.district_name_en, **total}]
+    )
+    result = pd.concat([result, total_row], ignore_index=True)
+    for kind in (MACRO, GARAGE):
+        _derived_columns(result, kind.name, share)
+    result.insert(3, "as_of", as_of.isoformat())
+    return result[_column_order(result)]
+
+
+def _kind_counts(kind: SiteKind, records: pd.DataFrame, targets: pd.DataFrame, codes: list[str], as_of: dt.date) -> pd.DataFrame:
+    prefix = kind.name
+    counted = records
+    out = pd.DataFrame(index=pd.Index(codes, name="street_code"))
+    out[f"{prefix}_target"] = targets[f"{prefix}_target"].reindex(codes).fillna(0).astype(int)
+    if "counts_toward_target" in records.columns:
+        counts_mask = records["counts_toward_target"].astype(bool)
+        counted = records[counts_mask]
+        out[f"{prefix}_not_counted"] = records[~counts_mask].groupby("street_code").size().reindex(codes, fill_value=0)
+    states = status_as_of(counted, kind, as_of) if len(counted) else pd.Series(dtype=object)
+    by_status = pd.crosstab(counted["street_code"], states) if len(counted) else pd.DataFrame()
+    for status in kind.statuses:
+        column = by_status[status] if status in by_status.columns else pd.Series(dtype=int)
+        out[f"{prefix}_{status}"] = column.reindex(codes, fill_value=0).astype(int)
+    out[f"{prefix}_done"] = sum(out[f"{prefix}_{s}"] for s in sorted(kind.done))
+    return out
+
+
+def _derived_columns(result: pd.DataFrame, prefix: str, share: float) -> None:
+    target = result[f"{prefix}_target"].astype(float)
+    done = result[f"{prefix}_done"].astype(float)
+    result[f"{prefix}_pct"] = (done / target.where(target > 0) * 100).round(1)
+    result[f"{prefix}_remaining"] = (target - done).clip(lower=0).astype(int)
+    expected = (target * share).round(1)
+    result[f"{prefix}_expected"] = expected
+    gap = (done - expected).round(1)
+    result[f"{prefix}_vs_plan"] = gap
+    result[f"{prefix}_pace"] = np.select([gap >= ON_TRACK_MARGIN, gap <= -ON_TRACK_MARGIN], ["ahead", "behind"], "on_track")
+
+
+def _column_order(result: pd.DataFrame) -> list[str]:
+    head = ["street_code", "street_name", "street_name_en", "as_of"]
+    ordered = list(head)
+    for kind in (MACRO, GARAGE):
+        p = kind.name
+        ordered += [f"{p}_target", f"{p}_done", f"{p}_pct", f"{p}_remaining", f"{p}_expected", f"{p}_vs_plan", f"{p}_pace"]
+        ordered += [f"{p}_{s}" for s in kind.statuses]
+        if f"{p}_not_counted" in result.columns:
+            ordered.append(f"{p}_not_counted")
+    return ordered + [c for c in result.columns if c not in ordered]
+
+
+def _labels() -> dict[str, tuple[str, str]]:
+    labels = {
+        "street_code": ("街道代码", "street code"),
+        "street_name": ("街道", "street"),
+        "street_name_en": ("街道（英文）", "street (English)"),
+        "as_of": ("统计日期", "as of"),
+        "street_zones": ("街道边界", "street zones"),
+    }
+    for kind, zh_name, en_name in ((MACRO, "宏站", "macro"), (GARAGE, "车库", "garage")):
+        p = kind.name
+        done_zh = "已开通" if p == "macro" else "已完成"
+        labels |= {
+            f"{p}_target": (f"{zh_name}目标", f"{en_name} target"),
+            f"{p}_done": (f"{zh_name}{done_zh}", f"{en_name} done"),
+            f"{p}_pct": (f"{zh_name}完成率", f"{en_name} % done"),
+            f"{p}_remaining": (f"{zh_name}剩余", f"{en_name} remaining"),
+            f"{p}_expected": (f"{zh_name}应完成", f"{en_name} expected"),
+            f"{p}_vs_plan": (f"{zh_name}超前(+)/落后(-)", f"{en_name} vs plan"),
+            f"{p}_pace": (f"{zh_name}进度", f"{en_name} pace"),
+            f"{p}_not_counted": (f"{zh_name}不计入目标", f"{en_name} not counted"),
+        }
+        for status in kind.statuses:
+            zh, en = kind.status_labels[status]
+            labels[f"{p}_{status}"] = (f"{zh_name}{zh}", f"{en_name} {en}")
+    return labels
+
+
+#: Column -> (Chinese, English) header.
+COLUMN_LABELS = _labels()
+PACE_LABELS = {"ahead": ("超前", "ahead"), "behind": ("落后", "behind"), "on_track": ("正常", "on track")}

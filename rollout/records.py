@@ -1,0 +1,479 @@
+"""Site records: check every row of the site files and keep or reject it, with reasons.
+
+:func:`read_sites` reads one or more files of one kind and returns a :class:`SiteLoad`:
+the loaded records (a GeoDataFrame of WGS-84 points under canonical columns), and a
+``problems`` table with one line per rejected or questionable cell, each naming the file,
+the row as Excel shows it, the column as written in the file, the value and what to do.
+Every input row ends up either in ``records`` or rejected in ``problems``; blank rows are
+counted per file.
+
+All checks are column-wise (pandas/numpy); messages are only built for the rows that need
+one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from rollout import crs as _crs
+from rollout import settings
+from rollout.errors import InputFileError
+from rollout.io import RawTable, read_raw_table
+from rollout.messages import say
+from rollout.schema import (
+    BAND_INDEX,
+    BANDS,
+    CRS_INDEX,
+    OPERATOR_INDEX,
+    OPERATORS,
+    SOLUTION_INDEX,
+    SOLUTIONS,
+    SiteKind,
+)
+from rollout.values import as_date, parse_bools, parse_dates, parse_multi, parse_numbers, parse_vocab
+
+__all__ = ["PROBLEM_COLUMNS", "SiteLoad", "read_sites"]
+
+REJECTED = "rejected"
+WARNING = "warning"
+PROBLEM_COLUMNS = ["file", "row", "column", "value", "severity", "reason_code", "reason", "kind", "record_id"]
+SOURCE_COLUMNS = ["source_file", "source_row"]
+
+
+@dataclass(frozen=True)
+class SiteLoad:
+    """The outcome of reading site files: what loaded, what did not, and why."""
+
+    kind: SiteKind
+    records: gpd.GeoDataFrame
+    problems: pd.DataFrame
+    files: pd.DataFrame  # file, encoding, sheet, rows, blank_rows, extra_columns
+
+    @property
+    def rejected_rows(self) -> pd.DataFrame:
+        """One line per rejected row: file and row."""
+        rejected = self.problems[self.problems["severity"] == REJECTED]
+        return rejected[["file", "row"]].drop_duplicates()
+
+    def summary(self) -> pd.DataFrame:
+        """Per file: rows read, loaded, rejected, warnings; the counts reconcile."""
+        loaded = self.records.groupby("source_file").size()
+        rejected = self.rejected_rows.groupby("file").size()
+        warnings = self.problems[self.problems["severity"] == WARNING].groupby("file").size()
+        table = self.files.set_index("file")
+        table["loaded"] = loaded.reindex(table.index, fill_value=0)
+        table["rejected"] = rejected.reindex(table.index, fill_value=0)
+        table["warnings"] = warnings.reindex(table.index, fill_value=0)
+        return table.reset_index()[["file", "rows", "loaded", "rejected", "warnings", "blank_rows", "encoding", "sheet"]]
+
+    def reject(self, mask: pd.Series, problems: pd.DataFrame) -> SiteLoad:
+        """Return a new load with the records under ``mask`` moved out, and ``problems`` added."""
+        return replace(self, records=self.records[~mask], problems=_concat_problems([self.problems, problems]))
+
+    def add_problems(self, problems: pd.DataFrame) -> SiteLoad:
+        """Return a new load with more (warning) problems."""
+        return replace(self, problems=_concat_problems([self.problems, problems]))
+
+
+def read_sites(
+    paths: Path | str | Sequence[Path | str],
+    *,
+    kind: str | None = None,
+    crs: str | None = None,
+    sheet: str | None = None,
+    as_of: dt.date | str | None = None,
+) -> SiteLoad:
+    """Read and check site files of one kind (macro stations or garage compounds).
+
+    Parameters
+    ----------
+    paths
+        One CSV/XLSX file or several; their rows are checked together (an id repeated in a
+        second file is a duplicate).
+    kind
+        ``"macro"`` or ``"garage"``; guessed from the file name and headers when omitted.
+    crs
+        Coordinate system of rows whose ``crs`` cell is blank: ``wgs84`` (default),
+        ``gcj02`` or ``bd09`` (and the names people use for them: 高德, 百度, ...).
+    sheet
+        XLSX sheet to read; the first one by default.
+    as_of
+        Reference date for "done in the future" checks (records marked done with a date
+        after the later of ``as_of`` and today are rejected).
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    if not paths:
+        msg = "no site files given."
+        raise InputFileError(msg)
+    default_crs = _default_crs(crs)
+    tables = [read_raw_table(p, kind=kind, sheet=sheet) for p in paths]
+    kinds = {t.kind.name for t in tables}
+    if len(kinds) > 1:
+        listing = ", ".join(f"{t.path} ({t.kind.name})" for t in tables)
+        msg = f"the files mix macro stations and garage compounds: {listing}. Read each kind separately or pass --kind."
+        raise InputFileError(msg)
+    site_kind = tables[0].kind
+    reference = max(filter(None, [as_of_date(as_of), settings.today()]))
+    checker = _Checker(site_kind, tables, default_crs=default_crs, reference=reference)
+    return checker.run()
+
+
+def as_of_date(value: dt.date | str | None) -> dt.date | None:
+    """Accept ``--as-of`` as typed by a person."""
+    return as_date(value)
+
+
+def _default_crs(crs: str | None) -> str:
+    if crs is None:
+        return "wgs84"
+    parsed, bad = parse_vocab(pd.Series([crs]), CRS_INDEX)
+    if bad.iloc[0]:
+        msg = f"--crs {crs!r}: unknown coordinate system; use wgs84, gcj02 (高德/腾讯) or bd09 (百度)."
+        raise InputFileError(msg)
+    return str(parsed.iloc[0])
+
+
+def _allowed(kind: SiteKind) -> str:
+    lang = settings.language
+    return "/".join(kind.status_label(s, lang) for s in kind.statuses)
+
+
+class _Checker:
+    """Checks the rows of one kind's files column by column, collecting problems."""
+
+    def __init__(self, kind: SiteKind, tables: list[RawTable], *, default_crs: str, reference: dt.date) -> None:
+        self.kind = kind
+        self.tables = tables
+        self.default_crs = default_crs
+        self.reference = reference
+        frames = []
+        for table in tables:
+            frame = table.cells.copy()
+            frame["source_file"] = str(table.path)
+            frame["source_row"] = table.rows.to_numpy()
+            frames.append(frame)
+        self.cells = pd.concat(frames, ignore_index=True).fillna("")
+        self.headers = {str(t.path): t.headers for t in tables}
+        self.rejected = pd.Series(False, index=self.cells.index)
+        self.problems: list[pd.DataFrame] = []
+        self.flags: list[pd.Series] = []
+
+    # -- reporting --------------------------------------------------------------------
+
+    def report(
+        self,
+        mask: pd.Series,
+        column: str,
+        code: str,
+        severity: str,
+        *,
+        value: pd.Series | None = None,
+        **fields: object,
+    ) -> None:
+        """Record a problem for every row under ``mask``; Series in ``fields`` vary per row."""
+        mask = mask.reindex(self.cells.index, fill_value=False).fillna(False).astype(bool)
+        if not mask.any():
+            return
+        rows = self.cells.loc[mask]
+        values = (value if value is not None else rows.get(column, pd.Series("", index=rows.index)))[mask]
+        per_row = {k: v.reindex(self.cells.index)[mask] for k, v in fields.items() if isinstance(v, pd.Series)}
+        fixed = {k: v for k, v in fields.items() if not isinstance(v, pd.Series)}
+        reasons = [
+            say(code, **fixed, **{k: per_row[k].loc[i] for k in per_row}) for i in rows.index
+        ]
+        self.problems.append(
+            pd.DataFrame(
+                {
+                    "file": rows["source_file"],
+                    "row": rows["source_row"],
+                    "column": [self.headers[f].get(column, column) for f in rows["source_file"]],
+                    "value": values.astype(str),
+                    "severity": severity,
+                    "reason_code": code,
+                    "reason": reasons,
+                    "kind": self.kind.name,
+                    "record_id": rows[self.kind.id_field].astype(str),
+                }
+            )
+        )
+        if severity == REJECTED:
+            self.rejected |= mask
+
+    def flag(self, mask: pd.Series, word: str | pd.Series) -> None:
+        """Attach a flag word to the records under ``mask``."""
+        words = pd.Series("", index=self.cells.index)
+        words[mask.fillna(False).astype(bool)] = word if isinstance(word, str) else word[mask]
+        self.flags.append(words)
+
+    # -- checks -------------------------------------------------------------------------
+
+    def run(self) -> SiteLoad:
+        self.check_ragged()
+        out = pd.DataFrame(index=self.cells.index)
+        out[self.kind.id_field] = self.check_ids()
+        lon, lat, crs_input = self.check_coordinates()
+        status = self.check_status()
+        dates = self.check_dates(status)
+        for f in self.kind.fields:
+            if f.name in out.columns or f.name in ("lon", "lat", "crs", "status") or f.type == "date":
+                continue
+            out[f.name] = self.parse_field(f.name, f.type)
+        out["status"] = status
+        for name, values in dates.items():
+            out[name] = values
+        out["crs_input"] = crs_input
+        out["lon"], out["lat"] = lon, lat
+        out["source_file"] = self.cells["source_file"]
+        out["source_row"] = self.cells["source_row"].astype("int64")
+        out["flags"] = self._joined_flags()
+        self.check_milestones(out)
+        extras = [c for c in self.cells.columns if c not in out.columns and c not in {f.name for f in self.kind.fields}]
+        for column in extras:
+            out[column] = self.cells[column]
+        keep = ~self.rejected
+        records = gpd.GeoDataFrame(
+            out[keep].reset_index(drop=True),
+            geometry=gpd.points_from_xy(out.loc[keep, "lon"], out.loc[keep, "lat"]),
+            crs=4326,
+        )
+        files = pd.DataFrame(
+            {
+                "file": [str(t.path) for t in self.tables],
+                "rows": [len(t.cells) for t in self.tables],
+                "blank_rows": [t.blank_rows for t in self.tables],
+                "encoding": [t.encoding for t in self.tables],
+                "sheet": [t.sheet for t in self.tables],
+                "extra_columns": ["; ".join(t.extra_columns) for t in self.tables],
+            }
+        )
+        return SiteLoad(kind=self.kind, records=records, problems=_concat_problems(self.problems), files=files)
+
+    def check_ragged(self) -> None:
+        """Rows with more cells than the header: the extra cells would be lost, so reject."""
+        for table in self.tables:
+            if table.ragged is None or table.ragged.empty:
+                continue
+            mask = self.cells["source_file"].eq(str(table.path)) & self.cells["source_row"].isin(table.ragged["row"])
+            cells = self.cells.loc[mask, "source_row"].map(dict(zip(table.ragged["row"], table.ragged["cells"], strict=True)))
+            self.report(
+                mask,
+                "",
+                "too_many_cells",
+                REJECTED,
+                value=pd.Series("", index=self.cells.index),
+                cells=cells.reindex(self.cells.index),
+                header=int(table.ragged["header"].iloc[0]),
+            )
+
+    def check_ids(self) -> pd.Series:
+        id_field = self.kind.id_field
+        ids = self.cells[id_field].astype(str).str.normalize("NFKC").str.strip()
+        self.report(ids == "", id_field, "id_missing", REJECTED)
+        present = ids != ""
+        duplicate = present & ids.duplicated(keep="first")
+        if duplicate.any():
+            first_index = ids[present].reset_index().drop_duplicates(id_field).set_index(id_field)["index"]
+            first_at = ids.map(first_index)
+            where = first_at.map(
+                lambda i: _row_ref(self.cells.at[i, "source_file"], self.cells.at[i, "source_row"]) if pd.notna(i) else ""
+            )
+            self.report(duplicate, id_field, "id_duplicate", REJECTED, first=where)
+        return ids
+
+    def check_coordinates(self) -> tuple[pd.Series, pd.Series, pd.Series]:
+        lon, lon_bad = parse_numbers(self.cells["lon"])
+        lat, lat_bad = parse_numbers(self.cells["lat"])
+        for column, values, bad in (("lon", lon, lon_bad), ("lat", lat, lat_bad)):
+            self.report(values.isna() & ~bad, column, "coord_missing", REJECTED)
+            self.report(bad, column, "coord_not_number", REJECTED)
+        crs_cells = self.cells["crs"].astype(str)
+        crs_given, crs_bad = parse_vocab(crs_cells, CRS_INDEX)
+        self.report(crs_bad, "crs", "crs_unknown", REJECTED)
+        crs_names = crs_given.fillna(self.default_crs)
+        usable = lon.notna() & lat.notna()
+        swapped = usable & ~_crs.in_china(lon, lat) & _crs.in_china(lat, lon)
+        if swapped.any():
+            self.report(swapped, "lon", "coords_swapped", WARNING, value=self.cells["lon"] + ", " + self.cells["lat"])
+            self.flag(swapped, "swapped_lon_lat")
+            lon, lat = lon.where(~swapped, lat), lat.where(~swapped, lon)
+        outside = usable & ~_crs.in_china(lon, lat)
+        self.report(outside, "lon", "coord_outside_china", REJECTED, value=self.cells["lon"] + ", " + self.cells["lat"])
+        convertible = usable & ~outside & ~crs_bad
+        wgs_lon, wgs_lat = lon.copy(), lat.copy()
+        if convertible.any():
+            x, y = _crs.to_wgs84(lon[convertible].to_numpy(), lat[convertible].to_numpy(), crs_names[convertible].to_numpy())
+            wgs_lon[convertible], wgs_lat[convertible] = x, y
+        converted = convertible & crs_names.ne("wgs84")
+        self.flag(converted, "from_" + crs_names)
+        return wgs_lon, wgs_lat, crs_names.where(~crs_bad, crs_cells)
+
+    def check_status(self) -> pd.Series:
+        cells = self.cells["status"].astype(str)
+        distinct = pd.Series(cells.unique())
+        mapping = dict(zip(distinct, distinct.map(self.kind.parse_status), strict=True))
+        status = cells.map(mapping)
+        blank = cells.str.strip() == ""
+        allowed = _allowed(self.kind)
+        self.report(blank, "status", "status_missing", REJECTED, allowed=allowed)
+        self.report(status.isna() & ~blank, "status", "status_unknown", REJECTED, allowed=allowed)
+        return status
+
+    def check_dates(self, status: pd.Series) -> dict[str, pd.Series]:
+        dates: dict[str, pd.Series] = {}
+        for name in self.kind.date_fields():
+            parsed, bad = parse_dates(self.cells[name])
+            self.report(bad, name, "date_unreadable", REJECTED)
+            dates[name] = parsed
+        ladder = [d for _, d in self.kind.ladder if d]
+        for later_pos, later in enumerate(ladder):
+            for earlier in ladder[:later_pos]:
+                wrong = dates[later] < dates[earlier]
+                self.report(
+                    wrong,
+                    later,
+                    "date_order",
+                    REJECTED,
+                    other=self._header(earlier),
+                    other_value=dates[earlier].dt.strftime("%Y-%m-%d"),
+                    later=self._header(later),
+                )
+        reference = pd.Timestamp(self.reference)
+        for done_status in sorted(self.kind.done):
+            milestone = dict(self.kind.ladder)[done_status]
+            assert milestone is not None
+            future = status.eq(done_status) & (dates[milestone] > reference)
+            self.report(
+                future,
+                milestone,
+                "done_in_future",
+                REJECTED,
+                status=self.kind.status_label(done_status, settings.language),
+                reference=self.reference.isoformat(),
+            )
+        return dates
+
+    def _header(self, column: str) -> str:
+        """The header as most files wrote it, for messages that name a second column."""
+        for headers in self.headers.values():
+            if column in headers:
+                return headers[column]
+        return self.kind.field(column).zh if settings.language == "zh" else column
+
+    def parse_field(self, name: str, kind: str) -> pd.Series:
+        cells = self.cells[name]
+        if kind in ("text", "id"):
+            return cells.astype(str).str.normalize("NFKC").str.strip()
+        if kind in ("float", "int"):
+            values, bad = parse_numbers(cells)
+            self.report(bad, name, "number_unreadable", WARNING)
+            return values.round().astype("Int64") if kind == "int" else values
+        if kind == "bool":
+            values, bad = parse_bools(cells, default=True)
+            self.report(bad, name, "bool_unreadable", WARNING, default="是" if settings.language == "zh" else "yes")
+            return values
+        vocab = {
+            "operators": (OPERATOR_INDEX, OPERATORS, True),
+            "band": (BAND_INDEX, BANDS, False),
+            "solution": (SOLUTION_INDEX, SOLUTIONS, False),
+        }
+        if kind in vocab:
+            index, table, multi = vocab[kind]
+            values, bad = parse_multi(cells, index) if multi else parse_vocab(cells, index)
+            self.report(bad, name, "vocab_unknown", WARNING, allowed="/".join(_vocab_words(table)))
+            return values.where(~bad, cells.astype(str).str.strip()).fillna("")
+        raise ValueError(kind)
+
+    def check_milestones(self, out: pd.DataFrame) -> None:
+        """Warnings about statuses and milestone dates that do not agree."""
+        ladder = list(self.kind.ladder)
+        lang = settings.language
+        out = out[~self.rejected]
+        rank = {s: i for i, (s, _) in enumerate(ladder)}
+        status_rank = out["status"].map(rank)
+        for position, (status, milestone) in enumerate(ladder):
+            if milestone is None:
+                continue
+            if status in self.kind.done:
+                self.report(
+                    out["status"].eq(status) & out[milestone].isna(),
+                    milestone,
+                    "done_without_date",
+                    WARNING,
+                    status=self.kind.status_label(status, lang),
+                    milestone=self._header(milestone),
+                )
+            ahead = status_rank.lt(position) & out[milestone].notna()
+            self.report(
+                ahead,
+                milestone,
+                "status_behind_dates",
+                WARNING,
+                status=out["status"].map(lambda s: self.kind.status_label(s, lang) if isinstance(s, str) else ""),
+                milestone=self._header(milestone),
+            )
+        blocked = out["status"].eq("blocked") & out["blocker"].astype(str).str.strip().eq("")
+        self.report(blocked, "blocker", "blocked_without_reason", WARNING)
+
+    def _joined_flags(self) -> pd.Series:
+        if not self.flags:
+            return pd.Series("", index=self.cells.index)
+        stacked = pd.concat(self.flags, axis=1)
+        return stacked.apply(lambda row: ";".join(w for w in row if w), axis=1) if len(stacked) else pd.Series(dtype=str)
+
+
+def _row_ref(file: str, row: int) -> str:
+    name = Path(file).name
+    return f"{name} 第 {row} 行" if settings.language == "zh" else f"{name} row {row}"
+
+
+def _vocab_words(table: dict) -> Iterable[str]:
+    for key, value in table.items():
+        yield value[0] if isinstance(value[0], str) and not value[0].isascii() else key
+
+
+def _concat_problems(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None and not f.empty]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in PROBLEM_COLUMNS})
+    problems = pd.concat(frames, ignore_index=True)[PROBLEM_COLUMNS]
+    order = problems["severity"].map({REJECTED: 0, WARNING: 1})
+    return (
+        problems.assign(_order=order)
+        .sort_values(["file", "row", "_order", "column"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+
+
+def problem_frame(records: pd.DataFrame, kind: SiteKind, mask: pd.Series, column: str, code: str, severity: str, values: pd.Series, reasons: Sequence[str]) -> pd.DataFrame:
+    """Problems about loaded records (used after the join): same columns as the checker's."""
+    rows = records.loc[mask]
+    return pd.DataFrame(
+        {
+            "file": rows["source_file"],
+            "row": rows["source_row"],
+            "column": column,
+            "value": values[mask].astype(str).to_numpy(),
+            "severity": severity,
+            "reason_code": code,
+            "reason": list(reasons),
+            "kind": kind.name,
+            "record_id": rows[kind.id_field].astype(str),
+        }
+    )
+
+
+def flags_with(records: pd.DataFrame, mask: pd.Series, word: pd.Series | str) -> pd.Series:
+    """Return ``records['flags']`` with ``word`` added under ``mask``."""
+    flags = records["flags"].astype(str)
+    words = word if isinstance(word, pd.Series) else pd.Series(word, index=records.index)
+    added = np.where(flags == "", words, flags + ";" + words)
+    return flags.where(~mask, pd.Series(added, index=records.index))

@@ -1,0 +1,295 @@
+"""The vocabulary of site files: canonical columns, header aliases, status ladders.
+
+Everything a person may type in a header or a cell is matched after :func:`normalize_token`
+(NFKC, lower case, no spaces, underscores, hyphens or bracketed units), so ``"经度 (°)"``,
+``"Longitude"`` and ``"LNG"`` all mean ``lon``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+__all__ = [
+    "BANDS",
+    "GARAGE",
+    "KINDS",
+    "MACRO",
+    "OPERATORS",
+    "SOLUTIONS",
+    "Field",
+    "SiteKind",
+    "normalize_token",
+]
+
+_BRACKETED = re.compile(r"[(\[（【].*?[)\]）】]")
+_SEPARATORS = re.compile(r"[\s_\-—–·./:：]+")
+
+
+def normalize_token(text: object) -> str:
+    """Return ``text`` folded for matching: NFKC, lower case, no brackets or separators.
+
+    >>> normalize_token(" 经度（WGS84） ")
+    '经度'
+    >>> normalize_token("Site_ID")
+    'siteid'
+    """
+    folded = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    folded = _BRACKETED.sub("", folded)
+    return _SEPARATORS.sub("", folded)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical column: its English name, Chinese header, value type and aliases."""
+
+    name: str
+    zh: str
+    type: str = "text"  # text, id, float, int, date, crs, status, operators, band, bool, solution
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+    def names(self) -> tuple[str, ...]:
+        """Return every header that means this column, normalised."""
+        return tuple(normalize_token(a) for a in (self.name, self.zh, *self.aliases))
+
+
+@dataclass(frozen=True)
+class SiteKind:
+    """A kind of site record (macro stations or garage compounds) and its rules."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    id_field: str
+    fields: tuple[Field, ...]
+    #: Status ladder from first to last, each with the milestone date that reaches it.
+    ladder: tuple[tuple[str, str | None], ...]
+    done: frozenset[str]
+    status_aliases: dict[str, tuple[str, ...]]
+    status_labels: dict[str, tuple[str, str]]
+    file_stems: tuple[str, ...]
+    #: Milestone that marks the record as done, for "date in the future" checks.
+    done_dates: tuple[str, ...] = ()
+    header_index: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, str] = {}
+        for f in self.fields:
+            for alias in f.names():
+                index.setdefault(alias, f.name)
+        object.__setattr__(self, "header_index", index)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """Canonical column names in order."""
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> Field:
+        """Return the field called ``name``."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def date_fields(self) -> tuple[str, ...]:
+        """Names of the date columns."""
+        return tuple(f.name for f in self.fields if f.type == "date")
+
+    def status_label(self, status: str, lang: str = "zh") -> str:
+        """Human label of a canonical status."""
+        zh, en = self.status_labels[status]
+        return zh if lang == "zh" else en
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """Every canonical status: the ladder, then blocked and cancelled."""
+        return (*(s for s, _ in self.ladder), "blocked", "cancelled")
+
+    def parse_status(self, text: object) -> str | None:
+        """Return the canonical status for a cell, or None when it is not recognised."""
+        token = normalize_token(text)
+        for status, aliases in self.status_aliases.items():
+            if token in aliases:
+                return status
+        return None
+
+
+def _aliases(**statuses: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    return {
+        status: tuple(normalize_token(a) for a in (status, *words))
+        for status, words in statuses.items()
+    }
+
+
+_LOCATION = (
+    Field("lon", "经度", "float", ("longitude", "lng", "long", "x", "东经"), required=True),
+    Field("lat", "纬度", "float", ("latitude", "y", "北纬"), required=True),
+    Field("crs", "坐标系", "crs", ("坐标系统", "坐标类型", "coordinate system", "coordsys", "srs")),
+    Field("address", "地址", "text", ("详细地址", "站址地址", "小区地址", "addr")),
+    Field("street", "所属街道", "text", ("街道", "街镇", "街道镇", "所属街镇", "subdistrict", "town")),
+)
+_PROGRESS = (
+    Field("status", "状态", "status", ("建设状态", "进度", "当前状态", "state", "stage"), required=True),
+    Field("status_date", "状态日期", "date", ("状态更新日期", "受阻日期", "status since")),
+    Field("blocker", "受阻原因", "text", ("阻碍原因", "难点", "问题", "blocked reason", "reason")),
+    Field("updated_date", "更新日期", "date", ("最后更新", "last updated", "updated")),
+    Field("note", "备注", "text", ("说明", "数据来源", "remark", "remarks", "notes", "data source")),
+)
+_BLOCKED_CANCELLED = {
+    "blocked": ("受阻", "阻塞", "暂停", "停滞", "blocked", "on hold"),
+    "cancelled": ("取消", "已取消", "撤销", "作废", "cancelled", "canceled"),
+}
+
+MACRO = SiteKind(
+    name="macro",
+    label_zh="5G室外宏站",
+    label_en="outdoor 5G macro stations",
+    id_field="site_id",
+    fields=(
+        Field("site_id", "站址编码", "id", ("站址编号", "站点编码", "站点编号", "基站编码", "站号", "编码", "site code", "id"), required=True),
+        Field("name", "站名", "text", ("站点名称", "基站名称", "站址名称", "名称", "site name")),
+        Field("operator", "运营商", "operators", ("运营商名称", "共享运营商", "operators")),
+        *_LOCATION,
+        Field("band", "频段", "band", ("频率", "frequency band", "nr band")),
+        Field("antenna_height_m", "挂高", "float", ("天线挂高", "天线高度", "挂高m", "antenna height", "height")),
+        *_PROGRESS,
+        Field("site_secured_date", "落点日期", "date", ("站址落实日期", "site secured")),
+        Field("construction_start_date", "开工日期", "date", ("开始施工日期", "施工日期", "construction start")),
+        Field("on_air_date", "开通日期", "date", ("入网日期", "on air", "on-air date")),
+        Field("planned_on_air_date", "计划开通日期", "date", ("预计开通日期", "planned on air")),
+        Field("counts_toward_target", "计入目标", "bool", ("是否计入目标", "计入任务", "counts toward target")),
+    ),
+    ladder=(
+        ("planned", None),
+        ("site_secured", "site_secured_date"),
+        ("under_construction", "construction_start_date"),
+        ("on_air", "on_air_date"),
+    ),
+    done=frozenset({"on_air"}),
+    done_dates=("on_air_date",),
+    status_aliases=_aliases(
+        planned=("规划", "计划", "待建", "未开工", "规划中", "plan"),
+        site_secured=("已落点", "落点", "站址已落实", "已选址", "secured"),
+        under_construction=("在建", "施工中", "建设中", "已开工", "construction", "building"),
+        on_air=("已开通", "开通", "在网", "已入网", "已建成", "onair", "live"),
+        **_BLOCKED_CANCELLED,
+    ),
+    status_labels={
+        "planned": ("规划", "planned"),
+        "site_secured": ("已落点", "site secured"),
+        "under_construction": ("在建", "under construction"),
+        "on_air": ("已开通", "on air"),
+        "blocked": ("受阻", "blocked"),
+        "cancelled": ("取消", "cancelled"),
+    },
+    file_stems=("macro_stations",),
+)
+
+GARAGE = SiteKind(
+    name="garage",
+    label_zh="住宅小区地下车库",
+    label_en="residential garage compounds",
+    id_field="compound_id",
+    fields=(
+        Field("compound_id", "小区编码", "id", ("小区编号", "编码", "编号", "compound code", "id"), required=True),
+        Field("name", "小区名称", "text", ("小区", "小区名", "名称", "compound name", "compound")),
+        *_LOCATION,
+        Field("households", "户数", "int", ("住户数", "总户数", "居民户数")),
+        Field("buildings", "楼栋数", "int", ("栋数", "楼栋", "building count")),
+        Field("garage_levels", "地下层数", "int", ("车库层数", "地下车库层数", "levels")),
+        Field("garage_area_m2", "车库面积", "float", ("地下车库面积", "车库面积m2", "面积", "garage area")),
+        Field("parking_spaces", "车位数", "int", ("停车位", "停车位数", "车位", "parking")),
+        Field("solution", "覆盖方案", "solution", ("方案", "技术方案", "coverage solution")),
+        Field("lead_unit", "牵头单位", "text", ("牵头", "lead")),
+        Field("operators", "覆盖运营商", "operators", ("运营商", "参与运营商", "operator")),
+        Field("property_manager", "物业", "text", ("物业公司", "物业单位", "property management")),
+        Field("contact", "联系人", "text", ("联系人姓名", "contact person")),
+        Field("phone", "联系电话", "text", ("电话", "手机", "联系方式", "telephone", "tel", "mobile")),
+        *_PROGRESS,
+        Field("survey_date", "勘察日期", "date", ("勘查日期", "survey")),
+        Field("plan_agreed_date", "方案确定日期", "date", ("方案日期", "plan agreed")),
+        Field("construction_start_date", "开工日期", "date", ("施工日期", "开始施工日期", "construction start")),
+        Field("covered_date", "覆盖日期", "date", ("完成覆盖日期", "covered")),
+        Field("accepted_date", "验收日期", "date", ("accepted",)),
+        Field("planned_covered_date", "计划覆盖日期", "date", ("预计覆盖日期", "planned covered")),
+    ),
+    ladder=(
+        ("not_started", None),
+        ("surveyed", "survey_date"),
+        ("plan_agreed", "plan_agreed_date"),
+        ("under_construction", "construction_start_date"),
+        ("covered", "covered_date"),
+        ("accepted", "accepted_date"),
+    ),
+    done=frozenset({"covered", "accepted"}),
+    done_dates=("covered_date", "accepted_date"),
+    status_aliases=_aliases(
+        not_started=("未启动", "未开始", "未开展", "待启动", "not started", "new"),
+        surveyed=("已勘察", "勘察", "勘察完成", "已勘查", "survey done"),
+        plan_agreed=("方案确定", "方案已确定", "已定方案", "方案通过", "plan agreed", "agreed"),
+        under_construction=("施工中", "在建", "建设中", "已开工", "construction"),
+        covered=("已覆盖", "覆盖", "覆盖完成", "已完成", "covered"),
+        accepted=("已验收", "验收", "验收通过", "accepted"),
+        **_BLOCKED_CANCELLED,
+    ),
+    status_labels={
+        "not_started": ("未启动", "not started"),
+        "surveyed": ("已勘察", "surveyed"),
+        "plan_agreed": ("方案确定", "plan agreed"),
+        "under_construction": ("施工中", "under construction"),
+        "covered": ("已覆盖", "covered"),
+        "accepted": ("已验收", "accepted"),
+        "blocked": ("受阻", "blocked"),
+        "cancelled": ("取消", "cancelled"),
+    },
+    file_stems=("garage_compounds",),
+)
+
+KINDS: dict[str, SiteKind] = {MACRO.name: MACRO, GARAGE.name: GARAGE}
+
+#: Operators: canonical code -> (Chinese, English, aliases).
+OPERATORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "tower": ("铁塔", "China Tower", ("中国铁塔", "铁塔公司", "tower", "ct tower", "chinatower")),
+    "cmcc": ("移动", "China Mobile", ("中国移动", "移动公司", "cmcc", "mobile", "chinamobile", "cm")),
+    "ctc": ("电信", "China Telecom", ("中国电信", "电信公司", "ctc", "telecom", "chinatelecom", "ct")),
+    "cucc": ("联通", "China Unicom", ("中国联通", "联通公司", "cucc", "unicom", "chinaunicom", "cu")),
+    "cbn": ("广电", "China Broadnet", ("中国广电", "广电公司", "cbn", "broadnet", "chinabroadnet")),
+}
+
+#: NR bands: canonical -> aliases (frequencies as people write them).
+BANDS: dict[str, tuple[str, ...]] = {
+    "n28": ("n28", "700m", "700mhz", "700"),
+    "n41": ("n41", "2.6g", "2.6ghz", "2600", "2600mhz", "2.6"),
+    "n78": ("n78", "3.5g", "3.5ghz", "3500", "3500mhz", "3.5", "3.3g", "3.4g"),
+    "n79": ("n79", "4.9g", "4.9ghz", "4900", "4900mhz", "4.9"),
+}
+
+#: Garage coverage solutions: canonical -> (Chinese, English, aliases).
+SOLUTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "das": ("室分", "indoor distributed antenna system", ("室分系统", "室内分布", "室内分布系统", "das")),
+    "pico": ("皮站", "pico cells", ("皮基站", "微站", "pico", "picocell")),
+    "leaky_feeder": ("漏缆", "leaky feeder", ("泄漏电缆", "漏泄电缆", "leaky cable", "leakyfeeder")),
+    "repeater": ("直放站", "repeater", ("中继", "repeater")),
+}
+
+#: Coordinate system names: canonical -> aliases.
+CRS_ALIASES: dict[str, tuple[str, ...]] = {
+    "wgs84": ("wgs84", "wgs-84", "wgs 84", "epsg:4326", "4326", "gps", "cgcs2000", "epsg:4490", "天地图", "国际"),
+    "gcj02": ("gcj02", "gcj-02", "gcj", "高德", "高德地图", "腾讯", "腾讯地图", "火星", "火星坐标", "amap", "gaode", "tencent", "国测局"),
+    "bd09": ("bd09", "bd-09", "bd09ll", "百度", "百度地图", "baidu"),
+}
+
+
+def _index(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {normalize_token(alias): key for key, aliases in table.items() for alias in (key, *aliases)}
+
+
+CRS_INDEX = _index(CRS_ALIASES)
+BAND_INDEX = _index(BANDS)
+OPERATOR_INDEX = _index({k: (zh, en, *al) for k, (zh, en, al) in OPERATORS.items()})
+SOLUTION_INDEX = _index({k: (zh, en, *al) for k, (zh, en, al) in SOLUTIONS.items()})
+
+TRUE_WORDS = frozenset(normalize_token(w) for w in ("yes", "y", "true", "t", "1", "是", "计入", "√", "✓"))
+FALSE_WORDS = frozenset(normalize_token(w) for w in ("no", "n", "false", "f", "0", "否", "不计入", "×", "✗"))

@@ -1,0 +1,153 @@
+"""Vectorised parsers for the cells people type: numbers, dates, vocabularies.
+
+Each parser takes a pandas Series of strings (blank = missing) and returns the parsed
+Series aligned to it plus a boolean Series marking the cells that were given but could
+not be read, so that the caller can report them with their row and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+
+from rollout.schema import FALSE_WORDS, TRUE_WORDS, normalize_token
+
+__all__ = ["parse_bools", "parse_dates", "parse_multi", "parse_numbers", "parse_vocab"]
+
+_EXCEL_EPOCH = np.datetime64("1899-12-30")
+_YMD = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
+_COMPACT = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
+_SERIAL = re.compile(r"^(?P<n>\d{5})(?:\.0+)?$")
+_NUMBER_JUNK = re.compile(r"[\s,°度'′\"″]|[a-zA-Z]+$|^[a-zA-Z]+")
+
+#: Years outside this range are taken as typing mistakes.
+DATE_YEARS = (1990, 2100)
+
+
+def _present(values: pd.Series) -> pd.Series:
+    return values.fillna("").astype(str).str.strip() != ""
+
+
+def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse decimal numbers, tolerating full-width digits, units and thousands separators.
+
+    >>> parsed, bad = parse_numbers(pd.Series(["121.4", "１２１.５", "31.2°", "", "东经"]))
+    >>> parsed.tolist()[:3], bad.tolist()
+    ([121.4, 121.5, 31.2], [False, False, False, False, True])
+    """
+    text = values.fillna("").astype(str).str.normalize("NFKC").str.strip()
+    cleaned = text.str.replace(_NUMBER_JUNK, "", regex=True)
+    parsed = pd.to_numeric(cleaned, errors="coerce")
+    present = text != ""
+    bad = present & (parsed.isna() | ~np.isfinite(parsed.fillna(0.0)))
+    return parsed.where(~bad), bad
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse dates as people type them into ``datetime64[ns]`` (NaT where blank or bad).
+
+    Accepted: ``2024-03-05``, ``2024/3/5``, ``2024.3.5``, ``2024年3月5日``, ``20240305``,
+    ISO date-times and Excel serial numbers (``45356``). Day-first forms such as
+    ``05/03/2024`` are ambiguous and rejected.
+
+    >>> parsed, bad = parse_dates(pd.Series(["2024年3月5日", "2024.3.5", "20240305", "45356", "2024-02-30"]))
+    >>> [d.strftime("%Y-%m-%d") if pd.notna(d) else None for d in parsed], bad.tolist()
+    (['2024-03-05', '2024-03-05', '2024-03-05', '2024-03-05', None], [False, False, False, False, True])
+    """
+    text = values.fillna("").astype(str).str.normalize("NFKC").str.strip()
+    present = text != ""
+    unified = (
+        text.str.replace(r"[T\s]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", regex=True)
+        .str.replace(r"\s+", "", regex=True)
+        .str.replace(r"[年月/.]", "-", regex=True)
+        .str.replace(r"[日号]$", "", regex=True)
+    )
+    parts = unified.str.extract(_YMD)
+    compact = unified.str.extract(_COMPACT)
+    parts = parts.fillna(compact)
+    years = pd.to_numeric(parts["y"], errors="coerce")
+    months = pd.to_numeric(parts["m"], errors="coerce")
+    days = pd.to_numeric(parts["d"], errors="coerce")
+    plausible = years.between(*DATE_YEARS) & months.between(1, 12) & days.between(1, 31)
+    iso = (
+        years.where(plausible).astype("Int64").astype(str).str.zfill(4)
+        + "-"
+        + months.where(plausible).astype("Int64").astype(str).str.zfill(2)
+        + "-"
+        + days.where(plausible).astype("Int64").astype(str).str.zfill(2)
+    )
+    parsed = pd.to_datetime(iso.where(plausible), format="%Y-%m-%d", errors="coerce")
+    serial = pd.to_numeric(unified.str.extract(_SERIAL)["n"], errors="coerce")
+    serial_ok = serial.between(20000, 80000) & parsed.isna()
+    if serial_ok.any():
+        offsets = serial[serial_ok].to_numpy(dtype="int64").astype("timedelta64[D]")
+        parsed = parsed.copy()
+        parsed[serial_ok] = pd.to_datetime(_EXCEL_EPOCH + offsets)
+    parsed = parsed.astype("datetime64[ns]")
+    bad = present & parsed.isna()
+    return parsed, bad
+
+
+def parse_vocab(values: pd.Series, index: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    """Map cells to canonical words through ``index`` (normalised alias -> canonical)."""
+    present = _present(values)
+    tokens = values.fillna("").astype(str).map(normalize_token)
+    parsed = tokens.map(index)
+    bad = present & parsed.isna()
+    return parsed.where(present), bad
+
+
+_MULTI_SPLIT = re.compile(r"[/、,，;；+&|\s和及]+")
+
+
+def parse_multi(values: pd.Series, index: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    """Map cells holding several words (``移动/电信``, ``CMCC, CT``) to ``;``-joined codes.
+
+    Codes keep the order of ``index``'s canonical values, so the result is stable.
+    """
+    order = {code: i for i, code in enumerate(dict.fromkeys(index.values()))}
+    present = _present(values)
+
+    def one(cell: str) -> str | None:
+        words = [w for w in _MULTI_SPLIT.split(str(cell)) if w]
+        codes = {index.get(normalize_token(w)) for w in words}
+        if not words or None in codes:
+            return None
+        return ";".join(sorted(codes, key=order.__getitem__))  # type: ignore[arg-type]
+
+    # Few distinct cells repeat many times: parse each distinct value once.
+    distinct = pd.Series(values[present].astype(str).unique())
+    mapping = dict(zip(distinct, distinct.map(one), strict=True))
+    parsed = values.where(present).map(mapping)
+    bad = present & parsed.isna()
+    return parsed, bad
+
+
+def parse_bools(values: pd.Series, *, default: bool) -> tuple[pd.Series, pd.Series]:
+    """Parse yes/no cells (是/否, Y/N, 1/0, true/false); blank cells take ``default``."""
+    present = _present(values)
+    tokens = values.fillna("").astype(str).map(normalize_token)
+    parsed = pd.Series(default, index=values.index, dtype=bool)
+    parsed[tokens.isin(TRUE_WORDS)] = True
+    parsed[tokens.isin(FALSE_WORDS)] = False
+    bad = present & ~tokens.isin(TRUE_WORDS | FALSE_WORDS)
+    return parsed, bad
+
+
+def to_iso(dates: pd.Series) -> pd.Series:
+    """Format dates as ``YYYY-MM-DD`` strings (empty where missing)."""
+    return dates.dt.strftime("%Y-%m-%d").fillna("")
+
+
+def as_date(value: dt.date | str | None) -> dt.date | None:
+    """Accept a date or a string a person typed, return a date (None stays None)."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    parsed, bad = parse_dates(pd.Series([value]))
+    if bad.iloc[0]:
+        msg = f"cannot read the date {value!r}; write it as 2024-06-30"
+        raise ValueError(msg)
+    return parsed.iloc[0].date()
