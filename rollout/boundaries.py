@@ -306,10 +306,7 @@ def import_streets(
     codes = match_streets(shapes[field].astype(str), table)
     if codes.isna().any():
         unknown = ", ".join(repr(v) for v in shapes.loc[codes.isna(), field].astype(str))
-        msg = (
-            f"{path}: field {field!r} has value(s) that match no street: {unknown}. "
-            f"Known: {', '.join(table['name'])} (or their codes)."
-        )
+        msg = f"{path}: field {field!r} has value(s) that match no street: {unknown}. Known: {', '.join(table['name'])} (or their codes)."
         raise BoundaryError(msg)
     shapes = shapes.assign(street_code=codes, source="file")
     shapes = shapes.drop(columns=[c for c in ("name", "name_en", "kind") if c in shapes.columns])
@@ -324,9 +321,7 @@ def _to_wgs84(shapes: gpd.GeoDataFrame, crs: str | None, *, origin: str) -> gpd.
     chinese = CRS_INDEX.get(name or "", None) if name else None
     if chinese in ("gcj02", "bd09"):
         convert = _crs.gcj02_to_wgs84 if chinese == "gcj02" else _crs.bd09_to_wgs84
-        geometry = shapely.transform(
-            shapes.geometry.to_numpy(), lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1]))
-        )
+        geometry = shapely.transform(shapes.geometry.to_numpy(), lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1])))
         return shapes.set_geometry(gpd.GeoSeries(geometry, index=shapes.index), crs=4326)
     if crs:
         return shapes.set_crs(crs, allow_override=True).to_crs(4326)

@@ -123,10 +123,7 @@ def read_targets(config: Config, street_codes: list[str]) -> pd.DataFrame:
     """
     path = config.targets_file
     if not path.is_file():
-        msg = (
-            f"{path}: no per-street targets. Write them with "
-            "`rollout targets allocate --by area_km2` (or any column of streets.csv)."
-        )
+        msg = f"{path}: no per-street targets. Write them with `rollout targets allocate --by area_km2` (or any column of streets.csv)."
         raise ConfigError(msg)
     table = pd.read_csv(path, dtype={"street_code": str}, encoding="utf-8-sig")
     missing_cols = [c for c in ("street_code", *TARGET_COLUMNS) if c not in table.columns]

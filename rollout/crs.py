@@ -22,13 +22,13 @@ __all__ = [
     "METRIC_CRS",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "in_china",
     "to_wgs84",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
-    "from_wgs84",
 ]
 
 ArrayLike = npt.ArrayLike
@@ -137,8 +137,8 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: ArrayLike) -> Pair:
     ``crs`` is one name for all points or an array of names, one per point.
 
     >>> lon, lat = to_wgs84([121.4, 121.4], [31.2, 31.2], ["wgs84", "gcj02"])
-    >>> round(float(lon[0] - lon[1]), 4), round(float(lat[0] - lat[1]), 4)
-    (0.0, 0.0)
+    >>> round(float(lon[0] - lon[1]), 4), round(float(lat[0] - lat[1]), 4)  # Gaode's offset in Shanghai
+    (0.0046, -0.0018)
     """
     lon, lat = _as_arrays(lon, lat)
     names = np.broadcast_to(np.asarray(crs, dtype=object), lon.shape)

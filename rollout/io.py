@@ -121,19 +121,13 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
         if wide >= 10 * bad:
             # Mostly valid UTF-8 with a few broken bytes: GB18030 would turn it into mojibake.
             line = data[: utf8_error.start].count(b"\n") + 1
-            msg = (
-                f"{path}: the file is UTF-8 but has invalid bytes on line {line}; "
-                "re-export it from Excel/WPS as CSV UTF-8."
-            )
+            msg = f"{path}: the file is UTF-8 but has invalid bytes on line {line}; re-export it from Excel/WPS as CSV UTF-8."
             raise InputFileError(msg) from utf8_error
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        msg = (
-            f"{path}: cannot read the text as UTF-8 or GB18030/GBK (first bad byte on line {line}); "
-            "save it from Excel/WPS as CSV UTF-8."
-        )
+        msg = f"{path}: cannot read the text as UTF-8 or GB18030/GBK (first bad byte on line {line}); save it from Excel/WPS as CSV UTF-8."
         raise InputFileError(msg) from e
 
 
@@ -178,9 +172,7 @@ def _read_csv_grid(path: Path, text: str, kind: str | None) -> tuple[pd.DataFram
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     header_idx, _ = _best_header(rows[:_HEADER_SEARCH_ROWS], kind)
     width = len(rows[header_idx]) if rows else 0
-    too_long = [
-        (i + 1, len(r)) for i, r in enumerate(rows) if i > header_idx and len(r) > width and any(c.strip() for c in r[width:])
-    ]
+    too_long = [(i + 1, len(r)) for i, r in enumerate(rows) if i > header_idx and len(r) > width and any(c.strip() for c in r[width:])]
     padded = [(r + [""] * width)[:width] for r in rows]
     ragged = pd.DataFrame(too_long, columns=["row", "cells"]).assign(header=width)
     return pd.DataFrame(padded, dtype=str), ragged
@@ -378,7 +370,13 @@ def write_table(
         if suffix == ".csv":
             shown.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
         elif suffix == ".xlsx":
-            _write_xlsx(shown, tmp, sheet_name=sheet_name, percent_columns=[headers.get(c, c) if headers else c for c in percent_columns], notes=notes)
+            _write_xlsx(
+                shown,
+                tmp,
+                sheet_name=sheet_name,
+                percent_columns=[headers.get(c, c) if headers else c for c in percent_columns],
+                notes=notes,
+            )
         elif suffix == ".json":
             tmp.write_text(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n", encoding="utf-8")
         else:

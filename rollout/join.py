@@ -132,7 +132,12 @@ def place_sites(load: SiteLoad, streets: gpd.GeoDataFrame, config: Config) -> Si
     if outside.any():
         where = _where(records.loc[outside], config)
         reasons = [
-            say("outside_district", where=w, distance=_distance_text(d), district=config.district_name if lang == "zh" else config.district_name_en)
+            say(
+                "outside_district",
+                where=w,
+                distance=_distance_text(d),
+                district=config.district_name if lang == "zh" else config.district_name_en,
+            )
             for w, d in zip(where, placed.loc[outside, "distance_m"], strict=True)
         ]
         values = records["lon"].round(6).astype(str) + ", " + records["lat"].round(6).astype(str)
@@ -172,13 +177,17 @@ def _declared_street_problems(
     frames = []
     if unknown.any():
         reasons = [say("street_unknown")] * int(unknown.sum())
-        frames.append(problem_frame(records, load.kind, unknown, _header(load, "street"), "street_unknown", WARNING, declared_text, reasons))
+        frames.append(
+            problem_frame(records, load.kind, unknown, _header(load, "street"), "street_unknown", WARNING, declared_text, reasons)
+        )
     if mismatch.any():
         reasons = [
             say("street_mismatch", declared=names[d], located=names[c])
             for d, c in zip(declared[mismatch], records.loc[mismatch, "street_code"], strict=True)
         ]
-        frames.append(problem_frame(records, load.kind, mismatch, _header(load, "street"), "street_mismatch", WARNING, declared_text, reasons))
+        frames.append(
+            problem_frame(records, load.kind, mismatch, _header(load, "street"), "street_mismatch", WARNING, declared_text, reasons)
+        )
     return frames
 
 

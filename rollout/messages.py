@@ -17,7 +17,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "编码重复，首次出现在 {first}：请删除重复行或改用新编码",
         "duplicate id, first seen at {first}: delete the copy or give it a new id",
     ),
-    "coord_missing": ("缺少坐标：请填写十进制度经纬度（如 121.43, 31.25）", "coordinate missing: fill in decimal degrees (e.g. 121.43, 31.25)"),
+    "coord_missing": (
+        "缺少坐标：请填写十进制度经纬度（如 121.43, 31.25）",
+        "coordinate missing: fill in decimal degrees (e.g. 121.43, 31.25)",
+    ),
     "coord_not_number": ("不是数字：请用十进制度（如 121.43）", "not a number: use decimal degrees such as 121.43"),
     "coord_outside_china": (
         "坐标不在中国境内：请核对经纬度是否填错",

@@ -186,9 +186,7 @@ class _Checker:
         values = (value if value is not None else rows.get(column, pd.Series("", index=rows.index)))[mask]
         per_row = {k: v.reindex(self.cells.index)[mask] for k, v in fields.items() if isinstance(v, pd.Series)}
         fixed = {k: v for k, v in fields.items() if not isinstance(v, pd.Series)}
-        reasons = [
-            say(code, **fixed, **{k: per_row[k].loc[i] for k in per_row}) for i in rows.index
-        ]
+        reasons = [say(code, **fixed, **{k: per_row[k].loc[i] for k in per_row}) for i in rows.index]
         self.problems.append(
             pd.DataFrame(
                 {
@@ -282,9 +280,7 @@ class _Checker:
         if duplicate.any():
             first_index = ids[present].reset_index().drop_duplicates(id_field).set_index(id_field)["index"]
             first_at = ids.map(first_index)
-            where = first_at.map(
-                lambda i: _row_ref(self.cells.at[i, "source_file"], self.cells.at[i, "source_row"]) if pd.notna(i) else ""
-            )
+            where = first_at.map(lambda i: _row_ref(self.cells.at[i, "source_file"], self.cells.at[i, "source_row"]) if pd.notna(i) else "")
             self.report(duplicate, id_field, "id_duplicate", REJECTED, first=where)
         return ids
 
@@ -388,7 +384,7 @@ class _Checker:
             index, table, multi = vocab[kind]
             values, bad = parse_multi(cells, index) if multi else parse_vocab(cells, index)
             self.report(bad, name, "vocab_unknown", WARNING, allowed="/".join(_vocab_words(table)))
-            return values.where(~bad, cells.astype(str).str.strip()).fillna("")
+            return values.astype(object).where(~bad, cells.astype(str).str.strip()).fillna("")
         raise ValueError(kind)
 
     def check_milestones(self, out: pd.DataFrame) -> None:
@@ -453,7 +449,9 @@ def _concat_problems(frames: list[pd.DataFrame]) -> pd.DataFrame:
     )
 
 
-def problem_frame(records: pd.DataFrame, kind: SiteKind, mask: pd.Series, column: str, code: str, severity: str, values: pd.Series, reasons: Sequence[str]) -> pd.DataFrame:
+def problem_frame(
+    records: pd.DataFrame, kind: SiteKind, mask: pd.Series, column: str, code: str, severity: str, values: pd.Series, reasons: Sequence[str]
+) -> pd.DataFrame:
     """Problems about loaded records (used after the join): same columns as the checker's."""
     rows = records.loc[mask]
     return pd.DataFrame(

@@ -32,12 +32,69 @@ _SNAP = np.datetime64(SNAPSHOT)
 
 # Road names of Putuo District (public facts), used to make plausible synthetic names.
 _ROADS = (
-    "曹杨路", "真北路", "中山北路", "武宁路", "金沙江路", "长寿路", "光新路", "铜川路", "真华路", "交通路",
-    "岚皋路", "桃浦路", "祁连山路", "真南路", "大渡河路", "梅川路", "枣阳路", "兰溪路", "宜川路", "甘泉路",
-    "志丹路", "新村路", "石泉路", "白玉路", "西康路", "常德路", "澳门路", "云岭东路", "同普路", "绥德路",
-    "泸定路", "怒江北路", "丹巴路", "白丽路", "万镇路", "真金路", "富平路", "真如路", "杏山路", "芝川路",
+    "曹杨路",
+    "真北路",
+    "中山北路",
+    "武宁路",
+    "金沙江路",
+    "长寿路",
+    "光新路",
+    "铜川路",
+    "真华路",
+    "交通路",
+    "岚皋路",
+    "桃浦路",
+    "祁连山路",
+    "真南路",
+    "大渡河路",
+    "梅川路",
+    "枣阳路",
+    "兰溪路",
+    "宜川路",
+    "甘泉路",
+    "志丹路",
+    "新村路",
+    "石泉路",
+    "白玉路",
+    "西康路",
+    "常德路",
+    "澳门路",
+    "云岭东路",
+    "同普路",
+    "绥德路",
+    "泸定路",
+    "怒江北路",
+    "丹巴路",
+    "白丽路",
+    "万镇路",
+    "真金路",
+    "富平路",
+    "真如路",
+    "杏山路",
+    "芝川路",
 )
-_COMPOUND_WORDS = ("曹杨", "梅岭", "金沙", "真光", "桃浦", "中环", "武宁", "兰溪", "岚皋", "宜川", "甘泉", "石泉", "光新", "铜川", "绥德", "枣阳", "梅川", "清涧", "阳光", "同普")
+_COMPOUND_WORDS = (
+    "曹杨",
+    "梅岭",
+    "金沙",
+    "真光",
+    "桃浦",
+    "中环",
+    "武宁",
+    "兰溪",
+    "岚皋",
+    "宜川",
+    "甘泉",
+    "石泉",
+    "光新",
+    "铜川",
+    "绥德",
+    "枣阳",
+    "梅川",
+    "清涧",
+    "阳光",
+    "同普",
+)
 _COMPOUND_SUFFIX = ("新村", "花园", "苑", "公寓", "小区", "家园", "雅苑", "名邸", "佳苑", "大厦")
 _MACRO_BLOCKERS = ("业主不同意进场", "居民担忧辐射投诉", "电力引入困难", "屋顶承重不足", "物业阻挠施工", "规划审批未通过")
 _GARAGE_BLOCKERS = ("物业不配合", "业委会未同意", "车库无弱电井", "施工期间车位占用协调难")
@@ -153,15 +210,23 @@ def _macro(rng: np.random.Generator, streets: gpd.GeoDataFrame, targets: pd.Data
     on_air_shown = np.where(status == "on_air", on_air, np.datetime64("NaT"))
     construction_shown = np.where(np.isin(status, ["on_air", "under_construction"]), np.minimum(construction, _SNAP), np.datetime64("NaT"))
     secured_shown = np.where(status != "cancelled", np.minimum(secured, _SNAP - np.timedelta64(20, "D")), secured)
-    status_date = np.where(np.isin(status, ["blocked", "cancelled"]), np.minimum(secured + _days(rng, 15, 90, n), _SNAP), np.datetime64("NaT"))
+    status_date = np.where(
+        np.isin(status, ["blocked", "cancelled"]), np.minimum(secured + _days(rng, 15, 90, n), _SNAP), np.datetime64("NaT")
+    )
     planned = np.where(status != "on_air", _SNAP + _days(rng, 20, 120, n), on_air - _days(rng, -10, 20, n))
     blocker = np.full(n, "", dtype=object)
     blocked = status == "blocked"
     blocker[blocked] = rng.choice(_MACRO_BLOCKERS, blocked.sum())
     cancelled = status == "cancelled"
     blocker[cancelled] = rng.choice(_CANCEL_REASONS, cancelled.sum())
-    operator = rng.choice(["移动", "电信/联通", "联通/电信", "移动/广电", "电信", "联通", "铁塔"], n, p=[0.3, 0.25, 0.05, 0.12, 0.12, 0.1, 0.06])
-    band = np.where(np.char.find(operator.astype(str), "移动") >= 0, rng.choice(["n41", "n28", "N79"], n, p=[0.75, 0.2, 0.05]), rng.choice(["n78", "3.5G"], n, p=[0.85, 0.15]))
+    operator = rng.choice(
+        ["移动", "电信/联通", "联通/电信", "移动/广电", "电信", "联通", "铁塔"], n, p=[0.3, 0.25, 0.05, 0.12, 0.12, 0.1, 0.06]
+    )
+    band = np.where(
+        np.char.find(operator.astype(str), "移动") >= 0,
+        rng.choice(["n41", "n28", "N79"], n, p=[0.75, 0.2, 0.05]),
+        rng.choice(["n78", "3.5G"], n, p=[0.85, 0.15]),
+    )
     band = np.where(operator == "移动/广电", "n28", band)
     roads = rng.choice(_ROADS, n)
     numbers = rng.integers(1, 2000, n)
@@ -215,9 +280,26 @@ def _garage(rng: np.random.Generator, streets: gpd.GeoDataFrame, targets: pd.Dat
     n = len(sites)
     status = np.array(["accepted"] * n, dtype=object)
     order = rng.permutation(n)
-    plan = ["covered"] * 12 + ["under_construction"] * 4 + ["plan_agreed"] * 3 + ["surveyed"] * 3 + ["not_started"] * 4 + ["blocked"] * 3 + ["cancelled"]
+    plan = (
+        ["covered"] * 12
+        + ["under_construction"] * 4
+        + ["plan_agreed"] * 3
+        + ["surveyed"] * 3
+        + ["not_started"] * 4
+        + ["blocked"] * 3
+        + ["cancelled"]
+    )
     status[order[: len(plan)]] = plan
-    rank = {"not_started": 0, "surveyed": 1, "plan_agreed": 2, "under_construction": 3, "covered": 4, "accepted": 5, "blocked": 2, "cancelled": 1}
+    rank = {
+        "not_started": 0,
+        "surveyed": 1,
+        "plan_agreed": 2,
+        "under_construction": 3,
+        "covered": 4,
+        "accepted": 5,
+        "blocked": 2,
+        "cancelled": 1,
+    }
     reached = np.array([rank[s] for s in status])
     accepted = _START + (rng.beta(2.2, 1.2, n) * (_SNAP - _START).astype(int)).astype("timedelta64[D]")
     covered = accepted - _days(rng, 7, 30, n)
@@ -228,7 +310,9 @@ def _garage(rng: np.random.Generator, streets: gpd.GeoDataFrame, targets: pd.Dat
     base = np.maximum(survey, _START) - survey
     milestones = [np.minimum(m + base, _SNAP) for m in milestones]
     shown = [np.where(reached >= i + 1, m, np.datetime64("NaT")) for i, m in enumerate(milestones)]
-    status_date = np.where(np.isin(status, ["blocked", "cancelled"]), np.minimum(milestones[1] + _days(rng, 10, 60, n), _SNAP), np.datetime64("NaT"))
+    status_date = np.where(
+        np.isin(status, ["blocked", "cancelled"]), np.minimum(milestones[1] + _days(rng, 10, 60, n), _SNAP), np.datetime64("NaT")
+    )
     blocker = np.full(n, "", dtype=object)
     blocker[status == "blocked"] = rng.choice(_GARAGE_BLOCKERS, (status == "blocked").sum())
     blocker[status == "cancelled"] = "小区整体改造, 明年再议"
@@ -246,8 +330,14 @@ def _garage(rng: np.random.Generator, streets: gpd.GeoDataFrame, targets: pd.Dat
     street_names = streets.set_index("street_code")["name"]
     coords = _coordinates(rng, sites)
     statuses_zh = {
-        "not_started": "未启动", "surveyed": "已勘察", "plan_agreed": "方案确定", "under_construction": "施工中",
-        "covered": "已覆盖", "accepted": "已验收", "blocked": "受阻", "cancelled": "取消",
+        "not_started": "未启动",
+        "surveyed": "已勘察",
+        "plan_agreed": "方案确定",
+        "under_construction": "施工中",
+        "covered": "已覆盖",
+        "accepted": "已验收",
+        "blocked": "受阻",
+        "cancelled": "取消",
     }
     surnames = "张王李赵刘陈杨黄周吴"
     return pd.DataFrame(

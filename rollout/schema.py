@@ -117,10 +117,7 @@ class SiteKind:
 
 
 def _aliases(**statuses: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    return {
-        status: tuple(normalize_token(a) for a in (status, *words))
-        for status, words in statuses.items()
-    }
+    return {status: tuple(normalize_token(a) for a in (status, *words)) for status, words in statuses.items()}
 
 
 _LOCATION = (
@@ -148,7 +145,9 @@ MACRO = SiteKind(
     label_en="outdoor 5G macro stations",
     id_field="site_id",
     fields=(
-        Field("site_id", "站址编码", "id", ("站址编号", "站点编码", "站点编号", "基站编码", "站号", "编码", "site code", "id"), required=True),
+        Field(
+            "site_id", "站址编码", "id", ("站址编号", "站点编码", "站点编号", "基站编码", "站号", "编码", "site code", "id"), required=True
+        ),
         Field("name", "站名", "text", ("站点名称", "基站名称", "站址名称", "名称", "site name")),
         Field("operator", "运营商", "operators", ("运营商名称", "共享运营商", "operators")),
         *_LOCATION,

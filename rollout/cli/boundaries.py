@@ -25,7 +25,12 @@ def command() -> None:
 
 @command.command("fetch")
 @click.option("--nominatim-url", default=None, help="Nominatim server (default: osmnx's, nominatim.openstreetmap.org).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Where to write (default: data/boundaries/<district>_streets.geojson).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write (default: data/boundaries/<district>_streets.geojson).",
+)
 def fetch(nominatim_url: str | None, out: Path | None) -> None:
     """Download the street polygons from OpenStreetMap by their relation ids (osm_relation_id in
     streets.csv), check them and write them as GeoJSON.
@@ -50,7 +55,12 @@ def fetch(nominatim_url: str | None, out: Path | None) -> None:
 @click.option("--code-field", default=None, help="Field holding 12-digit street codes.")
 @click.option("--crs", default=None, help="The file's CRS if missing or wrong: EPSG:4326, EPSG:4490, gcj02, bd09, ...")
 @click.option("--layer", default=None, help="Layer to read from a GeoPackage.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Where to write (default: data/boundaries/<district>_streets.geojson).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write (default: data/boundaries/<district>_streets.geojson).",
+)
 def import_(file: Path, name_field: str | None, code_field: str | None, crs: str | None, layer: str | None, out: Path | None) -> None:
     """Import the team's own street boundary file (GeoJSON, GeoPackage, Shapefile; any CRS),
     matching its features to the streets by code, name or alias.

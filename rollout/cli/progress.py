@@ -24,7 +24,13 @@ _TABLE_COLUMNS = [
 
 @click.command("progress")
 @as_of_option
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "xlsx"]), default=None, help="Output format (default: table, or from --out's extension).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "xlsx"]),
+    default=None,
+    help="Output format (default: table, or from --out's extension).",
+)
 @out_option("Write to this file instead of the terminal.")
 @crs_option
 @sheet_option
@@ -78,7 +84,14 @@ def command(as_of, fmt: str | None, out: Path | None, crs: str | None, sheet: st
         for column in ("macro_pace", "garage_pace"):
             shown[column] = shown[column].map(lambda v: PACE_LABELS[v][0 if lang == "zh" else 1])
         headers = {c: COLUMN_LABELS.get(c, (c, c))[0 if lang == "zh" else 1] for c in shown.columns}
-        write_table(shown, out, headers=headers, sheet_name="进度" if lang == "zh" else "progress", percent_columns=tuple(pct), notes=(note,) if note else ())
+        write_table(
+            shown,
+            out,
+            headers=headers,
+            sheet_name="进度" if lang == "zh" else "progress",
+            percent_columns=tuple(pct),
+            notes=(note,) if note else (),
+        )
     if out is not None:
         click.echo(f"已写入 {out}" if lang == "zh" else f"Written to {out}", err=True)
 

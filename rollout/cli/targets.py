@@ -21,7 +21,9 @@ def command() -> None:
 
 
 @command.command("allocate")
-@click.option("--by", "by", required=True, help="Weight: a numeric column of streets.csv (population, area_km2), area (from polygons) or equal.")
+@click.option(
+    "--by", "by", required=True, help="Weight: a numeric column of streets.csv (population, area_km2), area (from polygons) or equal."
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing targets.csv.")
 def allocate(by: str, force: bool) -> None:
     """Split the district targets over the streets by largest remainder and write targets.csv.

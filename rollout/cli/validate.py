@@ -19,14 +19,31 @@ _WARNINGS_SHOWN = 10
 @click.command("validate")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--kind", type=click.Choice(["macro", "garage"]), default=None, help="What the files hold (default: guessed per file).")
-@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write rejects and warnings to this CSV/XLSX.")
-@click.option("--clean", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write loaded records, normalised, as CSV, GeoJSON or GeoPackage.")
+@click.option(
+    "--rejects", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write rejects and warnings to this CSV/XLSX."
+)
+@click.option(
+    "--clean",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write loaded records, normalised, as CSV, GeoJSON or GeoPackage.",
+)
 @crs_option
 @sheet_option
 @as_of_option
 @boundaries_option
 @click.pass_context
-def command(ctx: click.Context, files: tuple[Path, ...], kind: str | None, rejects: Path | None, clean: Path | None, crs: str | None, sheet: str | None, as_of, boundaries: Path | None) -> None:
+def command(
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    kind: str | None,
+    rejects: Path | None,
+    clean: Path | None,
+    crs: str | None,
+    sheet: str | None,
+    as_of,
+    boundaries: Path | None,
+) -> None:
     """Check site files: every row is loaded or rejected, with file, row, column and reason.
 
     With no FILES, checks data/sites/macro_stations.csv|xlsx and garage_compounds.csv|xlsx.
@@ -58,7 +75,9 @@ def command(ctx: click.Context, files: tuple[Path, ...], kind: str | None, rejec
     zh = settings.language == "zh"
     click.echo(f"合计：载入 {total_loaded}，拒收 {total_rejected}" if zh else f"Total: {total_loaded} loaded, {total_rejected} rejected")
     if project.approximate:
-        click.echo("注意：街道边界为近似示意（未找到街道边界文件）" if zh else "Note: approximate street zones (no street boundary file found)")
+        click.echo(
+            "注意：街道边界为近似示意（未找到街道边界文件）" if zh else "Note: approximate street zones (no street boundary file found)"
+        )
     if rejects:
         write_problems(project.problems, rejects)
         click.echo(f"问题清单已写入 {rejects}" if zh else f"Problems written to {rejects}")
