@@ -83,8 +83,10 @@ def read_raw_table(
         if not data.strip():
             msg = f"{path}: the file is empty."
             raise InputFileError(msg)
-        text, encoding = _decode(path, data)
-        grid, ragged = _read_csv_grid(path, text, kind)
+        encoding = _encoding(path, data)
+        if encoding == "utf-16":  # pandas' C parser wants an 8-bit encoding
+            data, encoding = data.decode("utf-16").encode("utf-8"), "utf-16"
+        grid, ragged = _read_csv_grid(path, data, "utf-8" if encoding == "utf-16" else encoding, kind)
     return _frame_from_grid(path, grid, ragged, kind=kind, encoding=encoding, sheet=sheet_name)
 
 
@@ -106,14 +108,21 @@ def detect_kind(path: Path, headers: list[str]) -> SiteKind | None:
 # --- decoding ---------------------------------------------------------------------------
 
 
-def _decode(path: Path, data: bytes) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (with or without BOM), UTF-16 with BOM or GB18030, never guessing wrong silently."""
+def _encoding(path: Path, data: bytes) -> str:
+    """Name the encoding of ``data``: UTF-8 (with or without BOM), UTF-16 with BOM or GB18030.
+
+    The whole file is decoded once to check it, so a wrong guess fails here, with the line of
+    the first bad byte, instead of turning into mojibake.
+    """
     if data.startswith(codecs.BOM_UTF8):
-        return _strict(path, data[len(codecs.BOM_UTF8) :], "utf-8"), "utf-8-sig"
+        _strict(path, data[len(codecs.BOM_UTF8) :], "utf-8")
+        return "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _strict(path, data, "utf-16"), "utf-16"
+        _strict(path, data, "utf-16")
+        return "utf-16"
     try:
-        return data.decode("utf-8"), "utf-8"
+        data.decode("utf-8")
+        return "utf-8"
     except UnicodeDecodeError as utf8_error:
         replaced = data.decode("utf-8", errors="replace")
         bad = replaced.count("\ufffd")
@@ -124,7 +133,8 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
             msg = f"{path}: the file is UTF-8 but has invalid bytes on line {line}; re-export it from Excel/WPS as CSV UTF-8."
             raise InputFileError(msg) from utf8_error
     try:
-        return data.decode("gb18030"), "gb18030"
+        data.decode("gb18030")
+        return "gb18030"
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         msg = f"{path}: cannot read the text as UTF-8 or GB18030/GBK (first bad byte on line {line}); save it from Excel/WPS as CSV UTF-8."
@@ -143,9 +153,9 @@ def _strict(path: Path, data: bytes, encoding: str) -> str:
 # --- grids --------------------------------------------------------------------------------
 
 
-def _read_csv_grid(path: Path, text: str, kind: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Parse CSV text into a frame of strings with no header, choosing the delimiter."""
-    head = text.splitlines()[: _HEADER_SEARCH_ROWS + 5]
+def _read_csv_grid(path: Path, data: bytes, encoding: str, kind: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Parse CSV bytes into a frame of strings with no header, choosing the delimiter."""
+    head = data[:65536].decode(encoding, errors="ignore").splitlines()[: _HEADER_SEARCH_ROWS + 5]
     delimiter = max(
         _DELIMITERS,
         key=lambda d: (_best_header(list(csv.reader(head, delimiter=d)), kind)[1], -_DELIMITERS.index(d)),
@@ -154,7 +164,8 @@ def _read_csv_grid(path: Path, text: str, kind: str | None) -> tuple[pd.DataFram
         delimiter = "\t"
     try:
         grid = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(data),
+            encoding=encoding,
             sep=delimiter,
             header=None,
             dtype=str,
@@ -169,7 +180,7 @@ def _read_csv_grid(path: Path, text: str, kind: str | None) -> tuple[pd.DataFram
     except pd.errors.EmptyDataError as e:
         msg = f"{path}: the file is empty."
         raise InputFileError(msg) from e
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    rows = list(csv.reader(io.StringIO(data.decode(encoding)), delimiter=delimiter))
     header_idx, _ = _best_header(rows[:_HEADER_SEARCH_ROWS], kind)
     width = len(rows[header_idx]) if rows else 0
     too_long = [(i + 1, len(r)) for i, r in enumerate(rows) if i > header_idx and len(r) > width and any(c.strip() for c in r[width:])]

@@ -59,61 +59,128 @@ def assign_streets(
     ordered = streets.sort_values(code_column, kind="stable")
     polygons = ordered.geometry.to_numpy()
     codes = ordered[code_column].to_numpy()
-    x = shapely.get_x(geometry.to_numpy())
-    y = shapely.get_y(geometry.to_numpy())
-    owner = _covering_polygon(polygons, x, y)
+    points = geometry.to_numpy()
+    xy = shapely.get_coordinates(points) if len(points) else np.empty((0, 2))
+    if len(xy) != len(points):  # empty geometries have no coordinates: keep rows aligned
+        xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)])
+    x, y = xy[:, 0], xy[:, 1]
+    owner = _covering_polygon(polygons, x, y, points=points)
     distance = np.zeros(len(x))
     snapped = np.zeros(len(x), dtype=bool)
     outside = np.flatnonzero(owner < 0)
     if len(outside):
-        nearest, dist = _nearest_polygon(ordered, x[outside], y[outside])
+        nearest, dist = _nearest_polygon(ordered, x[outside], y[outside], tolerance_m)
         distance[outside] = dist
-        close = dist <= tolerance_m
+        close = (nearest >= 0) & (dist <= tolerance_m)
         owner[outside[close]] = nearest[close]
         snapped[outside[close]] = True
     street_code = pd.Series(np.where(owner >= 0, codes[np.maximum(owner, 0)], None), index=geometry.index, dtype=object)
     return pd.DataFrame({"street_code": street_code, "distance_m": distance, "snapped": snapped}, index=geometry.index)
 
 
-def _covering_polygon(polygons: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Index of the first polygon covering each point (-1 for none), vectorised over points."""
+def _covering_polygon(polygons: np.ndarray, x: np.ndarray, y: np.ndarray, *, points: np.ndarray | None = None) -> np.ndarray:
+    """Index of the first polygon covering each point (-1 for none), vectorised over points.
+
+    Few polygons and many points: a lookup grid settles the points in cells that lie wholly
+    inside one polygon, and only the points in cells crossed by a boundary are tested exactly.
+    Many polygons: an STRtree query, as ``geopandas.sjoin`` does, keeping the first polygon.
+    """
     owner = np.full(len(x), -1, dtype=np.int64)
-    if len(polygons) <= _LOOP_POLYGONS_MAX:
-        pending = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-        for index, polygon in enumerate(polygons):  # a loop over streets, not over sites
-            if not len(pending):
-                break
-            shapely.prepare(polygon)
-            xmin, ymin, xmax, ymax = polygon.bounds
-            px, py = x[pending], y[pending]
-            in_box = np.flatnonzero((px >= xmin) & (px <= xmax) & (py >= ymin) & (py <= ymax))
-            hit = in_box[shapely.intersects_xy(polygon, px[in_box], py[in_box])]
-            owner[pending[hit]] = index
-            pending = np.delete(pending, hit)
+    if len(polygons) > _LOOP_POLYGONS_MAX:
+        tree = shapely.STRtree(polygons)
+        geometries = points if points is not None else shapely.points(x, y)
+        point_index, polygon_index = tree.query(geometries, predicate="intersects")
+        if len(point_index):
+            # Results come grouped by point; keep the lowest polygon index of each group.
+            order = np.lexsort((polygon_index, point_index))
+            first_points, first_at = np.unique(point_index[order], return_index=True)
+            owner[first_points] = polygon_index[order][first_at]
         return owner
-    tree = shapely.STRtree(polygons)
-    point_index, polygon_index = tree.query(shapely.points(x, y), predicate="intersects")
-    if len(point_index):
-        order = np.lexsort((polygon_index, point_index))
-        first_points, first_at = np.unique(point_index[order], return_index=True)
-        owner[first_points] = polygon_index[order][first_at]
+    finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if len(finite) >= _GRID_MIN_POINTS:
+        cell_owner, to_cell = _lookup_grid(polygons)
+        cells = to_cell(x[finite], y[finite])
+        owner[finite] = cell_owner[cells]
+        finite = finite[owner[finite] == _MIXED]
+        owner[finite] = -1
+    _test_exactly(polygons, x, y, finite, owner)
     return owner
 
 
-def _nearest_polygon(streets: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest street (lowest index on ties) and its distance in metres, for a few points."""
+def _test_exactly(polygons: np.ndarray, x: np.ndarray, y: np.ndarray, pending: np.ndarray, owner: np.ndarray) -> None:
+    """Point-in-polygon tests for the points ``pending``, first polygon wins; fills ``owner``."""
+    for index, polygon in enumerate(polygons):  # a loop over streets, not over sites
+        if not len(pending):
+            break
+        shapely.prepare(polygon)
+        xmin, ymin, xmax, ymax = polygon.bounds
+        px, py = x[pending], y[pending]
+        in_box = np.flatnonzero((px >= xmin) & (px <= xmax) & (py >= ymin) & (py <= ymax))
+        hit = np.zeros(len(pending), dtype=bool)
+        hit[in_box[shapely.intersects_xy(polygon, px[in_box], py[in_box])]] = True
+        owner[pending[hit]] = index
+        pending = pending[~hit]
+
+
+_MIXED = -2
+_GRID_MIN_POINTS = 50_000
+_GRID_CELLS_PER_SIDE = 128
+
+
+def _lookup_grid(polygons: np.ndarray):
+    """A regular grid over the polygons: each cell's polygon when it lies wholly inside one,
+    -1 when it touches none, -2 (mixed) when a boundary crosses it. The last slot is for
+    points off the grid."""
+    xmin, ymin, xmax, ymax = shapely.total_bounds(polygons)
+    size = max(xmax - xmin, ymax - ymin) / _GRID_CELLS_PER_SIDE
+    nx, ny = int(np.ceil((xmax - xmin) / size)) + 1, int(np.ceil((ymax - ymin) / size)) + 1
+    ix, iy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
+    x0, y0 = xmin + ix.ravel() * size, ymin + iy.ravel() * size
+    boxes = shapely.box(x0, y0, x0 + size, y0 + size)
+    cell_owner = np.full(nx * ny + 1, -1, dtype=np.int64)
+    tree = shapely.STRtree(boxes)
+    for index, polygon in enumerate(polygons):
+        shapely.prepare(polygon)
+        touched = tree.query(polygon, predicate="intersects")
+        inside = shapely.contains_properly(polygon, boxes[touched])
+        free = cell_owner[touched] == -1
+        cell_owner[touched] = np.where(inside & free, index, _MIXED)
+
+    def to_cell(px: np.ndarray, py: np.ndarray) -> np.ndarray:
+        cx = np.floor((px - xmin) / size).astype(np.int64)
+        cy = np.floor((py - ymin) / size).astype(np.int64)
+        on_grid = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)
+        return np.where(on_grid, cx * ny + cy, nx * ny)
+
+    return cell_owner, to_cell
+
+
+def _nearest_polygon(streets: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """For points outside every street: distance in metres to the nearest street, and that
+    street (lowest index on ties) for the points within ``tolerance_m``; -1 for the others."""
     metric = streets.to_crs(_crs.METRIC_CRS).geometry.to_numpy()
-    mx, my = _TO_METRIC.transform(x, y)
-    points = shapely.points(mx, my)
-    tree = shapely.STRtree(metric)
-    (point_index, polygon_index), dist = tree.query_nearest(points, return_distance=True, all_matches=True)
-    order = np.lexsort((polygon_index, point_index))
-    _, first_at = np.unique(point_index[order], return_index=True)
-    nearest = np.full(len(x), -1, dtype=np.int64)
+    points = shapely.points(*_TO_METRIC.transform(x, y))
+    # The district's edge as segments in a tree: the distance to the edge is a nearest query.
+    edge = shapely.get_parts(shapely.union_all(metric).boundary)
+    edge_tree = shapely.STRtree(np.concatenate([_segments(part) for part in edge]))
+    (which, _), found = edge_tree.query_nearest(points, return_distance=True)
     distance = np.full(len(x), np.inf)
-    nearest[point_index[order][first_at]] = polygon_index[order][first_at]
-    distance[point_index[order][first_at]] = dist[order][first_at]
+    distance[which] = found
+    close = np.flatnonzero(distance <= tolerance_m)
+    nearest = np.full(len(x), -1, dtype=np.int64)
+    if len(close):
+        tree = shapely.STRtree(metric)
+        (point_index, polygon_index), dist = tree.query_nearest(points[close], return_distance=True, all_matches=True)
+        order = np.lexsort((polygon_index, point_index))
+        first_points, first_at = np.unique(point_index[order], return_index=True)
+        nearest[close[first_points]] = polygon_index[order][first_at]
+        distance[close[first_points]] = dist[order][first_at]
     return nearest, distance
+
+
+def _segments(line: shapely.Geometry) -> np.ndarray:
+    coords = shapely.get_coordinates(line)
+    return shapely.linestrings(np.stack([coords[:-1], coords[1:]], axis=1))
 
 
 def place_sites(load: SiteLoad, streets: gpd.GeoDataFrame, config: Config) -> SiteLoad:
@@ -140,7 +207,7 @@ def place_sites(load: SiteLoad, streets: gpd.GeoDataFrame, config: Config) -> Si
             )
             for w, d in zip(where, placed.loc[outside, "distance_m"], strict=True)
         ]
-        values = records["lon"].round(6).astype(str) + ", " + records["lat"].round(6).astype(str)
+        values = _coordinates_text(records[outside])
         problems.append(problem_frame(records, load.kind, outside, _header(load, "lon"), "outside_district", REJECTED, values, reasons))
     records = records.assign(
         street_code=placed["street_code"],
@@ -152,7 +219,7 @@ def place_sites(load: SiteLoad, streets: gpd.GeoDataFrame, config: Config) -> Si
             say("snapped", distance=f"{d:.0f}", street=names[c])
             for d, c in zip(placed.loc[snapped, "distance_m"], placed.loc[snapped, "street_code"], strict=True)
         ]
-        values = records["lon"].round(6).astype(str) + ", " + records["lat"].round(6).astype(str)
+        values = _coordinates_text(records[snapped])
         problems.append(problem_frame(records, load.kind, snapped, _header(load, "lon"), "snapped", WARNING, values, reasons))
         records["flags"] = flags_with(records, snapped, "snapped_" + placed["distance_m"].round().astype(int).astype(str) + "m")
     problems.extend(_declared_street_problems(records, load, streets, config, outside))
@@ -189,6 +256,10 @@ def _declared_street_problems(
             problem_frame(records, load.kind, mismatch, _header(load, "street"), "street_mismatch", WARNING, declared_text, reasons)
         )
     return frames
+
+
+def _coordinates_text(records: pd.DataFrame) -> pd.Series:
+    return records["lon"].round(6).astype(str) + ", " + records["lat"].round(6).astype(str)
 
 
 def _header(load: SiteLoad, column: str) -> str:

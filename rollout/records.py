@@ -37,7 +37,7 @@ from rollout.schema import (
     SOLUTIONS,
     SiteKind,
 )
-from rollout.values import as_date, parse_bools, parse_dates, parse_multi, parse_numbers, parse_vocab
+from rollout.values import as_date, map_distinct, parse_bools, parse_dates, parse_multi, parse_numbers, parse_vocab
 
 __all__ = ["PROBLEM_COLUMNS", "SiteLoad", "read_sites"]
 
@@ -155,13 +155,18 @@ class _Checker:
         self.default_crs = default_crs
         self.reference = reference
         frames = []
+        self.row_counts = [len(t.cells) for t in tables]
         for table in tables:
-            frame = table.cells.copy()
+            frame = table.cells
             frame["source_file"] = str(table.path)
             frame["source_row"] = table.rows.to_numpy()
             frames.append(frame)
-        self.cells = pd.concat(frames, ignore_index=True).fillna("")
+            table.cells = frame.iloc[:0]  # the checker owns the cells from here on
+        self.cells = (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)).fillna("")
+        del frames
         self.headers = {str(t.path): t.headers for t in tables}
+        #: Columns that some file has; the others are blank everywhere and need no parsing.
+        self.given = set().union(*(t.headers for t in tables))
         self.rejected = pd.Series(False, index=self.cells.index)
         self.problems: list[pd.DataFrame] = []
         self.flags: list[pd.Series] = []
@@ -184,9 +189,9 @@ class _Checker:
             return
         rows = self.cells.loc[mask]
         values = (value if value is not None else rows.get(column, pd.Series("", index=rows.index)))[mask]
-        per_row = {k: v.reindex(self.cells.index)[mask] for k, v in fields.items() if isinstance(v, pd.Series)}
+        per_row = {k: v.reindex(self.cells.index)[mask].tolist() for k, v in fields.items() if isinstance(v, pd.Series)}
         fixed = {k: v for k, v in fields.items() if not isinstance(v, pd.Series)}
-        reasons = [say(code, **fixed, **{k: per_row[k].loc[i] for k in per_row}) for i in rows.index]
+        reasons = [say(code, **fixed, **{k: per_row[k][i] for k in per_row}) for i in range(len(rows))]
         self.problems.append(
             pd.DataFrame(
                 {
@@ -215,37 +220,35 @@ class _Checker:
 
     def run(self) -> SiteLoad:
         self.check_ragged()
-        out = pd.DataFrame(index=self.cells.index)
-        out[self.kind.id_field] = self.check_ids()
+        columns: dict[str, pd.Series] = {self.kind.id_field: self.check_ids()}
         lon, lat, crs_input = self.check_coordinates()
         status = self.check_status()
         dates = self.check_dates(status)
         for f in self.kind.fields:
-            if f.name in out.columns or f.name in ("lon", "lat", "crs", "status") or f.type == "date":
+            if f.name in columns or f.name in ("lon", "lat", "crs", "status") or f.type == "date":
                 continue
-            out[f.name] = self.parse_field(f.name, f.type)
-        out["status"] = status
-        for name, values in dates.items():
-            out[name] = values
-        out["crs_input"] = crs_input
-        out["lon"], out["lat"] = lon, lat
-        out["source_file"] = self.cells["source_file"]
-        out["source_row"] = self.cells["source_row"].astype("int64")
-        out["flags"] = self._joined_flags()
+            columns[f.name] = self.parse_field(f.name, f.type)
+        columns["status"] = status
+        columns |= dates
+        columns["crs_input"] = crs_input
+        columns["lon"], columns["lat"] = lon, lat
+        columns["source_file"] = self.cells["source_file"]
+        columns["source_row"] = self.cells["source_row"].astype("int64")
+        columns["flags"] = self._joined_flags()
+        out = pd.DataFrame(columns, index=self.cells.index)  # built once: no block re-copies
+        del columns
         self.check_milestones(out)
         extras = [c for c in self.cells.columns if c not in out.columns and c not in {f.name for f in self.kind.fields}]
         for column in extras:
             out[column] = self.cells[column]
         keep = ~self.rejected
-        records = gpd.GeoDataFrame(
-            out[keep].reset_index(drop=True),
-            geometry=gpd.points_from_xy(out.loc[keep, "lon"], out.loc[keep, "lat"]),
-            crs=4326,
-        )
+        del self.cells  # the text cells are no longer needed: free them before building records
+        kept = out if keep.all() else out[keep].reset_index(drop=True)
+        records = gpd.GeoDataFrame(kept, geometry=gpd.points_from_xy(kept["lon"], kept["lat"]), crs=4326)
         files = pd.DataFrame(
             {
                 "file": [str(t.path) for t in self.tables],
-                "rows": [len(t.cells) for t in self.tables],
+                "rows": self.row_counts,
                 "blank_rows": [t.blank_rows for t in self.tables],
                 "encoding": [t.encoding for t in self.tables],
                 "sheet": [t.sheet for t in self.tables],
@@ -313,9 +316,7 @@ class _Checker:
 
     def check_status(self) -> pd.Series:
         cells = self.cells["status"].astype(str)
-        distinct = pd.Series(cells.unique())
-        mapping = dict(zip(distinct, distinct.map(self.kind.parse_status), strict=True))
-        status = cells.map(mapping)
+        status = map_distinct(cells, self.kind.parse_status)
         blank = cells.str.strip() == ""
         allowed = _allowed(self.kind)
         self.report(blank, "status", "status_missing", REJECTED, allowed=allowed)
@@ -325,6 +326,9 @@ class _Checker:
     def check_dates(self, status: pd.Series) -> dict[str, pd.Series]:
         dates: dict[str, pd.Series] = {}
         for name in self.kind.date_fields():
+            if name not in self.given:
+                dates[name] = pd.Series(pd.NaT, index=self.cells.index, dtype="datetime64[ns]")
+                continue
             parsed, bad = parse_dates(self.cells[name])
             self.report(bad, name, "date_unreadable", REJECTED)
             dates[name] = parsed
@@ -364,6 +368,10 @@ class _Checker:
         return self.kind.field(column).zh if settings.language == "zh" else column
 
     def parse_field(self, name: str, kind: str) -> pd.Series:
+        if name not in self.given:
+            blank = {"float": np.nan, "int": pd.NA, "bool": True}.get(kind, "")
+            dtype = {"float": "float64", "int": "Int64", "bool": bool}.get(kind, object)
+            return pd.Series(blank, index=self.cells.index, dtype=dtype)
         cells = self.cells[name]
         if kind in ("text", "id"):
             return cells.astype(str).str.normalize("NFKC").str.strip()
@@ -412,17 +420,18 @@ class _Checker:
                 milestone,
                 "status_behind_dates",
                 WARNING,
-                status=out["status"].map(lambda s: self.kind.status_label(s, lang) if isinstance(s, str) else ""),
+                status=out["status"].map({s: self.kind.status_label(s, lang) for s in self.kind.statuses}),
                 milestone=self._header(milestone),
             )
         blocked = out["status"].eq("blocked") & out["blocker"].astype(str).str.strip().eq("")
         self.report(blocked, "blocker", "blocked_without_reason", WARNING)
 
     def _joined_flags(self) -> pd.Series:
-        if not self.flags:
-            return pd.Series("", index=self.cells.index)
-        stacked = pd.concat(self.flags, axis=1)
-        return stacked.apply(lambda row: ";".join(w for w in row if w), axis=1) if len(stacked) else pd.Series(dtype=str)
+        joined = pd.Series("", index=self.cells.index)
+        for words in self.flags:
+            has = words != ""
+            joined = joined.where(~has, joined.where(joined == "", joined + ";") + words)
+        return joined
 
 
 def _row_ref(file: str, row: int) -> str:
@@ -452,14 +461,17 @@ def _concat_problems(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def problem_frame(
     records: pd.DataFrame, kind: SiteKind, mask: pd.Series, column: str, code: str, severity: str, values: pd.Series, reasons: Sequence[str]
 ) -> pd.DataFrame:
-    """Problems about loaded records (used after the join): same columns as the checker's."""
+    """Problems about loaded records (used after the join): same columns as the checker's.
+
+    ``values`` is aligned to ``records`` or already restricted to the rows under ``mask``.
+    """
     rows = records.loc[mask]
     return pd.DataFrame(
         {
             "file": rows["source_file"],
             "row": rows["source_row"],
             "column": column,
-            "value": values[mask].astype(str).to_numpy(),
+            "value": (values[mask] if len(values) == len(mask) else values).astype(str).to_numpy(),
             "severity": severity,
             "reason_code": code,
             "reason": list(reasons),

@@ -38,10 +38,14 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> parsed.tolist()[:3], bad.tolist()
     ([121.4, 121.5, 31.2], [False, False, False, False, True])
     """
-    text = values.fillna("").astype(str).str.normalize("NFKC").str.strip()
-    cleaned = text.str.replace(_NUMBER_JUNK, "", regex=True)
-    parsed = pd.to_numeric(cleaned, errors="coerce")
-    present = text != ""
+    raw = values.fillna("").astype(str)
+    parsed = pd.to_numeric(raw, errors="coerce")  # the common case, at C speed
+    present = raw.str.strip() != ""
+    retry = present & parsed.isna()
+    if retry.any():
+        text = raw[retry].str.normalize("NFKC").str.strip()
+        parsed[retry] = pd.to_numeric(text.str.replace(_NUMBER_JUNK, "", regex=True), errors="coerce")
+    parsed = parsed.astype(float)
     bad = present & (parsed.isna() | ~np.isfinite(parsed.fillna(0.0)))
     return parsed.where(~bad), bad
 
@@ -57,7 +61,14 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> [d.strftime("%Y-%m-%d") if pd.notna(d) else None for d in parsed], bad.tolist()
     (['2024-03-05', '2024-03-05', '2024-03-05', '2024-03-05', None], [False, False, False, False, True])
     """
-    text = values.fillna("").astype(str).str.normalize("NFKC").str.strip()
+    raw = values.fillna("").astype(str)
+    positions, distinct = pd.factorize(raw)
+    if len(distinct) < len(raw):
+        # Dates repeat: parse each distinct text once, then spread the result.
+        parsed_distinct, bad_distinct = parse_dates(pd.Series(distinct, dtype=object))
+        parsed = pd.Series(parsed_distinct.to_numpy()[positions], index=values.index, dtype="datetime64[ns]")
+        return parsed, pd.Series(bad_distinct.to_numpy()[positions], index=values.index)
+    text = raw.str.normalize("NFKC").str.strip()
     present = text != ""
     unified = (
         text.str.replace(r"[T\s]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", regex=True)
@@ -91,11 +102,28 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return parsed, bad
 
 
+def map_distinct(values: pd.Series, function) -> pd.Series:
+    """Apply a Python ``function`` once per distinct cell and spread the results.
+
+    Site files repeat the same statuses, operators and dates on every row, so this turns a
+    per-row Python loop into a per-value one, with the spreading done by numpy.
+    """
+    codes, uniques = pd.factorize(values.fillna("").astype(str))
+    results = np.empty(len(uniques) + 1, dtype=object)
+    results[:-1] = [function(u) for u in uniques]
+    results[-1] = None
+    return pd.Series(results[codes], index=values.index, dtype=object)
+
+
+def _tokens(values: pd.Series) -> pd.Series:
+    """``normalize_token`` of each cell, computed once per distinct value."""
+    return map_distinct(values, normalize_token)
+
+
 def parse_vocab(values: pd.Series, index: dict[str, str]) -> tuple[pd.Series, pd.Series]:
     """Map cells to canonical words through ``index`` (normalised alias -> canonical)."""
     present = _present(values)
-    tokens = values.fillna("").astype(str).map(normalize_token)
-    parsed = tokens.map(index)
+    parsed = _tokens(values).map(index)
     bad = present & parsed.isna()
     return parsed.where(present), bad
 
@@ -118,10 +146,7 @@ def parse_multi(values: pd.Series, index: dict[str, str]) -> tuple[pd.Series, pd
             return None
         return ";".join(sorted(codes, key=order.__getitem__))  # type: ignore[arg-type]
 
-    # Few distinct cells repeat many times: parse each distinct value once.
-    distinct = pd.Series(values[present].astype(str).unique())
-    mapping = dict(zip(distinct, distinct.map(one), strict=True))
-    parsed = values.where(present).map(mapping)
+    parsed = map_distinct(values, one).where(present)
     bad = present & parsed.isna()
     return parsed, bad
 
@@ -129,7 +154,7 @@ def parse_multi(values: pd.Series, index: dict[str, str]) -> tuple[pd.Series, pd
 def parse_bools(values: pd.Series, *, default: bool) -> tuple[pd.Series, pd.Series]:
     """Parse yes/no cells (是/否, Y/N, 1/0, true/false); blank cells take ``default``."""
     present = _present(values)
-    tokens = values.fillna("").astype(str).map(normalize_token)
+    tokens = _tokens(values)
     parsed = pd.Series(default, index=values.index, dtype=bool)
     parsed[tokens.isin(TRUE_WORDS)] = True
     parsed[tokens.isin(FALSE_WORDS)] = False
