@@ -207,6 +207,8 @@ def _read_xlsx_grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
         else:
             msg = f"{path}: no sheet named {sheet!r}; the sheets are {', '.join(book.sheetnames)}."
             raise InputFileError(msg)
+        # Exports from WPS and some web systems carry wrong sheet dimensions; read to the end.
+        worksheet.reset_dimensions()
         rows = [[_cell_text(v) for v in row] for row in worksheet.iter_rows(min_row=1, values_only=True)]
         title = worksheet.title
     finally:

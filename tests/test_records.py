@@ -217,3 +217,21 @@ def test_duplicates_across_files_name_the_first_file(tmp_path: Path) -> None:
     problem = load.problems.iloc[0]
     assert problem["file"].endswith("macro_b.csv")
     assert "macro_a.csv 第 2 行" in problem["reason"]
+
+
+def test_xlsx_row_numbers_count_title_and_blank_rows(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = "普陀区宏站清单"
+    sheet.append([])
+    sheet.append(["站址编码", "经度", "纬度", "状态"])
+    lon, lat = INSIDE["changshou"]
+    sheet.append(["A", lon, lat, "在建"])
+    sheet.append([None, None, None, None])
+    sheet.append(["A", lon, lat, "在建"])
+    path = tmp_path / "macro.xlsx"
+    book.save(path)
+    load = read_sites(path)
+    assert load.problems[["row", "reason_code"]].values.tolist() == [[6, "id_duplicate"]]
+    assert "macro.xlsx 第 4 行" in load.problems.iloc[0]["reason"]
+    assert load.summary().iloc[0][["rows", "loaded", "rejected", "blank_rows"]].tolist() == [2, 1, 1, 1]
