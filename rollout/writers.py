@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -9,11 +10,13 @@ import geopandas as gpd
 import pandas as pd
 
 from rollout import settings
+from rollout.boundaries import APPROXIMATE_NOTE
 from rollout.errors import InputFileError
 from rollout.io import atomic_path, write_table
+from rollout.progress import COLUMN_LABELS, PACE_LABELS
 from rollout.records import REJECTED, SiteLoad
 
-__all__ = ["records_table", "write_problems", "write_records"]
+__all__ = ["records_table", "write_problems", "write_progress", "write_records"]
 
 PROBLEM_HEADERS_ZH = {
     "file": "文件",
@@ -87,3 +90,42 @@ def _text_safe(records: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if str(out[column].dtype) == "Int64":
             out[column] = out[column].astype("float64")
     return out
+
+
+def write_progress(table: pd.DataFrame, path: Path | str, *, approximate: bool = False) -> Path:
+    """Write a progress table as CSV (English columns), JSON or XLSX (labels in the current
+    language, frozen header, percentages formatted), by ``path``'s extension."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    lang = settings.language
+    note = APPROXIMATE_NOTE[lang] if approximate else ""
+    if suffix == ".csv":
+        return write_table(table, path)
+    if suffix == ".json":
+        payload = {
+            "as_of": table["as_of"].iloc[0],
+            "district_code": table["street_code"].iloc[-1],
+            "street_zones": table["street_zones"].iloc[0] if "street_zones" in table else "",
+            "rows": json.loads(table.to_json(orient="records", force_ascii=False)),
+        }
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        return path
+    if suffix == ".xlsx":
+        shown = table.copy()
+        pct = [c for c in shown.columns if c.endswith("_pct")]
+        shown[pct] = shown[pct] / 100
+        index = 0 if lang == "zh" else 1
+        for column in ("macro_pace", "garage_pace"):
+            shown[column] = shown[column].map(lambda v: PACE_LABELS[v][index])
+        headers = {c: COLUMN_LABELS.get(c, (c, c))[index] for c in shown.columns}
+        return write_table(
+            shown,
+            path,
+            headers=headers,
+            sheet_name="进度" if lang == "zh" else "progress",
+            percent_columns=tuple(pct),
+            notes=(note,) if note else (),
+        )
+    msg = f"{path}: write progress as .csv, .json or .xlsx."
+    raise InputFileError(msg)

@@ -51,6 +51,7 @@ def cli(ctx: click.Context, verbose: int, data_dir: Path, lang: str) -> None:
 
     \b
     Example:
+      rollout weekly --week 2024-W26
       rollout validate
       rollout progress --as-of 2024-06-30
     """
@@ -61,10 +62,11 @@ def cli(ctx: click.Context, verbose: int, data_dir: Path, lang: str) -> None:
 
 
 def _register() -> None:
-    from rollout.cli import boundaries, progress, sample, targets, validate
+    from rollout.cli import boundaries, progress, sample, targets, validate, weekly
 
-    for module in (validate, progress, boundaries, targets, sample):
+    for module in (validate, progress, weekly, boundaries, targets, sample):
         cli.add_command(module.command)
+    cli.add_command(weekly.map_command)
 
 
 _register()

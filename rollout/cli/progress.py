@@ -11,9 +11,10 @@ import pandas as pd
 from rollout import settings
 from rollout.boundaries import APPROXIMATE_NOTE
 from rollout.cli.options import as_of_option, boundaries_option, crs_option, out_option, sheet_option
-from rollout.io import atomic_path, write_table
+from rollout.io import atomic_path
 from rollout.pipeline import load_project
 from rollout.progress import COLUMN_LABELS, PACE_LABELS
+from rollout.writers import write_progress
 
 _TABLE_COLUMNS = [
     "street_name",
@@ -61,47 +62,22 @@ def command(as_of, fmt: str | None, out: Path | None, crs: str | None, sheet: st
         else:
             with atomic_path(out) as tmp:
                 tmp.write_text(text + "\n", encoding="utf-8")
-    elif fmt == "json":
+    elif out is None and fmt == "csv":
+        click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)
+    elif out is None and fmt == "json":
         payload = {
             "as_of": project.as_of.isoformat(),
             "district_code": project.config.district_code,
             "street_zones": table["street_zones"].iloc[0],
             "rows": json.loads(table.to_json(orient="records", force_ascii=False)),
         }
-        text = json.dumps(payload, ensure_ascii=False, indent=2)
-        _emit(text, out)
-    elif fmt == "csv":
-        if out is None:
-            click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)
-        else:
-            write_table(table, out)
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    elif out is None:
+        raise click.UsageError("--format xlsx needs --out FILE.xlsx")
     else:
-        if out is None:
-            raise click.UsageError("--format xlsx needs --out FILE.xlsx")
-        shown = table.copy()
-        pct = [c for c in shown.columns if c.endswith("_pct")]
-        shown[pct] = shown[pct] / 100
-        for column in ("macro_pace", "garage_pace"):
-            shown[column] = shown[column].map(lambda v: PACE_LABELS[v][0 if lang == "zh" else 1])
-        headers = {c: COLUMN_LABELS.get(c, (c, c))[0 if lang == "zh" else 1] for c in shown.columns}
-        write_table(
-            shown,
-            out,
-            headers=headers,
-            sheet_name="进度" if lang == "zh" else "progress",
-            percent_columns=tuple(pct),
-            notes=(note,) if note else (),
-        )
+        write_progress(table, out.with_suffix(f".{fmt}") if out.suffix.lower() != f".{fmt}" else out, approximate=project.approximate)
     if out is not None:
         click.echo(f"已写入 {out}" if lang == "zh" else f"Written to {out}", err=True)
-
-
-def _emit(text: str, out: Path | None) -> None:
-    if out is None:
-        click.echo(text)
-        return
-    with atomic_path(out) as tmp:
-        tmp.write_text(text + "\n", encoding="utf-8")
 
 
 def _terminal_table(table: pd.DataFrame, lang: str) -> str:

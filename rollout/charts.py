@@ -1,0 +1,103 @@
+"""Static charts (PNG) with CJK fonts: the burn-up of done sites against the linear plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rollout import settings
+from rollout.io import atomic_path
+
+__all__ = ["burnup_series", "cjk_font", "plot_burnup"]
+
+log = logging.getLogger(__name__)
+CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC")
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """The name of an installed font that has Chinese glyphs (Debian: ``fonts-noto-cjk``)."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in CJK_FONT_NAMES:
+        if name in installed:
+            return name
+    for path in ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",):
+        if Path(path).is_file():
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path).get_name()
+    log.warning("no CJK font found (install fonts-noto-cjk); Chinese text in charts will not render")
+    return None
+
+
+def burnup_series(weeks: list[dt.date], done_by_week: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Stack weekly done counts (per kind, a frame of weeks x streets) into one long table."""
+    frames = []
+    for kind, table in done_by_week.items():
+        long = table.reset_index(names="week_end").melt(id_vars="week_end", var_name="street_code", value_name="done")
+        frames.append(long.assign(kind=kind))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["week_end", "street_code", "done", "kind"])
+
+
+def plot_burnup(
+    series: pd.DataFrame,
+    targets: pd.DataFrame,
+    names: dict[str, str],
+    *,
+    start: dt.date,
+    deadline: dt.date,
+    as_of: dt.date,
+    title: str,
+    path: Path | str,
+) -> Path:
+    """Small multiples of % of target done per week (macro and garage) against the linear plan.
+
+    ``series`` has ``week_end``, ``street_code``, ``kind`` and ``done``; ``targets`` is indexed by
+    ``street_code`` with ``macro_target`` and ``garage_target`` (the district code included);
+    ``names`` gives the label of each code, the district first.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    zh = settings.language == "zh"
+    font = cjk_font()
+    rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"], "axes.unicode_minus": False, "svg.hashsalt": "rollout"}
+    codes = list(names)
+    columns = 4
+    rows = int(np.ceil(len(codes) / columns))
+    with plt.rc_context(rc):
+        figure, axes = plt.subplots(rows, columns, figsize=(4 * columns, 2.8 * rows), sharex=True, sharey=True, squeeze=False)
+        plan_x = [pd.Timestamp(start), pd.Timestamp(deadline)]
+        for ax, code in zip(axes.flat, codes, strict=False):
+            ax.plot(plan_x, [0, 100], linestyle="--", color="#888888", linewidth=1, label="线性计划" if zh else "linear plan")
+            for kind, color, label in (("macro", "#2166ac", "宏站" if zh else "macro"), ("garage", "#e08214", "车库" if zh else "garage")):
+                rows_of = series[(series["street_code"] == code) & (series["kind"] == kind)]
+                target = float(targets.loc[code, f"{kind}_target"]) if code in targets.index else 0.0
+                if target <= 0 or rows_of.empty:
+                    continue
+                ax.plot(pd.to_datetime(rows_of["week_end"]), rows_of["done"] / target * 100, color=color, linewidth=2, label=label)
+            ax.axvline(pd.Timestamp(as_of), color="#cc0000", linewidth=0.8)
+            ax.set_title(names[code], fontsize=11)
+            ax.set_ylim(0, 110)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=8)
+        for ax in list(axes.flat)[len(codes) :]:
+            ax.set_visible(False)
+        axes.flat[0].legend(fontsize=8, loc="upper left")
+        axes.flat[0].set_ylabel("% 目标" if zh else "% of target")
+        figure.suptitle(title, fontsize=14)
+        figure.autofmt_xdate()
+        figure.tight_layout()
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+        plt.close(figure)
+    return path
