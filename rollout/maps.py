@@ -22,6 +22,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
@@ -40,6 +41,11 @@ __all__ = ["BASEMAPS", "build_map", "save_map"]
 BASEMAPS = ("osm", "gaode", "none")
 #: Above this many markers of a kind, markers are clustered.
 CLUSTER_THRESHOLD = 300
+#: Above this many sites of a kind, the map shows grid cells with counts instead of one marker per
+#: site (the page says so); site ids stay searchable.
+AGGREGATE_THRESHOLD = 20_000
+#: Side of the aggregation grid cells, in metres.
+AGGREGATE_CELL_M = 250.0
 #: Choropleth classes (% of target done) and their colours.
 PCT_BINS = (0, 20, 40, 60, 80, 100)
 PCT_COLORS = ("#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837")
@@ -170,16 +176,28 @@ def build_map(
     labels.add_to(fmap)
     macro_group = folium.FeatureGroup(name=("5G宏站" if zh else "5G macro stations"), show=True).add_to(fmap)
     garage_group = folium.FeatureGroup(name=("车库覆盖小区" if zh else "Garage compounds"), show=True).add_to(fmap)
+    macro_spec = _site_rows(macro, MACRO, _MACRO_FIELDS, as_of, changed.get("macro", set()), shift, lang)
+    garage_spec = _site_rows(garage, GARAGE, _GARAGE_FIELDS, as_of, changed.get("garage", set()), shift, lang)
+    aggregated = [spec["count"] for spec in (macro_spec, garage_spec) if spec.get("aggregated")]
+    if aggregated and not aggregated_note:
+        cell = f"{AGGREGATE_CELL_M:.0f}"
+        aggregated_note = (
+            f"站点较多（{sum(aggregated):,} 个），已按 {cell} 米网格汇总显示；可按编码搜索定位"
+            if zh
+            else f"{sum(aggregated):,} sites shown as {cell} m grid cells with counts; search by id to locate one"
+        )
     data = {
         "title": title,
         "subtitle": subtitle,
         "approximate": (APPROXIMATE_NOTE[lang] if approximate else ""),
         "aggregated": aggregated_note,
         "clusterThreshold": CLUSTER_THRESHOLD,
+        "pctBins": list(PCT_BINS),
+        "pctColors": list(PCT_COLORS),
         "labels": _labels(lang),
         "legend": _legend(lang),
-        "macro": _site_rows(macro, MACRO, _MACRO_FIELDS, as_of, changed.get("macro", set()), shift, lang),
-        "garage": _site_rows(garage, GARAGE, _GARAGE_FIELDS, as_of, changed.get("garage", set()), shift, lang),
+        "macro": macro_spec,
+        "garage": garage_spec,
     }
     fmap.add_child(_SiteLayers(data, macro_group, garage_group))
     folium.LayerControl(collapsed=False).add_to(fmap)
@@ -329,7 +347,43 @@ def _site_rows(
         elif name == "solution":
             values = values.map(lambda v: SOLUTIONS[v][0 if zh else 1] if v in SOLUTIONS else v)
         columns.append(_format(values).tolist())
+    if len(records) > AGGREGATE_THRESHOLD:
+        return _aggregated(spec, records, kind, status, lon, lat)
     spec["rows"] = [list(row) for row in zip(*columns, strict=True)]
+    return spec
+
+
+def _aggregated(spec: dict, records: pd.DataFrame, kind: SiteKind, status: pd.Series, lon: np.ndarray, lat: np.ndarray) -> dict:
+    """Counts per status in square grid cells, plus a compact index of ids for search."""
+    from rollout.crs import METRIC_CRS
+
+    x, y = pyproj.Transformer.from_crs(4326, METRIC_CRS, always_xy=True).transform(records["lon"].to_numpy(), records["lat"].to_numpy())
+    cells = pd.DataFrame(
+        {
+            "ix": np.floor(x / AGGREGATE_CELL_M).astype(np.int64),
+            "iy": np.floor(y / AGGREGATE_CELL_M).astype(np.int64),
+            "lon": lon,
+            "lat": lat,
+            "status": pd.Categorical(status.to_numpy(), categories=list(kind.statuses)),
+        }
+    )
+    grouped = cells.groupby(["ix", "iy"], sort=True)
+    centres = grouped[["lat", "lon"]].mean().round(6)
+    counts = pd.crosstab([cells["ix"], cells["iy"]], cells["status"], dropna=False).reindex(columns=list(kind.statuses), fill_value=0)
+    counts = counts.loc[centres.index]
+    spec["aggregated"] = True
+    spec["cellSize"] = AGGREGATE_CELL_M
+    spec["statuses"] = list(kind.statuses)
+    spec["done"] = sorted(kind.done)
+    spec["cells"] = np.column_stack([centres["lat"], centres["lon"], counts.to_numpy()]).tolist()
+    spec["cells"] = [[row[0], row[1], *(int(v) for v in row[2:])] for row in spec["cells"]]
+    spec["index"] = [
+        [la, lo, site, st]
+        for la, lo, site, st in zip(
+            np.round(lat, 6).tolist(), np.round(lon, 6).tolist(), records[kind.id_field].astype(str).tolist(), status.tolist(), strict=True
+        )
+    ]
+    spec["count"] = len(records)
     return spec
 
 

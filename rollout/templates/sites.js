@@ -1,7 +1,7 @@
 /* rollout map: site layers, popups, legend, title, search and fullscreen.
  *
  * Everything taken from site files is put on the page with textContent, never innerHTML,
- * so a site named "<img src=x onerror=...>" shows as text. No contact or phone data is
+ * so markup in a site name shows as text. No contact or phone data is
  * ever passed to this script.
  */
 (function () {
@@ -54,6 +54,57 @@
     else markers.forEach(function (m) { target.addLayer(m); });
     group.addLayer(target);
     return { layer: target, markers: markers, clustered: clustered };
+  }
+
+  function shareColor(share, data) {
+    var pct = share * 100;
+    var color = data.pctColors[0];
+    for (var i = 0; i < data.pctBins.length; i++) if (pct >= data.pctBins[i]) color = data.pctColors[i];
+    return color;
+  }
+
+  function cellPopup(spec, cell, total, data) {
+    var box = el("div", "site-popup");
+    box.appendChild(el("div", "site-popup-title", data.labels.cell + " · " + total));
+    var table = el("table");
+    spec.statuses.forEach(function (status, i) {
+      if (!cell[2 + i]) return;
+      var tr = el("tr");
+      tr.appendChild(el("th", null, spec.statusLabels[status] || status));
+      tr.appendChild(el("td", null, cell[2 + i]));
+      table.appendChild(tr);
+    });
+    box.appendChild(table);
+    return box;
+  }
+
+  /* Many sites: one canvas circle per grid cell, sized by its count and coloured by the share done. */
+  function addCells(kind, spec, group, data) {
+    var renderer = L.canvas({ padding: 0.5 });
+    var layer = L.layerGroup();
+    var doneAt = spec.done.map(function (s) { return spec.statuses.indexOf(s); });
+    spec.cells.forEach(function (cell) {
+      var total = 0;
+      for (var i = 2; i < cell.length; i++) total += cell[i];
+      var done = doneAt.reduce(function (n, j) { return n + cell[2 + j]; }, 0);
+      var circle = L.circleMarker([cell[0], cell[1]], {
+        renderer: renderer, radius: 2 + Math.sqrt(total) * 1.5, color: "#333333", weight: 0.5,
+        fillColor: shareColor(total ? done / total : 0, data), fillOpacity: 0.85,
+      });
+      circle.bindPopup(cellPopup.bind(null, spec, cell, total, data));
+      circle.siteCount = total;
+      layer.addLayer(circle);
+    });
+    group.addLayer(layer);
+    var markers = spec.index.map(function (row) {
+      return { siteId: String(row[2]), siteName: "", latlng: L.latLng(row[0], row[1]), status: row[3] };
+    });
+    return { layer: layer, markers: markers, clustered: false, aggregated: true };
+  }
+
+  function siteCount(entry) {
+    if (entry.aggregated) return entry.layer.getLayers().reduce(function (n, c) { return n + c.siteCount; }, 0);
+    return entry.layer.getLayers().length;
   }
 
   function control(position, build) {
@@ -110,6 +161,14 @@
       box.appendChild(list);
       function open(kind, marker) {
         var entry = sites[kind];
+        if (entry.aggregated) {
+          map.setView(marker.latlng, 17);
+          var box = el("div", "site-popup");
+          box.appendChild(el("div", "site-popup-title", marker.siteId));
+          box.appendChild(el("div", null, data[kind].statusLabels[marker.status] || marker.status));
+          L.popup().setLatLng(marker.latlng).setContent(box).openOn(map);
+          return;
+        }
         var show = function () { marker.openPopup(); };
         if (entry.clustered) entry.layer.zoomToShowLayer(marker, show);
         else { map.setView(marker.getLatLng(), Math.max(map.getZoom(), 16)); show(); }
@@ -168,12 +227,17 @@
   window.rolloutSites = function (map, groups, data) {
     var sites = {};
     ["macro", "garage"].forEach(function (kind) {
-      sites[kind] = addMarkers(kind, data[kind], groups[kind], data);
+      var spec = data[kind];
+      sites[kind] = spec.aggregated ? addCells(kind, spec, groups[kind], data) : addMarkers(kind, spec, groups[kind], data);
     });
     titleControl(data).addTo(map);
     searchControl(data, sites).addTo(map);
     fullscreenControl(data).addTo(map);
     legendControl(data).addTo(map);
-    window.__rollout = { map: map, sites: sites };
+    window.__rollout = {
+      map: map,
+      sites: sites,
+      siteCount: function (kind) { return siteCount(sites[kind]); },
+    };
   };
 })();

@@ -1,0 +1,177 @@
+"""The map in a real browser: Debian's Chromium through Playwright, offline, from file://."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from conftest import REPO
+from test_maps import EVIL
+
+from rollout.boundaries import district_outline
+from rollout.maps import build_map, save_map
+from rollout.pipeline import load_project
+from rollout.weekly import build_weekly_pack
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), "install Debian's chromium (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """Open a local HTML file with every non-file request blocked; collect script errors."""
+    pages = []
+
+    def opener(path: Path):
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.errors = []
+        page.blocked = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+
+        def route(route):
+            if route.request.url.startswith("file:"):
+                route.continue_()
+            else:
+                page.blocked.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", route)
+        page.goto(path.resolve().as_uri())
+        page.wait_for_function("window.__rollout !== undefined", timeout=20_000)
+        pages.append(page)
+        return page
+
+    yield opener
+    for page in pages:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def sample_pack(tmp_path_factory) -> Path:
+    project = load_project(REPO / "data", as_of=dt.date(2024, 6, 30))
+    return build_weekly_pack(project, tmp_path_factory.mktemp("maps")).folder / "index.html"
+
+
+def test_sample_map_renders_offline(open_page, sample_pack: Path) -> None:
+    page = open_page(sample_pack)
+    assert page.locator(".leaflet-container").count() == 1
+    assert page.locator("path.street-zone").count() == 10  # the macro choropleth; the garage one starts hidden
+    assert page.locator(".site-marker").count() == 230 + 60
+    assert page.locator(".site-marker.macro").count() == 230
+    assert page.locator(".street-label").count() == 10
+    assert "街道边界为近似示意" in page.locator(".rollout-title").inner_text()
+    assert page.locator(".rollout-legend").is_visible()
+    assert all(not url.startswith(("http://", "https://")) or "tile" in url for url in page.blocked)  # only tiles asked for
+    assert page.errors == []
+
+
+def test_clicking_a_marker_opens_its_popup(open_page, sample_pack: Path) -> None:
+    page = open_page(sample_pack)
+    page.locator('.site-marker[title="PT-5G-0005"]').click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "PT-5G-0005" in popup.inner_text()
+    assert "联系" not in popup.inner_text()
+
+
+def test_search_finds_and_opens_a_site(open_page, sample_pack: Path) -> None:
+    page = open_page(sample_pack)
+    page.fill(".rollout-search input", "PT-5G-0042")
+    page.locator(".rollout-search-results li").first.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "PT-5G-0042" in popup.inner_text()
+
+
+def test_markup_in_a_site_name_shows_as_text(open_page, data_dir: Path, tmp_path: Path) -> None:
+    quoted = '"' + EVIL.replace('"', '""') + '"'
+    (data_dir / "sites" / "macro_stations.csv").write_text(
+        f"站址编码,站名,经度,纬度,状态\nX1,{quoted},121.429,31.2462,在建\n", encoding="utf-8"
+    )
+    project = load_project(data_dir, as_of=dt.date(2024, 6, 30))
+    fmap = build_map(
+        project.streets, project.progress(), project.macro.records, project.garage.records, as_of=project.as_of, title=EVIL, subtitle="s"
+    )
+    page = open_page(save_map(fmap, tmp_path / "evil.html"))
+    page.locator('.site-marker[title="X1"]').click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert EVIL in popup.inner_text()
+    assert page.locator(".leaflet-popup-content img").count() == 0
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.errors == []
+
+
+def test_many_markers_are_clustered_and_all_counted(open_page, data_dir: Path, tmp_path: Path) -> None:
+    outline = district_outline("310107")
+    rng = np.random.default_rng(7)
+    xmin, ymin, xmax, ymax = outline.bounds
+    x, y = rng.uniform(xmin, xmax, 4000), rng.uniform(ymin, ymax, 4000)
+    inside = shapely.contains_xy(outline, x, y)
+    x, y = x[inside][:800], y[inside][:800]
+    frame = pd.DataFrame(
+        {"站址编码": [f"C{i:04d}" for i in range(800)], "经度": x.round(6), "纬度": y.round(6), "状态": "已开通", "开通日期": "2024-03-01"}
+    )
+    frame.to_csv(data_dir / "sites" / "macro_stations.csv", index=False)
+    project = load_project(data_dir, as_of=dt.date(2024, 6, 30))
+    fmap = build_map(
+        project.streets, project.progress(), project.macro.records, project.garage.records, as_of=project.as_of, title="t", subtitle="s"
+    )
+    page = open_page(save_map(fmap, tmp_path / "many.html"))
+    count = """() => {
+        const clusters = [...document.querySelectorAll('.marker-cluster span')].reduce((n, s) => n + Number(s.textContent), 0);
+        return clusters + document.querySelectorAll('.site-marker').length;
+    }"""
+    page.wait_for_function(f"({count})() === 800", timeout=20_000)
+    assert page.locator(".marker-cluster").count() > 0
+    assert page.evaluate("window.__rollout.sites.macro.markers.length") == 800
+
+
+def test_very_many_sites_are_shown_as_counted_grid_cells(open_page, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rollout import maps
+
+    monkeypatch.setattr(maps, "AGGREGATE_THRESHOLD", 500)
+    outline = district_outline("310107")
+    rng = np.random.default_rng(8)
+    xmin, ymin, xmax, ymax = outline.bounds
+    x, y = rng.uniform(xmin, xmax, 4000), rng.uniform(ymin, ymax, 4000)
+    inside = shapely.contains_xy(outline, x, y)
+    x, y = x[inside][:900], y[inside][:900]
+    frame = pd.DataFrame({"站址编码": [f"G{i:04d}" for i in range(900)], "经度": x.round(6), "纬度": y.round(6), "状态": "在建", "开工日期": "2024-05-01"})
+    frame.to_csv(data_dir / "sites" / "macro_stations.csv", index=False)
+    project = load_project(data_dir, as_of=dt.date(2024, 6, 30))
+    fmap = build_map(project.streets, project.progress(), project.macro.records, project.garage.records, as_of=project.as_of, title="t", subtitle="s")
+    page = open_page(save_map(fmap, tmp_path / "grid.html"))
+    assert page.evaluate("window.__rollout.siteCount('macro')") == 900
+    assert page.evaluate("window.__rollout.sites.macro.aggregated") is True
+    assert "已按 250 米网格汇总显示" in page.locator(".rollout-title").inner_text()
+    assert page.locator(".site-marker").count() == 0
+    page.fill(".rollout-search input", "G0123")
+    page.locator(".rollout-search-results li").first.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "G0123" in popup.inner_text() and "在建" in popup.inner_text()
+    assert page.errors == []

@@ -1,0 +1,187 @@
+"""The weekly pack: files, numbers that agree with `rollout progress`, determinism, atomicity."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import write_text
+
+from rollout import weekly
+from rollout.charts import cjk_font
+from rollout.cli import cli
+from rollout.pipeline import load_project
+from rollout.schema import MACRO
+from rollout.weekly import PACK_FILES, build_weekly_pack, iso_week, status_changes, week_end
+
+
+def test_iso_weeks() -> None:
+    assert week_end("2024-W26") == dt.date(2024, 6, 30)
+    assert week_end("2024w01") == dt.date(2024, 1, 7)
+    assert iso_week(dt.date(2024, 12, 30)) == "2025-W01"
+    with pytest.raises(ValueError, match="2024-W26"):
+        week_end("June")
+    with pytest.raises(ValueError):
+        week_end("2024-W54")
+
+
+def test_status_changes_between_two_days() -> None:
+    records = pd.DataFrame(
+        {
+            "site_id": ["A", "B", "C"],
+            "name": ["a", "b", "c"],
+            "street_code": ["1", "1", "2"],
+            "street_name": ["x", "x", "y"],
+            "status": ["on_air", "under_construction", "blocked"],
+            "site_secured_date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-01"]),
+            "construction_start_date": pd.to_datetime(["2024-02-01", "2024-06-26", None]),
+            "on_air_date": pd.to_datetime(["2024-06-28", None, None]),
+            "status_date": pd.to_datetime([None, None, "2024-06-10"]),
+        }
+    )
+    changes = status_changes(records, MACRO, dt.date(2024, 6, 23), dt.date(2024, 6, 30))
+    assert changes[["record_id", "from", "to", "date"]].values.tolist() == [
+        ["A", "under_construction", "on_air", "2024-06-28"],
+        ["B", "site_secured", "under_construction", "2024-06-26"],
+    ]
+
+
+@pytest.fixture
+def pack(sample_data_dir: Path, tmp_path: Path):
+    result = CliRunner().invoke(
+        cli, ["--data", str(sample_data_dir), "weekly", "--week", "2024-W26", "--out", str(tmp_path / "maps")], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    return tmp_path / "maps" / "2024-W26"
+
+
+def test_pack_has_every_file_and_says_so(pack: Path) -> None:
+    assert sorted(p.name for p in pack.iterdir()) == sorted(PACK_FILES)
+    listing = (pack.parent / "index.html").read_text(encoding="utf-8")
+    assert '<a href="2024-W26/index.html">2024-W26</a>' in listing
+    assert "宏站 81/200" in listing
+
+
+def test_pack_numbers_match_rollout_progress(pack: Path, sample_data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "progress.csv"
+    CliRunner().invoke(
+        cli, ["--data", str(sample_data_dir), "progress", "--as-of", "2024-06-30", "--out", str(out)], catch_exceptions=False
+    )
+    expected = pd.read_csv(out, encoding="utf-8-sig", dtype={"street_code": str})
+    got = pd.read_csv(pack / "progress.csv", encoding="utf-8-sig", dtype={"street_code": str})
+    pd.testing.assert_frame_equal(got, expected)
+    book = openpyxl.load_workbook(pack / "progress.xlsx")
+    headers = [c.value for c in book.active[1]]
+    column = headers.index("宏站已开通") + 1
+    assert [book.active.cell(row=r, column=column).value for r in range(2, 13)] == expected["macro_done"].tolist()
+    summary = (pack / "summary.md").read_text(encoding="utf-8")
+    total = expected.iloc[-1]
+    assert f"完成 {total['macro_done']}/200（{total['macro_pct']:.1f}%）" in summary
+    assert "街道边界为近似示意" in summary
+
+
+def test_changes_and_counts_per_street(pack: Path, sample_data_dir: Path) -> None:
+    changes = pd.read_csv(pack / "changes.csv", encoding="utf-8-sig", dtype=str)
+    project = load_project(sample_data_dir, as_of=dt.date(2024, 6, 30))
+    expected = status_changes(project.macro.records, MACRO, dt.date(2024, 6, 23), dt.date(2024, 6, 30))
+    macro = changes[changes["类型"] == "宏站"]
+    assert macro["编码"].tolist() == expected["record_id"].tolist()
+    assert len(changes) > 0 and set(changes.columns) >= {"编码", "原状态", "新状态", "日期"}
+    per_street = pd.read_csv(pack / "changes_by_street.csv", encoding="utf-8-sig", dtype={"street_code": str})
+    assert per_street["street_code"].iloc[-1] == "310107"
+    assert per_street["macro_changes"].iloc[-1] == len(macro) == per_street["macro_changes"].iloc[:-1].sum()
+
+
+def test_geopackage_layers_for_qgis(pack: Path) -> None:
+    streets = gpd.read_file(pack / "sites.gpkg", layer="streets")
+    macro = gpd.read_file(pack / "sites.gpkg", layer="macro_stations")
+    garage = gpd.read_file(pack / "sites.gpkg", layer="garage_compounds")
+    assert len(streets) == 10 and "macro_pct" in streets.columns
+    assert len(macro) == 230
+    assert (macro["status_as_of"].eq("on_air") & macro["counts_toward_target"].astype(bool)).sum() == 81
+    assert len(garage) == 60 and "phone" not in garage.columns and "contact" not in garage.columns
+    assert streets.crs.to_epsg() == 4326
+
+
+def test_burnup_chart_uses_a_cjk_font(pack: Path) -> None:
+    assert cjk_font() is not None, "install fonts-noto-cjk"
+    data = (pack / "burnup.png").read_bytes()
+    assert data.startswith(b"\x89PNG")
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1600, 840)
+
+
+def test_the_pack_is_deterministic(sample_data_dir: Path, tmp_path: Path) -> None:
+    project = load_project(sample_data_dir, as_of=dt.date(2024, 6, 30))
+    first = build_weekly_pack(project, tmp_path / "a").folder
+    second = build_weekly_pack(project, tmp_path / "b").folder
+    for name in ("index.html", "progress.csv", "changes.csv", "changes_by_street.csv", "summary.md", "burnup.png"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    for name in ("streets", "macro_stations", "garage_compounds"):
+        pd.testing.assert_frame_equal(gpd.read_file(first / "sites.gpkg", layer=name), gpd.read_file(second / "sites.gpkg", layer=name))
+    pd.testing.assert_frame_equal(pd.read_excel(first / "progress.xlsx"), pd.read_excel(second / "progress.xlsx"))
+
+
+def test_a_failure_leaves_the_previous_pack_intact(sample_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = load_project(sample_data_dir, as_of=dt.date(2024, 6, 30))
+    out = tmp_path / "maps"
+    folder = build_weekly_pack(project, out).folder
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(weekly, "_write_geopackage", broken)
+    with pytest.raises(OSError, match="disk full"):
+        build_weekly_pack(project, out)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert sorted(p.name for p in out.iterdir()) == ["2024-W26", "index.html"]
+
+
+def test_index_lists_packs_newest_first(sample_data_dir: Path, tmp_path: Path) -> None:
+    for day in (dt.date(2024, 6, 16), dt.date(2024, 6, 30), dt.date(2024, 6, 23)):
+        build_weekly_pack(load_project(sample_data_dir, as_of=day), tmp_path)
+    listing = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r">(2024-W\d\d)</a>", listing) == ["2024-W26", "2024-W25", "2024-W24"]
+
+
+def test_weekly_options_are_checked(sample_data_dir: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    bad = runner.invoke(cli, ["--data", str(sample_data_dir), "weekly", "--week", "2024-26", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "2024-W26" in bad.output
+    clash = runner.invoke(
+        cli, ["--data", str(sample_data_dir), "weekly", "--week", "2024-W26", "--as-of", "2024-07-03", "--out", str(tmp_path)]
+    )
+    assert clash.exit_code == 2 and "not in 2024-W26" in clash.output
+
+
+def test_english_pack(sample_data_dir: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--data", str(sample_data_dir), "--lang", "en", "weekly", "--as-of", "2024-06-30", "--out", str(tmp_path)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0
+    assert "2024-W26 (as of 2024-06-30): macro 81/200" in result.output
+    summary = (tmp_path / "2024-W26" / "summary.md").read_text(encoding="utf-8")
+    assert "approximate street zones" in summary and "81/200 done (40.5%)" in summary
+    data = re.search(r'id="rollout-data">(.*?)</script>', (tmp_path / "2024-W26" / "index.html").read_text(encoding="utf-8")).group(1)
+    assert json.loads(data)["labels"]["status"] == "Status"
+
+
+def test_summary_escapes_site_text(data_dir: Path, tmp_path: Path) -> None:
+    write_text(
+        data_dir / "sites" / "macro_stations.csv",
+        "站址编码,站名,经度,纬度,状态,状态日期,受阻原因\nA1,[click](http://evil) <b>x</b>,121.429,31.2462,受阻,2024-06-01,*urgent* <script>\n",
+    )
+    build_weekly_pack(load_project(data_dir, as_of=dt.date(2024, 6, 30)), tmp_path)
+    summary = (tmp_path / "2024-W26" / "summary.md").read_text(encoding="utf-8")
+    assert "<script>" not in summary and "<b>" not in summary and "](http" not in summary
+    assert "\\*urgent\\*" in summary
