@@ -150,7 +150,9 @@ def test_many_markers_are_clustered_and_all_counted(open_page, data_dir: Path, t
     assert page.evaluate("window.__rollout.sites.macro.markers.length") == 800
 
 
-def test_very_many_sites_are_shown_as_counted_grid_cells(open_page, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_very_many_sites_are_shown_as_counted_grid_cells(
+    open_page, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from rollout import maps
 
     monkeypatch.setattr(maps, "AGGREGATE_THRESHOLD", 500)
@@ -160,10 +162,14 @@ def test_very_many_sites_are_shown_as_counted_grid_cells(open_page, data_dir: Pa
     x, y = rng.uniform(xmin, xmax, 4000), rng.uniform(ymin, ymax, 4000)
     inside = shapely.contains_xy(outline, x, y)
     x, y = x[inside][:900], y[inside][:900]
-    frame = pd.DataFrame({"站址编码": [f"G{i:04d}" for i in range(900)], "经度": x.round(6), "纬度": y.round(6), "状态": "在建", "开工日期": "2024-05-01"})
+    frame = pd.DataFrame(
+        {"站址编码": [f"G{i:04d}" for i in range(900)], "经度": x.round(6), "纬度": y.round(6), "状态": "在建", "开工日期": "2024-05-01"}
+    )
     frame.to_csv(data_dir / "sites" / "macro_stations.csv", index=False)
     project = load_project(data_dir, as_of=dt.date(2024, 6, 30))
-    fmap = build_map(project.streets, project.progress(), project.macro.records, project.garage.records, as_of=project.as_of, title="t", subtitle="s")
+    fmap = build_map(
+        project.streets, project.progress(), project.macro.records, project.garage.records, as_of=project.as_of, title="t", subtitle="s"
+    )
     page = open_page(save_map(fmap, tmp_path / "grid.html"))
     assert page.evaluate("window.__rollout.siteCount('macro')") == 900
     assert page.evaluate("window.__rollout.sites.macro.aggregated") is True
