@@ -38,6 +38,15 @@ class Config:
     macro_target: int
     garage_target: int
     plan_source: str = ""
+    #: Weeks over which the recent weekly rate is measured, for forecasts.
+    rate_weeks: int = 4
+    #: A record not updated for this many weeks is "stale".
+    stale_weeks: int = 4
+    #: Weights for ranking compounds not yet started (see rollout.gaps.compound_priority).
+    priority_weights: tuple[tuple[str, float], ...] = (("parking_spaces", 0.5), ("building_age", 0.3), ("complaints_12345", 0.2))
+    #: A garage passes acceptance when every required operator's callable share reaches this.
+    callable_threshold_pct: float = 90.0
+    required_operators: tuple[str, ...] = ("cmcc", "ctc", "cucc")
 
     @property
     def streets_table(self) -> Path:
@@ -97,6 +106,7 @@ def load_config(data_dir: Path | str) -> Config:
             macro_target=int(plan["macro_target"]),
             garage_target=int(plan["garage_target"]),
             plan_source=str(plan.get("source", "")),
+            **_optional_sections(raw),
         )
     except KeyError as e:
         msg = f"{path}: the key {e.args[0]!r} is missing; see the README's configuration section."
@@ -108,6 +118,31 @@ def load_config(data_dir: Path | str) -> Config:
         msg = f"{path}: plan.deadline {config.deadline} must come after plan.start {config.start}."
         raise ConfigError(msg)
     return config
+
+
+def _optional_sections(raw: dict) -> dict:
+    """Settings from the optional [gaps] and [acceptance] tables."""
+    gaps, acceptance = raw.get("gaps", {}), raw.get("acceptance", {})
+    out: dict = {}
+    if "rate_weeks" in gaps:
+        out["rate_weeks"] = int(gaps["rate_weeks"])
+    if "stale_weeks" in gaps:
+        out["stale_weeks"] = int(gaps["stale_weeks"])
+    if "priority" in gaps:
+        weights = {str(k): float(v) for k, v in gaps["priority"].items()}
+        known = {"parking_spaces", "building_age", "complaints_12345"}
+        if unknown := set(weights) - known:
+            msg = f"[gaps.priority]: unknown weight(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(known))}"
+            raise ValueError(msg)
+        out["priority_weights"] = tuple(weights.items())
+    if "callable_threshold_pct" in acceptance:
+        out["callable_threshold_pct"] = float(acceptance["callable_threshold_pct"])
+    if "required_operators" in acceptance:
+        out["required_operators"] = tuple(str(o) for o in acceptance["required_operators"])
+    if out.get("rate_weeks", 1) < 1 or out.get("stale_weeks", 1) < 1:
+        msg = "[gaps]: rate_weeks and stale_weeks must be at least 1"
+        raise ValueError(msg)
+    return out
 
 
 def _date(value: object) -> dt.date:

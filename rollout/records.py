@@ -369,8 +369,8 @@ class _Checker:
 
     def parse_field(self, name: str, kind: str) -> pd.Series:
         if name not in self.given:
-            blank = {"float": np.nan, "int": pd.NA, "bool": True}.get(kind, "")
-            dtype = {"float": "float64", "int": "Int64", "bool": bool}.get(kind, object)
+            blank = {"float": np.nan, "int": pd.NA, "bool": True, "flag": pd.NA}.get(kind, "")
+            dtype = {"float": "float64", "int": "Int64", "bool": bool, "flag": "boolean"}.get(kind, object)
             return pd.Series(blank, index=self.cells.index, dtype=dtype)
         cells = self.cells[name]
         if kind in ("text", "id"):
@@ -379,6 +379,10 @@ class _Checker:
             values, bad = parse_numbers(cells)
             self.report(bad, name, "number_unreadable", WARNING)
             return values.round().astype("Int64") if kind == "int" else values
+        if kind == "flag":
+            values, bad = parse_bools(cells, default=None)
+            self.report(bad, name, "bool_unreadable", WARNING, default="未知" if settings.language == "zh" else "unknown")
+            return values
         if kind == "bool":
             values, bad = parse_bools(cells, default=True)
             self.report(bad, name, "bool_unreadable", WARNING, default="是" if settings.language == "zh" else "yes")

@@ -340,7 +340,7 @@ def _garage(rng: np.random.Generator, streets: gpd.GeoDataFrame, targets: pd.Dat
         "cancelled": "取消",
     }
     surnames = "张王李赵刘陈杨黄周吴"
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "小区编码": [f"PT-GA-{i + 1:03d}" for i in range(n)],
             "小区名称": names,
@@ -372,3 +372,20 @@ def _garage(rng: np.random.Generator, streets: gpd.GeoDataFrame, targets: pd.Dat
             "备注": SYNTHETIC_NOTE,
         }
     )
+    # Ranking inputs and acceptance evidence ("one acceptance, one report"), drawn last so that
+    # the columns above stay as they were.
+    frame["建成年份"] = rng.integers(1985, 2016, n)
+    frame["12345投诉数"] = rng.poisson(0.8, n)
+    tested = np.isin(status, ["covered", "accepted"])
+    for operator in ("移动", "电信", "联通"):
+        frame[f"{operator}可通话率"] = np.where(tested, rng.uniform(91, 99.5, n).round(1), np.nan)
+    frame["广电可通话率"] = np.where(tested & (rng.random(n) < 0.5), rng.uniform(85, 99, n).round(1), np.nan)
+    frame["覆盖前信号强度"] = np.where(tested, rng.uniform(-118, -105, n).round(1), np.nan)
+    frame["覆盖后信号强度"] = np.where(tested, rng.uniform(-88, -72, n).round(1), np.nan)
+    frame["充电桩在线"] = np.where(tested, "是", "")
+    frame["道闸在线"] = np.where(tested, "是", "")
+    # Two accepted compounds whose evidence does not pass: the tool must flag them.
+    accepted = np.flatnonzero(status == "accepted")
+    frame.loc[accepted[0], "联通可通话率"] = 82.5
+    frame.loc[accepted[1], "道闸在线"] = "否"
+    return frame

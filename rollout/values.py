@@ -151,11 +151,14 @@ def parse_multi(values: pd.Series, index: dict[str, str]) -> tuple[pd.Series, pd
     return parsed, bad
 
 
-def parse_bools(values: pd.Series, *, default: bool) -> tuple[pd.Series, pd.Series]:
-    """Parse yes/no cells (是/否, Y/N, 1/0, true/false); blank cells take ``default``."""
+def parse_bools(values: pd.Series, *, default: bool | None) -> tuple[pd.Series, pd.Series]:
+    """Parse yes/no cells (是/否, Y/N, 1/0, true/false); blank cells take ``default``.
+
+    With ``default=None`` the result is a nullable boolean: blank means unknown.
+    """
     present = _present(values)
     tokens = _tokens(values)
-    parsed = pd.Series(default, index=values.index, dtype=bool)
+    parsed = pd.Series(default, index=values.index, dtype=bool if default is not None else "boolean")
     parsed[tokens.isin(TRUE_WORDS)] = True
     parsed[tokens.isin(FALSE_WORDS)] = False
     bad = present & ~tokens.isin(TRUE_WORDS | FALSE_WORDS)
