@@ -63,7 +63,7 @@ def forecast_completion(remaining: float, weekly_rate: float, as_of: dt.date) ->
     """The day the remaining sites are done at ``weekly_rate`` per week (None when the rate is 0).
 
     >>> forecast_completion(10, 2.5, dt.date(2024, 6, 30))
-    datetime.date(2024, 8, 4)
+    datetime.date(2024, 7, 28)
     >>> forecast_completion(0, 0.0, dt.date(2024, 6, 30))
     datetime.date(2024, 6, 30)
     """
@@ -166,7 +166,10 @@ def _stale(records: pd.DataFrame, kind: SiteKind, as_of: dt.date, weeks: int) ->
     open_ = ~status.isin([*kind.done, "cancelled"]).to_numpy()
     last = _last_update(records, kind, as_of)
     age = (pd.Timestamp(as_of) - last).dt.days
-    stale = open_ & (last.isna() | (age >= weeks * 7)).to_numpy()
+    # A record still at its first step with no date at all has had nothing to update: compounds
+    # like that are in the not-started list; anything further along without a date is stale.
+    first_step = kind.ladder[0][0]
+    stale = open_ & ((age >= weeks * 7) | (last.isna() & status.ne(first_step))).to_numpy()
     rows = records[stale]
     lang = settings.language
     table = pd.DataFrame(
