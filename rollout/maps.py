@@ -125,6 +125,8 @@ def build_map(
     basemap: str = "osm",
     approximate: bool = False,
     aggregated_note: str = "",
+    coverage=None,
+    recommended: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Build the coverage map (no file is written).
 
@@ -174,6 +176,11 @@ def build_map(
             interactive=False,
         ).add_to(labels)
     labels.add_to(fmap)
+    if coverage is not None:
+        for layer in _coverage_layers(coverage, shift, zh):
+            layer.add_to(fmap)
+    if recommended is not None and len(recommended):
+        _recommended_layer(recommended, shift, zh).add_to(fmap)
     macro_group = folium.FeatureGroup(name=("5G宏站" if zh else "5G macro stations"), show=True).add_to(fmap)
     garage_group = folium.FeatureGroup(name=("车库覆盖小区" if zh else "Garage compounds"), show=True).add_to(fmap)
     macro_spec = _site_rows(macro, MACRO, _MACRO_FIELDS, as_of, changed.get("macro", set()), shift, lang)
@@ -203,6 +210,72 @@ def build_map(
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds([[south, west], [north, east]])
     return fmap
+
+
+def _shift_frame(frame: gpd.GeoDataFrame, shift: str) -> gpd.GeoDataFrame:
+    frame = frame.to_crs(4326)
+    if shift == "wgs84":
+        return frame
+    moved = shapely.transform(frame.geometry.to_numpy(), lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], shift)))
+    return frame.set_geometry(gpd.GeoSeries(moved, index=frame.index, crs=4326))
+
+
+def _coverage_layers(coverage, shift: str, zh: bool) -> list[folium.GeoJson]:
+    """Modelled coverage (merged covered cells) and coverage gaps, both off until switched on."""
+    service = {"outdoor": "室外" if zh else "outdoor", "indoor": "室内" if zh else "indoor"}[coverage.service]
+    covered = gpd.GeoDataFrame({"service": [service]}, geometry=coverage.covered_area().simplify(0.00005).to_numpy(), crs=4326)
+    gaps = coverage.gaps[["gap_id", "street_name", "area_m2", "geometry"]].copy()
+    gaps["street_name"] = gaps["street_name"].astype(str).map(html.escape)
+    layers = [
+        folium.GeoJson(
+            _shift_frame(covered, shift).to_json(drop_id=True),
+            name=f"模型覆盖（{service}）" if zh else f"Modelled coverage ({service})",
+            show=False,
+            style_function=lambda feature: {
+                "fillColor": "#3182bd",
+                "color": "#3182bd",
+                "weight": 0.5,
+                "fillOpacity": 0.25,
+                "className": "coverage-area",
+            },
+        )
+    ]
+    if len(gaps):
+        layers.append(
+            folium.GeoJson(
+                _shift_frame(gaps, shift).to_json(drop_id=True),
+                name="覆盖缺口" if zh else "Coverage gaps",
+                show=False,
+                style_function=lambda feature: {
+                    "fillColor": "#e31a1c",
+                    "color": "#b10026",
+                    "weight": 1,
+                    "fillOpacity": 0.45,
+                    "className": "coverage-gap",
+                },
+                tooltip=folium.GeoJsonTooltip(
+                    fields=["gap_id", "street_name", "area_m2"],
+                    aliases=["缺口", "街道", "面积(㎡)"] if zh else ["Gap", "Street", "Area (m²)"],
+                ),
+            )
+        )
+    return layers
+
+
+def _recommended_layer(sites: gpd.GeoDataFrame, shift: str, zh: bool) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name="推荐站址" if zh else "Recommended sites", show=True)
+    shifted = _shift_frame(sites, shift)
+    for _, site in shifted.iterrows():
+        folium.CircleMarker(
+            [site.geometry.y, site.geometry.x],
+            radius=7,
+            color="#6a3d9a",
+            fill=True,
+            fill_opacity=0.9,
+            class_name="recommended-site",
+            tooltip=html.escape(f"#{site['rank']} {site['candidate_id']} · {site['street_name']} · +{site['marginal_demand']:g}"),
+        ).add_to(group)
+    return group
 
 
 def save_map(fmap: folium.Map, path: Path | str) -> Path:

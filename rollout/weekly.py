@@ -23,6 +23,7 @@ import pandas as pd
 from rollout import settings
 from rollout.boundaries import APPROXIMATE_NOTE
 from rollout.charts import burnup_series, plot_burnup
+from rollout.coverage import coverage_analysis
 from rollout.io import atomic_path, write_table
 from rollout.maps import build_map, save_map
 from rollout.pipeline import Project
@@ -148,6 +149,7 @@ def build_weekly_pack(project: Project, out_root: Path | str, *, week: str | Non
             changed={k: set(changes.loc[changes["kind"] == k, "record_id"]) for k in ("macro", "garage")},
             basemap=basemap,
             approximate=project.approximate,
+            coverage=coverage_analysis(project),
         )
         save_map(fmap, staging / "index.html")
         write_progress(progress, staging / "progress.csv", approximate=project.approximate)
