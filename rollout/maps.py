@@ -36,7 +36,7 @@ from rollout.progress import PACE_LABELS
 from rollout.schema import GARAGE, MACRO, OPERATORS, SOLUTIONS, SiteKind
 from rollout.status import status_as_of
 
-__all__ = ["BASEMAPS", "build_map", "save_map"]
+__all__ = ["BASEMAPS", "build_map", "build_project_map", "save_map"]
 
 BASEMAPS = ("osm", "gaode", "none")
 #: Above this many markers of a kind, markers are clustered.
@@ -210,6 +210,22 @@ def build_map(
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.fit_bounds([[south, west], [north, east]])
     return fmap
+
+
+def build_project_map(project, *, title: str, subtitle: str | None = None, progress: pd.DataFrame | None = None, **options) -> folium.Map:
+    """:func:`build_map` for a loaded :class:`~rollout.pipeline.Project` on its day."""
+    zh = settings.language == "zh"
+    return build_map(
+        project.streets,
+        project.progress() if progress is None else progress,
+        project.macro.records,
+        project.garage.records,
+        as_of=project.as_of,
+        title=title,
+        subtitle=subtitle or (f"截至 {project.as_of}" if zh else f"as of {project.as_of}"),
+        approximate=project.approximate,
+        **options,
+    )
 
 
 def _shift_frame(frame: gpd.GeoDataFrame, shift: str) -> gpd.GeoDataFrame:

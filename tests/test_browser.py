@@ -29,6 +29,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _points_in_putuo(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` random points inside the district outline."""
+    outline = district_outline("310107")
+    rng = np.random.default_rng(seed)
+    xmin, ymin, xmax, ymax = outline.bounds
+    x, y = rng.uniform(xmin, xmax, 5 * n), rng.uniform(ymin, ymax, 5 * n)
+    inside = shapely.contains_xy(outline, x, y)
+    return x[inside][:n], y[inside][:n]
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -126,12 +136,7 @@ def test_markup_in_a_site_name_shows_as_text(open_page, data_dir: Path, tmp_path
 
 
 def test_many_markers_are_clustered_and_all_counted(open_page, data_dir: Path, tmp_path: Path) -> None:
-    outline = district_outline("310107")
-    rng = np.random.default_rng(7)
-    xmin, ymin, xmax, ymax = outline.bounds
-    x, y = rng.uniform(xmin, xmax, 4000), rng.uniform(ymin, ymax, 4000)
-    inside = shapely.contains_xy(outline, x, y)
-    x, y = x[inside][:800], y[inside][:800]
+    x, y = _points_in_putuo(800, seed=7)
     frame = pd.DataFrame(
         {"站址编码": [f"C{i:04d}" for i in range(800)], "经度": x.round(6), "纬度": y.round(6), "状态": "已开通", "开通日期": "2024-03-01"}
     )
@@ -156,12 +161,7 @@ def test_very_many_sites_are_shown_as_counted_grid_cells(
     from rollout import maps
 
     monkeypatch.setattr(maps, "AGGREGATE_THRESHOLD", 500)
-    outline = district_outline("310107")
-    rng = np.random.default_rng(8)
-    xmin, ymin, xmax, ymax = outline.bounds
-    x, y = rng.uniform(xmin, xmax, 4000), rng.uniform(ymin, ymax, 4000)
-    inside = shapely.contains_xy(outline, x, y)
-    x, y = x[inside][:900], y[inside][:900]
+    x, y = _points_in_putuo(900, seed=8)
     frame = pd.DataFrame(
         {"站址编码": [f"G{i:04d}" for i in range(900)], "经度": x.round(6), "纬度": y.round(6), "状态": "在建", "开工日期": "2024-05-01"}
     )

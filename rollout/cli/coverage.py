@@ -8,10 +8,10 @@ import click
 import geopandas as gpd
 
 from rollout import settings
-from rollout.cli.options import as_of_option, boundaries_option, crs_option, sheet_option
+from rollout.cli.options import as_of_option, project_options
 from rollout.coverage import coverage_analysis, write_coverage
 from rollout.io import atomic_path, write_table
-from rollout.maps import build_map, save_map
+from rollout.maps import build_project_map, save_map
 from rollout.pipeline import load_project
 from rollout.records import read_sites
 
@@ -50,9 +50,7 @@ def _read_geo(path: Path, what: str) -> gpd.GeoDataFrame:
     show_default=True,
     help="Folder for the CSV, GeoJSON, GeoPackage and map.",
 )
-@crs_option
-@sheet_option
-@boundaries_option
+@project_options
 def command(as_of, operator, service, grid, existing, out, crs, sheet, boundaries) -> None:
     """Modelled best-server RSRP on a grid from the stations on air: % of area and of households
     covered per street, gap polygons, and compounds whose garages lie outside outdoor coverage.
@@ -66,15 +64,10 @@ def command(as_of, operator, service, grid, existing, out, crs, sheet, boundarie
     result = coverage_analysis(project, operator=operator, service=service, grid=grid, existing=existing_records)
     write_coverage(result, out)
     zh = settings.language == "zh"
-    fmap = build_map(
-        project.streets,
-        project.progress(),
-        project.macro.records,
-        project.garage.records,
-        as_of=project.as_of,
+    fmap = build_project_map(
+        project,
         title=f"{project.config.district_name} 模型覆盖" if zh else f"{project.config.district_name_en} modelled coverage",
         subtitle=f"{'截至' if zh else 'as of'} {project.as_of} · {service}",
-        approximate=project.approximate,
         coverage=result,
     )
     save_map(fmap, out / "coverage.html")
@@ -118,9 +111,7 @@ def command(as_of, operator, service, grid, existing, out, crs, sheet, boundarie
     show_default=True,
     help="Ranked sites as .csv or .geojson (a map is written beside it).",
 )
-@crs_option
-@sheet_option
-@boundaries_option
+@project_options
 def plan_command(as_of, n, streets, candidates, exclude, min_spacing, service, exact, out, crs, sheet, boundaries) -> None:
     """Recommend where each street's remaining stations should go to cover the most demand
     (a maximal covering location problem, lazy greedy; exact for small instances).
@@ -148,17 +139,7 @@ def plan_command(as_of, n, streets, candidates, exclude, min_spacing, service, e
     else:
         write_table(result.sites.drop(columns="geometry"), out)
     zh = settings.language == "zh"
-    fmap = build_map(
-        project.streets,
-        project.progress(),
-        project.macro.records,
-        project.garage.records,
-        as_of=project.as_of,
-        title="推荐站址" if zh else "Recommended sites",
-        subtitle=f"{'截至' if zh else 'as of'} {project.as_of}",
-        approximate=project.approximate,
-        recommended=result.sites,
-    )
+    fmap = build_project_map(project, title="推荐站址" if zh else "Recommended sites", recommended=result.sites)
     save_map(fmap, out.with_suffix(".html"))
     gap = result.gap_to_optimum_pct
     click.echo(

@@ -9,7 +9,7 @@ import pandas as pd
 
 from rollout import settings
 from rollout.boundaries import match_streets, read_street_table
-from rollout.cli.options import as_of_option, boundaries_option, crs_option, sheet_option
+from rollout.cli.options import as_of_option, project_options
 from rollout.gaps import street_gaps
 from rollout.pipeline import load_project
 from rollout.reports import write_gap_report
@@ -24,9 +24,7 @@ from rollout.reports import write_gap_report
     default=None,
     help="Write .xlsx (summary + a sheet per street), .html (printable) or .csv (summary).",
 )
-@crs_option
-@sheet_option
-@boundaries_option
+@project_options
 def command(as_of, street: str | None, out: Path | None, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
     """Per street: remaining to target, expected by now, weekly rate and forecast completion,
     blocked and stale records, compounds not started in priority order, acceptances without

@@ -50,3 +50,8 @@ boundaries_option = click.option(
 def out_option(help_text: str) -> click.decorators.FC:  # type: ignore[name-defined]
     """An --out FILE option."""
     return click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help_text)
+
+
+def project_options(function):
+    """The options every command that loads the site files shares: --crs, --sheet, --boundaries."""
+    return crs_option(sheet_option(boundaries_option(function)))

@@ -10,7 +10,7 @@ import pandas as pd
 
 from rollout import settings
 from rollout.boundaries import APPROXIMATE_NOTE
-from rollout.cli.options import as_of_option, boundaries_option, crs_option, out_option, sheet_option
+from rollout.cli.options import as_of_option, out_option, project_options
 from rollout.io import atomic_path
 from rollout.pipeline import load_project
 from rollout.progress import COLUMN_LABELS, PACE_LABELS
@@ -33,9 +33,7 @@ _TABLE_COLUMNS = [
     help="Output format (default: table, or from --out's extension).",
 )
 @out_option("Write to this file instead of the terminal.")
-@crs_option
-@sheet_option
-@boundaries_option
+@project_options
 def command(as_of, fmt: str | None, out: Path | None, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
     """Progress per street and for the district: targets, counts by status, done, % done,
     remaining, expected on the linear plan, ahead or behind.

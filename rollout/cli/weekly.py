@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from rollout import settings
-from rollout.cli.options import as_of_option, boundaries_option, crs_option, sheet_option
-from rollout.maps import BASEMAPS, build_map, save_map
+from rollout.cli.options import as_of_option, project_options
+from rollout.maps import BASEMAPS, build_project_map, save_map
 from rollout.pipeline import load_project
 from rollout.weekly import build_weekly_pack, iso_week, status_changes, week_end
 
@@ -45,9 +45,7 @@ def _as_of(week: str | None, as_of: dt.date | None) -> tuple[str | None, dt.date
     help="Folder that holds the weekly packs.",
 )
 @basemap_option
-@crs_option
-@sheet_option
-@boundaries_option
+@project_options
 def command(week: str | None, as_of, out: Path, basemap: str, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
     """Write the weekly coverage pack: map, progress tables, changes, burn-up chart, summary and
     GeoPackage, in OUT/<YYYY-Www>/, and the list of packs in OUT/index.html.
@@ -86,9 +84,7 @@ def command(week: str | None, as_of, out: Path, basemap: str, crs: str | None, s
     "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("maps/map.html"), show_default=True, help="HTML file to write."
 )
 @basemap_option
-@crs_option
-@sheet_option
-@boundaries_option
+@project_options
 def map_command(as_of, out: Path, basemap: str, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
     """Write only the interactive coverage map for a day.
 
@@ -105,17 +101,12 @@ def map_command(as_of, out: Path, basemap: str, crs: str | None, sheet: str | No
         for load in (project.macro, project.garage)
     }
     district = project.config.district_name if zh else project.config.district_name_en
-    fmap = build_map(
-        project.streets,
-        progress,
-        project.macro.records,
-        project.garage.records,
-        as_of=project.as_of,
+    fmap = build_project_map(
+        project,
+        progress=progress,
         title=f"{district} 5G宏站与车库覆盖" if zh else f"{district} 5G and garage coverage",
-        subtitle=f"截至 {project.as_of}" if zh else f"as of {project.as_of}",
         changed=changed,
         basemap=basemap,
-        approximate=project.approximate,
     )
     save_map(fmap, out)
     click.echo(f"已写入 {out}" if zh else f"Written to {out}")

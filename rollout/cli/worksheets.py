@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from rollout import settings
-from rollout.cli.options import as_of_option, boundaries_option, crs_option, sheet_option
+from rollout.cli.options import as_of_option, project_options
 from rollout.pipeline import load_project
 from rollout.worksheets import FORMATS, write_worksheets
 
@@ -22,9 +22,7 @@ from rollout.worksheets import FORMATS, write_worksheets
     "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("worksheets"), show_default=True, help="Folder to write to."
 )
 @as_of_option
-@crs_option
-@sheet_option
-@boundaries_option
+@project_options
 def command(
     compounds: tuple[str, ...],
     operator: str | None,
