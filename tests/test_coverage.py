@@ -216,3 +216,25 @@ def test_cli_coverage_and_plan_sites(sample_data_dir: Path, tmp_path: Path) -> N
     ranked = pd.read_csv(sites, encoding="utf-8-sig", dtype={"street_code": str})
     assert len(ranked) > 0 and (ranked["street_code"] == "310107016000").all() and "最优解差" in result.output
     assert "recommended-site" in (tmp_path / "sites.html").read_text(encoding="utf-8")
+
+
+def test_existing_network_counts_from_the_start(data_dir: Path, tmp_path: Path) -> None:
+    write_text(data_dir / "sites" / "macro_stations.csv", "站址编码,经度,纬度,状态,开通日期\nS1,121.4290,31.2462,已开通,2024-01-10\n")
+    existing = write_text(
+        tmp_path / "existing.csv", "站址编码,经度,纬度,状态,频段\nE1,121.3775,31.2829,已开通,n41\nE2,121.3673,31.2399,在建,n41\n"
+    )
+    project = load_project(data_dir, as_of=dt.date(2024, 6, 30))
+    from rollout.records import read_sites
+
+    alone = coverage_analysis(project)
+    with_existing = coverage_analysis(project, existing=read_sites(existing, kind="macro").records)
+    assert sorted(with_existing.stations["site_id"]) == ["E1", "S1"]  # E2 is not on air
+    assert with_existing.by_street.iloc[-1]["covered_km2"] > alone.by_street.iloc[-1]["covered_km2"]
+    taopu = with_existing.by_street.set_index("street_code").loc["310107103000"]
+    assert taopu["covered_km2"] > 0 and alone.by_street.set_index("street_code").loc["310107103000", "covered_km2"] == 0
+    result = CliRunner().invoke(
+        cli,
+        ["--data", str(data_dir), "coverage", "--as-of", "2024-06-30", "--existing", str(existing), "--out", str(tmp_path / "c")],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0 and result.output.startswith("2 个站点")

@@ -99,6 +99,14 @@ def command(as_of, operator, service, grid, existing, out, crs, sheet, boundarie
     "--min-spacing", "min_spacing", type=float, default=200.0, show_default=True, help="Minimum distance in metres between stations."
 )
 @click.option("--service", type=click.Choice(["outdoor", "indoor"]), default="outdoor", show_default=True)
+@click.option("--area-weight", type=float, default=1.0, show_default=True, help="Demand weight per km² of uncovered area.")
+@click.option(
+    "--household-weight",
+    type=float,
+    default=0.01,
+    show_default=True,
+    help="Demand weight per household of a garage compound (0.01: 100 households weigh as 1 km²).",
+)
 @click.option(
     "--exact/--no-exact",
     default=None,
@@ -112,7 +120,9 @@ def command(as_of, operator, service, grid, existing, out, crs, sheet, boundarie
     help="Ranked sites as .csv or .geojson (a map is written beside it).",
 )
 @project_options
-def plan_command(as_of, n, streets, candidates, exclude, min_spacing, service, exact, out, crs, sheet, boundaries) -> None:
+def plan_command(
+    as_of, n, streets, candidates, exclude, min_spacing, service, area_weight, household_weight, exact, out, crs, sheet, boundaries
+) -> None:
     """Recommend where each street's remaining stations should go to cover the most demand
     (a maximal covering location problem, lazy greedy; exact for small instances).
 
@@ -130,6 +140,8 @@ def plan_command(as_of, n, streets, candidates, exclude, min_spacing, service, e
         candidates=_read_geo(candidates, "candidates") if candidates else None,
         exclude=_read_geo(exclude, "exclusion zones") if exclude else None,
         min_spacing_m=min_spacing,
+        area_weight=area_weight,
+        household_weight=household_weight,
         exact=exact,
         service=service,
     )
