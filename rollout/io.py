@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from rollout.errors import InputFileError
@@ -52,18 +53,48 @@ class RawTable:
     ragged: pd.DataFrame | None = None  # rows with more cells than the header: row, cells
 
 
+def expand_paths(paths: list[Path | str]) -> list[Path]:
+    """Site files named directly, and the Parquet files (sorted) of any folder named."""
+    out: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.parquet") if p.is_file())
+            if not found:
+                msg = f"{path}: a folder of site records must hold .parquet files."
+                raise InputFileError(msg)
+            out.extend(found)
+        else:
+            out.append(path)
+    return out
+
+
+def parquet_row_groups(path: Path | str) -> list[int]:
+    """Number of rows of each row group of a Parquet file (the unit of distributed reading)."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(path).metadata
+    return [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+
+
 def read_raw_table(
     path: Path | str,
     *,
     kind: str | None = None,
     sheet: str | None = None,
+    row_groups: list[int] | None = None,
 ) -> RawTable:
-    """Read a CSV or XLSX site file into text cells under canonical column names.
+    """Read a CSV, XLSX or (Geo)Parquet site file into text cells under canonical column names.
 
-    Raises :class:`InputFileError` with a one-line message for problems with the file as a
-    whole: missing, empty, unreadable encoding, no recognisable header.
+    ``row_groups`` reads only those row groups of a Parquet file (rows keep their numbers in
+    the whole file). Raises :class:`InputFileError` with a one-line message for problems with
+    the file as a whole: missing, empty, unreadable encoding, no recognisable header.
     """
     path = Path(path)
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        grid, first_row = _read_parquet_grid(path, row_groups)
+        table = _frame_from_grid(path, grid, None, kind=kind, encoding="parquet", sheet="")
+        table.rows = table.rows + first_row
+        return table
     if not path.is_file():
         msg = f"{path}: no such file."
         raise InputFileError(msg)
@@ -187,6 +218,66 @@ def _read_csv_grid(path: Path, data: bytes, encoding: str, kind: str | None) -> 
     padded = [(r + [""] * width)[:width] for r in rows]
     ragged = pd.DataFrame(too_long, columns=["row", "cells"]).assign(header=width)
     return pd.DataFrame(padded, dtype=str), ragged
+
+
+def _read_parquet_grid(path: Path, row_groups: list[int] | None) -> tuple[pd.DataFrame, int]:
+    """A Parquet file (or some of its row groups) as text cells under a header row.
+
+    Rows are numbered as if the table were opened in Excel (header = row 1), counting the
+    rows of the row groups before the first one read. GeoParquet point geometry becomes
+    ``lon``/``lat`` in WGS-84 when the file has no coordinate columns.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        msg = f"{path}: no such file."
+        raise InputFileError(msg)
+    try:
+        parquet = pq.ParquetFile(path)
+        groups = list(range(parquet.metadata.num_row_groups)) if row_groups is None else row_groups
+        table = parquet.read_row_groups(groups) if groups else parquet.schema_arrow.empty_table()
+    except (pa.ArrowInvalid, OSError) as e:
+        msg = f"{path}: cannot read it as Parquet ({e})."
+        raise InputFileError(msg) from e
+    first_row = sum(parquet.metadata.row_group(i).num_rows for i in range(min(groups) if groups else 0))
+    geo = (parquet.schema_arrow.metadata or {}).get(b"geo")
+    columns: dict[str, pd.Series] = {}
+    if geo:
+        import json
+
+        import shapely
+
+        info = json.loads(geo)
+        name = info.get("primary_column", "geometry")
+        if name in table.column_names:
+            points = shapely.from_wkb(table.column(name).to_numpy(zero_copy_only=False))
+            crs = info.get("columns", {}).get(name, {}).get("crs")
+            series = gpd.GeoSeries(points, crs=pyproj_crs(crs))
+            if series.crs is not None and not series.crs.equals(4326):
+                series = series.to_crs(4326)
+            columns["lon"] = pd.Series(shapely.get_x(series.to_numpy())).map(lambda v: "" if pd.isna(v) else repr(float(v)))
+            columns["lat"] = pd.Series(shapely.get_y(series.to_numpy())).map(lambda v: "" if pd.isna(v) else repr(float(v)))
+            table = table.drop([name])
+    for name in table.column_names:
+        text = pc.cast(table.column(name), pa.string()) if not pa.types.is_string(table.column(name).type) else table.column(name)
+        columns[name] = pd.Series(pc.fill_null(text, "").to_numpy(zero_copy_only=False), dtype=object)
+    headers = list(columns)
+    if "lon" in headers and any(normalize_token(h) in ("经度", "longitude", "lng", "lon") for h in headers if h != "lon"):
+        headers = [h for h in headers if h not in ("lon", "lat")]  # the file's own coordinates win
+    body = pd.DataFrame({i: columns[h].to_numpy() for i, h in enumerate(headers)})
+    grid = pd.concat([pd.DataFrame([headers]), body], ignore_index=True)
+    return grid.astype(object), first_row
+
+
+def pyproj_crs(crs: object):
+    """A GeoParquet ``crs`` entry (PROJJSON, a string, or absent meaning OGC:CRS84) as a pyproj CRS."""
+    import pyproj
+
+    if crs is None:
+        return pyproj.CRS.from_epsg(4326)
+    return pyproj.CRS.from_user_input(crs)
 
 
 def _read_xlsx_grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:

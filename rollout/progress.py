@@ -16,7 +16,7 @@ from rollout.config import Config
 from rollout.schema import GARAGE, MACRO, SiteKind
 from rollout.status import status_as_of
 
-__all__ = ["COLUMN_LABELS", "expected_share", "street_progress"]
+__all__ = ["COLUMN_LABELS", "expected_share", "progress_from_counts", "status_counts", "street_progress"]
 
 #: A street within this many sites of the linear plan is "on track".
 ON_TRACK_MARGIN = 1.0
@@ -55,6 +55,34 @@ def street_progress(
         The day whose state is reported; records' states are derived from their dates.
     """
     codes = list(streets["street_code"])
+    counts = {kind.name: status_counts(kind, records, codes, as_of) for kind, records in ((MACRO, macro), (GARAGE, garage))}
+    return progress_from_counts(counts, streets, targets, config, as_of=as_of)
+
+
+def status_counts(kind: SiteKind, records: pd.DataFrame, codes: list[str], as_of: dt.date) -> pd.DataFrame:
+    """Records per street and status on ``as_of`` (those counting toward the target), plus the
+    ones that do not count. Counts of parts of the records add up to the counts of the whole,
+    which is what lets a distributed engine compute them per partition."""
+    prefix = kind.name
+    counted = records
+    out = pd.DataFrame(index=pd.Index(codes, name="street_code"))
+    if "counts_toward_target" in records.columns:
+        counts_mask = records["counts_toward_target"].astype(bool)
+        counted = records[counts_mask]
+        out[f"{prefix}_not_counted"] = records[~counts_mask].groupby("street_code").size().reindex(codes, fill_value=0).astype(int)
+    states = status_as_of(counted, kind, as_of) if len(counted) else pd.Series(dtype=object)
+    by_status = pd.crosstab(counted["street_code"], states) if len(counted) else pd.DataFrame()
+    for status in kind.statuses:
+        column = by_status[status] if status in by_status.columns else pd.Series(dtype=int)
+        out[f"{prefix}_{status}"] = column.reindex(codes, fill_value=0).astype(int)
+    return out
+
+
+def progress_from_counts(
+    counts: dict[str, pd.DataFrame], streets: pd.DataFrame, targets: pd.DataFrame, config: Config, *, as_of: dt.date
+) -> pd.DataFrame:
+    """The progress table from per-street status counts (see :func:`status_counts`)."""
+    codes = list(streets["street_code"])
     share = expected_share(config, as_of)
     table = pd.DataFrame(
         {
@@ -64,8 +92,12 @@ def street_progress(
         }
     )
     parts = [table.set_index("street_code")]
-    for kind, records in ((MACRO, macro), (GARAGE, garage)):
-        parts.append(_kind_counts(kind, records, targets, codes, as_of))
+    for kind in (MACRO, GARAGE):
+        prefix = kind.name
+        out = counts[prefix].reindex(codes, fill_value=0).copy()
+        out.insert(0, f"{prefix}_target", targets[f"{prefix}_target"].reindex(codes).fillna(0).astype(int))
+        out[f"{prefix}_done"] = sum(out[f"{prefix}_{s}"] for s in sorted(kind.done))
+        parts.append(out)
     result = pd.concat(parts, axis=1).reset_index().rename(columns={"index": "street_code"})
     total = result.drop(columns=["street_code", "street_name", "street_name_en"]).sum(numeric_only=True)
     total_row = pd.DataFrame(
@@ -76,24 +108,6 @@ def street_progress(
         _derived_columns(result, kind.name, share)
     result.insert(3, "as_of", as_of.isoformat())
     return result[_column_order(result)]
-
-
-def _kind_counts(kind: SiteKind, records: pd.DataFrame, targets: pd.DataFrame, codes: list[str], as_of: dt.date) -> pd.DataFrame:
-    prefix = kind.name
-    counted = records
-    out = pd.DataFrame(index=pd.Index(codes, name="street_code"))
-    out[f"{prefix}_target"] = targets[f"{prefix}_target"].reindex(codes).fillna(0).astype(int)
-    if "counts_toward_target" in records.columns:
-        counts_mask = records["counts_toward_target"].astype(bool)
-        counted = records[counts_mask]
-        out[f"{prefix}_not_counted"] = records[~counts_mask].groupby("street_code").size().reindex(codes, fill_value=0)
-    states = status_as_of(counted, kind, as_of) if len(counted) else pd.Series(dtype=object)
-    by_status = pd.crosstab(counted["street_code"], states) if len(counted) else pd.DataFrame()
-    for status in kind.statuses:
-        column = by_status[status] if status in by_status.columns else pd.Series(dtype=int)
-        out[f"{prefix}_{status}"] = column.reindex(codes, fill_value=0).astype(int)
-    out[f"{prefix}_done"] = sum(out[f"{prefix}_{s}"] for s in sorted(kind.done))
-    return out
 
 
 def _derived_columns(result: pd.DataFrame, prefix: str, share: float) -> None:

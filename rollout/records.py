@@ -25,7 +25,7 @@ import pandas as pd
 from rollout import crs as _crs
 from rollout import settings
 from rollout.errors import InputFileError
-from rollout.io import RawTable, read_raw_table
+from rollout.io import RawTable, expand_paths, read_raw_table
 from rollout.messages import say
 from rollout.schema import (
     BAND_INDEX,
@@ -39,7 +39,7 @@ from rollout.schema import (
 )
 from rollout.values import as_date, map_distinct, parse_bools, parse_dates, parse_multi, parse_numbers, parse_vocab
 
-__all__ = ["PROBLEM_COLUMNS", "SiteLoad", "read_sites"]
+__all__ = ["PROBLEM_COLUMNS", "SiteLoad", "apply_rejects", "duplicate_id_problems", "read_sites", "reject_duplicate_ids"]
 
 REJECTED = "rejected"
 WARNING = "warning"
@@ -55,6 +55,10 @@ class SiteLoad:
     records: gpd.GeoDataFrame
     problems: pd.DataFrame
     files: pd.DataFrame  # file, encoding, sheet, rows, blank_rows, extra_columns
+    #: Every input row's id, file and row, and the id column's header per file: what the
+    #: duplicate-id pass needs, which must see all rows of all files (and partitions) together.
+    row_ids: pd.DataFrame | None = None
+    id_headers: dict[str, str] | None = None
 
     @property
     def rejected_rows(self) -> pd.DataFrame:
@@ -114,7 +118,7 @@ def read_sites(
         msg = "no site files given."
         raise InputFileError(msg)
     default_crs = _default_crs(crs)
-    tables = [read_raw_table(p, kind=kind, sheet=sheet) for p in paths]
+    tables = [read_raw_table(p, kind=kind, sheet=sheet) for p in expand_paths(list(paths))]
     kinds = {t.kind.name for t in tables}
     if len(kinds) > 1:
         listing = ", ".join(f"{t.path} ({t.kind.name})" for t in tables)
@@ -123,7 +127,60 @@ def read_sites(
     site_kind = tables[0].kind
     reference = max(filter(None, [as_of_date(as_of), settings.today()]))
     checker = _Checker(site_kind, tables, default_crs=default_crs, reference=reference)
-    return checker.run()
+    return reject_duplicate_ids([checker.run()])[0]
+
+
+def duplicate_id_problems(row_ids: pd.DataFrame, kind: SiteKind, id_headers: dict[str, str]) -> pd.DataFrame:
+    """Rejects for every copy of an id after its first, naming the first; ``row_ids`` in input order."""
+    ids = row_ids["record_id"]
+    present = ids != ""
+    duplicate = present & ids.duplicated(keep="first")
+    if not duplicate.any():
+        return _concat_problems([])
+    first = row_ids[present].drop_duplicates("record_id").set_index("record_id")
+    copies = row_ids[duplicate]
+    where = [_row_ref(first.at[i, "file"], first.at[i, "row"]) for i in copies["record_id"]]
+    return pd.DataFrame(
+        {
+            "file": copies["file"].to_numpy(),
+            "row": copies["row"].to_numpy(),
+            "column": [id_headers.get(f, kind.id_field) for f in copies["file"]],
+            "value": copies["record_id"].to_numpy(),
+            "severity": REJECTED,
+            "reason_code": "id_duplicate",
+            "reason": [say("id_duplicate", first=w) for w in where],
+            "kind": kind.name,
+            "record_id": copies["record_id"].to_numpy(),
+        }
+    )
+
+
+def apply_rejects(load: SiteLoad, problems: pd.DataFrame) -> SiteLoad:
+    """Move the records named (by file and row) in ``problems`` out of ``load``, adding the problems."""
+    if problems.empty:
+        return load
+    if load.row_ids is not None:  # a partition holds some rows of a file: keep only its own
+        own = pd.MultiIndex.from_frame(load.row_ids[["file", "row"]])
+        mine = problems[pd.MultiIndex.from_frame(problems[["file", "row"]]).isin(own)]
+    else:
+        mine = problems[problems["file"].isin(load.files["file"])]
+    keys = pd.MultiIndex.from_frame(mine[["file", "row"]])
+    loaded = pd.MultiIndex.from_arrays([load.records["source_file"], load.records["source_row"]])
+    drop = pd.Series(loaded.isin(keys), index=load.records.index)
+    kept = load.records[~drop].reset_index(drop=True) if drop.any() else load.records
+    return replace(load, records=kept, problems=_concat_problems([load.problems, mine]))
+
+
+def reject_duplicate_ids(loads: Sequence[SiteLoad]) -> list[SiteLoad]:
+    """The global duplicate-id pass over loads read separately (files, or partitions of files)."""
+    if not loads:
+        return []
+    row_ids = pd.concat([load.row_ids for load in loads if load.row_ids is not None], ignore_index=True)
+    headers: dict[str, str] = {}
+    for load in loads:
+        headers |= load.id_headers or {}
+    problems = duplicate_id_problems(row_ids, loads[0].kind, headers)
+    return [apply_rejects(load, problems) for load in loads]
 
 
 def as_of_date(value: dt.date | str | None) -> dt.date | None:
@@ -255,7 +312,14 @@ class _Checker:
                 "extra_columns": ["; ".join(t.extra_columns) for t in self.tables],
             }
         )
-        return SiteLoad(kind=self.kind, records=records, problems=_concat_problems(self.problems), files=files)
+        return SiteLoad(
+            kind=self.kind,
+            records=records,
+            problems=_concat_problems(self.problems),
+            files=files,
+            row_ids=self.row_ids,
+            id_headers={file: headers.get(self.kind.id_field, self.kind.id_field) for file, headers in self.headers.items()},
+        )
 
     def check_ragged(self) -> None:
         """Rows with more cells than the header: the extra cells would be lost, so reject."""
@@ -278,13 +342,9 @@ class _Checker:
         id_field = self.kind.id_field
         ids = self.cells[id_field].astype(str).str.normalize("NFKC").str.strip()
         self.report(ids == "", id_field, "id_missing", REJECTED)
-        present = ids != ""
-        duplicate = present & ids.duplicated(keep="first")
-        if duplicate.any():
-            first_index = ids[present].reset_index().drop_duplicates(id_field).set_index(id_field)["index"]
-            first_at = ids.map(first_index)
-            where = first_at.map(lambda i: _row_ref(self.cells.at[i, "source_file"], self.cells.at[i, "source_row"]) if pd.notna(i) else "")
-            self.report(duplicate, id_field, "id_duplicate", REJECTED, first=where)
+        self.row_ids = pd.DataFrame(
+            {"record_id": ids.to_numpy(), "file": self.cells["source_file"].to_numpy(), "row": self.cells["source_row"].to_numpy()}
+        )
         return ids
 
     def check_coordinates(self) -> tuple[pd.Series, pd.Series, pd.Series]:

@@ -9,9 +9,8 @@ import pandas as pd
 
 from rollout import settings
 from rollout.boundaries import match_streets, read_street_table
-from rollout.cli.options import as_of_option, project_options
+from rollout.cli.options import as_of_option, engine_options, open_project, project_options
 from rollout.gaps import street_gaps
-from rollout.pipeline import load_project
 from rollout.reports import write_gap_report
 
 
@@ -25,7 +24,18 @@ from rollout.reports import write_gap_report
     help="Write .xlsx (summary + a sheet per street), .html (printable) or .csv (summary).",
 )
 @project_options
-def command(as_of, street: str | None, out: Path | None, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
+@engine_options
+def command(
+    as_of,
+    street: str | None,
+    out: Path | None,
+    crs: str | None,
+    sheet: str | None,
+    boundaries: Path | None,
+    engine: str,
+    scheduler: str | None,
+    partitions: int | None,
+) -> None:
     """Per street: remaining to target, expected by now, weekly rate and forecast completion,
     blocked and stale records, compounds not started in priority order, acceptances without
     evidence, and which streets need attention first and why.
@@ -35,8 +45,8 @@ def command(as_of, street: str | None, out: Path | None, crs: str | None, sheet:
       rollout gaps --as-of 2024-10-31 --out gaps.xlsx
       rollout gaps --street 长征镇
     """
-    project = load_project(as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
-    report = street_gaps(project)
+    with open_project(engine, scheduler, partitions, as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries) as project:
+        report = street_gaps(project)
     zh = settings.language == "zh"
     if street:
         code = match_streets(pd.Series([street]), read_street_table(project.config)).iloc[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 
@@ -55,3 +56,39 @@ def out_option(help_text: str) -> click.decorators.FC:  # type: ignore[name-defi
 def project_options(function):
     """The options every command that loads the site files shares: --crs, --sheet, --boundaries."""
     return crs_option(sheet_option(boundaries_option(function)))
+
+
+def engine_options(function):
+    """--engine, --scheduler and --partitions for the commands that join and aggregate."""
+    function = click.option(
+        "--partitions",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Partitions per kind with --engine dask (default: by row groups or 250,000 rows).",
+    )(function)
+    function = click.option(
+        "--scheduler", default=None, help="Address of a running dask scheduler (tcp://host:8786); default: a local cluster of 2 workers."
+    )(function)
+    return click.option(
+        "--engine",
+        type=click.Choice(["memory", "dask"]),
+        default="memory",
+        show_default=True,
+        help="Where the work runs: in this process, or on a dask cluster.",
+    )(function)
+
+
+@contextlib.contextmanager
+def open_project(engine: str, scheduler: str | None, partitions: int | None, *, gather: bool = True, **load):
+    """Load the project with the chosen engine; with dask and ``gather=False`` the records stay on
+    the workers (a :class:`rollout.engine.DistributedProject`)."""
+    from rollout.pipeline import load_project
+
+    if engine == "memory":
+        yield load_project(**load)
+        return
+    from rollout.engine import cluster, load_project_distributed
+
+    with cluster(scheduler) as client:
+        distributed = load_project_distributed(client, partitions=partitions, **load)
+        yield distributed.gather() if gather else distributed

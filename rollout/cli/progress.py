@@ -10,9 +10,8 @@ import pandas as pd
 
 from rollout import settings
 from rollout.boundaries import APPROXIMATE_NOTE
-from rollout.cli.options import as_of_option, out_option, project_options
+from rollout.cli.options import as_of_option, engine_options, open_project, out_option, project_options
 from rollout.io import atomic_path
-from rollout.pipeline import load_project
 from rollout.progress import COLUMN_LABELS, PACE_LABELS
 from rollout.writers import write_progress
 
@@ -34,7 +33,18 @@ _TABLE_COLUMNS = [
 )
 @out_option("Write to this file instead of the terminal.")
 @project_options
-def command(as_of, fmt: str | None, out: Path | None, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
+@engine_options
+def command(
+    as_of,
+    fmt: str | None,
+    out: Path | None,
+    crs: str | None,
+    sheet: str | None,
+    boundaries: Path | None,
+    engine: str,
+    scheduler: str | None,
+    partitions: int | None,
+) -> None:
     """Progress per street and for the district: targets, counts by status, done, % done,
     remaining, expected on the linear plan, ahead or behind.
 
@@ -47,8 +57,8 @@ def command(as_of, fmt: str | None, out: Path | None, crs: str | None, sheet: st
         fmt = out.suffix.lower().lstrip(".") if out is not None else "table"
         if fmt not in ("table", "csv", "json", "xlsx"):
             raise click.UsageError(f"cannot tell the format from {out}; add --format csv|json|xlsx")
-    project = load_project(as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
-    table = project.progress()
+    with open_project(engine, scheduler, partitions, gather=False, as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries) as project:
+        table = project.progress()
     lang = settings.language
     note = APPROXIMATE_NOTE[lang] if project.approximate else ""
     if fmt == "table":

@@ -7,9 +7,8 @@ from pathlib import Path
 import click
 
 from rollout import settings
-from rollout.cli.options import as_of_option, boundaries_option, crs_option, sheet_option
-from rollout.io import read_raw_table
-from rollout.pipeline import load_project
+from rollout.cli.options import as_of_option, boundaries_option, crs_option, engine_options, open_project, sheet_option
+from rollout.io import expand_paths, read_raw_table
 from rollout.records import REJECTED, WARNING, SiteLoad
 from rollout.writers import write_problems, write_records
 
@@ -17,7 +16,7 @@ _WARNINGS_SHOWN = 10
 
 
 @click.command("validate")
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--kind", type=click.Choice(["macro", "garage"]), default=None, help="What the files hold (default: guessed per file).")
 @click.option(
     "--rejects", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write rejects and warnings to this CSV/XLSX."
@@ -32,6 +31,7 @@ _WARNINGS_SHOWN = 10
 @sheet_option
 @as_of_option
 @boundaries_option
+@engine_options
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -43,10 +43,14 @@ def command(
     sheet: str | None,
     as_of,
     boundaries: Path | None,
+    engine: str,
+    scheduler: str | None,
+    partitions: int | None,
 ) -> None:
     """Check site files: every row is loaded or rejected, with file, row, column and reason.
 
     With no FILES, checks data/sites/macro_stations.csv|xlsx and garage_compounds.csv|xlsx.
+    A FILE may be a folder of (Geo)Parquet files.
     Exits 0 when nothing was rejected, 1 when something was.
 
     \b
@@ -55,18 +59,21 @@ def command(
     """
     by_kind: dict[str, list[Path]] = {"macro": [], "garage": []}
     for path in files:
-        by_kind[kind or read_raw_table(path, sheet=sheet).kind.name].append(path)
+        by_kind[kind or read_raw_table(expand_paths([path])[0], sheet=sheet).kind.name].append(path)
     if files and not by_kind["macro"] and not by_kind["garage"]:
         raise click.UsageError("no files to check")
-    project = load_project(
+    with open_project(
+        engine,
+        scheduler,
+        partitions,
         macro=by_kind["macro"] if files else None,
         garage=by_kind["garage"] if files else None,
         as_of=as_of,
         crs=crs,
         sheet=sheet,
         boundaries=boundaries,
-    )
-    loads = [load for load in (project.macro, project.garage) if len(load.files)]
+    ) as project:  # with dask, the records are gathered here: the cluster can close after
+        loads = [load for load in (project.macro, project.garage) if len(load.files)]
     verbose = ctx.obj.get("verbose", 0) if ctx.obj else 0
     for load in loads:
         _print_load(load, verbose=verbose)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from rollout import settings
-from rollout.cli.options import as_of_option, project_options
+from rollout.cli.options import as_of_option, engine_options, open_project, project_options
 from rollout.maps import BASEMAPS, build_project_map, save_map
 from rollout.pipeline import load_project
 from rollout.weekly import build_weekly_pack, iso_week, status_changes, week_end
@@ -46,7 +46,19 @@ def _as_of(week: str | None, as_of: dt.date | None) -> tuple[str | None, dt.date
 )
 @basemap_option
 @project_options
-def command(week: str | None, as_of, out: Path, basemap: str, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
+@engine_options
+def command(
+    week: str | None,
+    as_of,
+    out: Path,
+    basemap: str,
+    crs: str | None,
+    sheet: str | None,
+    boundaries: Path | None,
+    engine: str,
+    scheduler: str | None,
+    partitions: int | None,
+) -> None:
     """Write the weekly coverage pack: map, progress tables, changes, burn-up chart, summary and
     GeoPackage, in OUT/<YYYY-Www>/, and the list of packs in OUT/index.html.
 
@@ -57,8 +69,8 @@ def command(week: str | None, as_of, out: Path, basemap: str, crs: str | None, s
       rollout weekly --week 2024-W26
     """
     week, as_of = _as_of(week, as_of)
-    project = load_project(as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
-    pack = build_weekly_pack(project, out, week=week, basemap=basemap)
+    with open_project(engine, scheduler, partitions, as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries) as project:
+        pack = build_weekly_pack(project, out, week=week, basemap=basemap)
     zh = settings.language == "zh"
     total = pack.progress.iloc[-1]
     click.echo(
