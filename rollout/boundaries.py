@@ -120,20 +120,33 @@ def approximate_streets(config: Config) -> gpd.GeoDataFrame:
             "street; or fetch real boundaries with `rollout boundaries fetch`."
         )
         raise BoundaryError(msg)
-    outline = gpd.GeoSeries([district_outline(config.district_code)], crs=4326).to_crs(_crs.METRIC_CRS)
+    from rollout.config import street_districts
+
+    districts = street_districts(config, list(table["street_code"]))
+    zones = gpd.GeoSeries([None] * len(table), crs=4326)
+    for district in config.districts:  # one Voronoi partition per district, clipped to it
+        members = np.flatnonzero(table["street_code"].map(districts).to_numpy() == district.code)
+        if len(members):
+            zones.iloc[members] = _voronoi_zones(district.code, seeds_lon.iloc[members], seeds_lat.iloc[members]).to_numpy()
+    return gpd.GeoDataFrame(
+        table[["street_code", "name", "name_en", "kind"]].assign(source=SOURCE_APPROXIMATE),
+        geometry=zones.to_numpy(),
+        crs=4326,
+    )
+
+
+def _voronoi_zones(adcode: str, seeds_lon: pd.Series, seeds_lat: pd.Series) -> gpd.GeoSeries:
+    """Voronoi cells of the seeds (in seed order), in a metric CRS, clipped to the district."""
+    outline = gpd.GeoSeries([district_outline(adcode)], crs=4326).to_crs(_crs.METRIC_CRS)
     seeds = gpd.GeoSeries(gpd.points_from_xy(seeds_lon, seeds_lat), crs=4326).to_crs(_crs.METRIC_CRS)
+    if len(seeds) == 1:
+        return outline.to_crs(4326)
     cells = shapely.voronoi_polygons(shapely.MultiPoint(seeds.to_numpy()), extend_to=outline.iloc[0].buffer(5000))
     cell_list = gpd.GeoSeries(list(shapely.get_parts(cells)), crs=_crs.METRIC_CRS)
     # voronoi_polygons does not keep input order: match each cell to the seed inside it.
     seed_of_cell = cell_list.sindex.query(seeds, predicate="within")
     ordered = cell_list.iloc[seed_of_cell[1][np.argsort(seed_of_cell[0])]].reset_index(drop=True)
-    zones = ordered.intersection(outline.iloc[0]).to_crs(4326)
-    streets = gpd.GeoDataFrame(
-        table[["street_code", "name", "name_en", "kind"]].assign(source=SOURCE_APPROXIMATE),
-        geometry=zones.to_numpy(),
-        crs=4326,
-    )
-    return streets
+    return ordered.intersection(outline.iloc[0]).to_crs(4326)
 
 
 def is_approximate(streets: gpd.GeoDataFrame) -> bool:

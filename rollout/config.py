@@ -17,7 +17,7 @@ import pandas as pd
 
 from rollout.errors import ConfigError
 
-__all__ = ["Config", "allocate_targets", "load_config", "read_targets"]
+__all__ = ["Config", "District", "allocate_targets", "load_config", "read_targets", "street_districts"]
 
 CONFIG_FILE = "rollout.toml"
 TARGETS_FILE = "targets.csv"
@@ -25,8 +25,25 @@ TARGET_COLUMNS = ("macro_target", "garage_target")
 
 
 @dataclass(frozen=True)
+class District:
+    """One district of a city configuration, with its own targets."""
+
+    code: str
+    name: str
+    name_en: str
+    macro_target: int
+    garage_target: int
+
+
+@dataclass(frozen=True)
 class Config:
-    """What ``rollout.toml`` says."""
+    """What ``rollout.toml`` says.
+
+    A district configuration has ``[district]``; a city configuration has ``[city]`` and one
+    ``[[districts]]`` entry per district. In both, ``district_code``/``district_name`` name the
+    top level (the district, or the city), which is also the total row of the progress table,
+    and ``macro_target``/``garage_target`` are its targets.
+    """
 
     data_dir: Path
     district_code: str
@@ -47,6 +64,15 @@ class Config:
     #: A garage passes acceptance when every required operator's callable share reaches this.
     callable_threshold_pct: float = 90.0
     required_operators: tuple[str, ...] = ("cmcc", "ctc", "cucc")
+    #: Above this many sites of a kind the maps show counted grid cells, not one marker each.
+    map_aggregate_above: int = 20_000
+    #: The districts; one for a district configuration.
+    districts: tuple[District, ...] = ()
+
+    @property
+    def is_city(self) -> bool:
+        """True for a configuration of several districts."""
+        return len(self.districts) > 1
 
     @property
     def streets_table(self) -> Path:
@@ -94,18 +120,26 @@ def load_config(data_dir: Path | str) -> Config:
         msg = f"{path}: cannot read it as TOML ({e}). Check the line it names."
         raise ConfigError(msg) from e
     try:
-        district, plan = raw["district"], raw["plan"]
+        plan = raw["plan"]
+        if "districts" in raw:
+            top, districts = _city(raw)
+        else:
+            district = raw["district"]
+            top = {"code": str(district["code"]), "name": str(district["name"]), "name_en": str(district.get("name_en", ""))}
+            top |= {"macro_target": int(plan["macro_target"]), "garage_target": int(plan["garage_target"])}
+            districts = (District(top["code"], top["name"], top["name_en"], top["macro_target"], top["garage_target"]),)
         config = Config(
             data_dir=data_dir,
-            district_code=str(district["code"]),
-            district_name=str(district["name"]),
-            district_name_en=str(district.get("name_en", "")),
+            district_code=top["code"],
+            district_name=top["name"],
+            district_name_en=top["name_en"],
             year=int(plan["year"]),
             start=_date(plan["start"]),
             deadline=_date(plan["deadline"]),
-            macro_target=int(plan["macro_target"]),
-            garage_target=int(plan["garage_target"]),
+            macro_target=top["macro_target"],
+            garage_target=top["garage_target"],
             plan_source=str(plan.get("source", "")),
+            districts=districts,
             **_optional_sections(raw),
         )
     except KeyError as e:
@@ -118,6 +152,27 @@ def load_config(data_dir: Path | str) -> Config:
         msg = f"{path}: plan.deadline {config.deadline} must come after plan.start {config.start}."
         raise ConfigError(msg)
     return config
+
+
+def _city(raw: dict) -> tuple[dict, tuple[District, ...]]:
+    """The [city] table and its [[districts]]; the city's targets, when given, must be their sums."""
+    city = raw["city"]
+    districts = tuple(
+        District(str(d["code"]), str(d["name"]), str(d.get("name_en", "")), int(d.get("macro_target", 0)), int(d.get("garage_target", 0)))
+        for d in raw["districts"]
+    )
+    codes = [d.code for d in districts]
+    if len(set(codes)) != len(codes):
+        msg = f"[[districts]]: a district code appears twice ({', '.join(sorted({c for c in codes if codes.count(c) > 1}))})"
+        raise ValueError(msg)
+    top = {"code": str(city["code"]), "name": str(city["name"]), "name_en": str(city.get("name_en", ""))}
+    for column in TARGET_COLUMNS:
+        total = sum(getattr(d, column) for d in districts)
+        if column in city and int(city[column]) != total:
+            msg = f"[city] {column} is {int(city[column])} but the districts' targets sum to {total}"
+            raise ValueError(msg)
+        top[column] = total
+    return top, districts
 
 
 def _optional_sections(raw: dict) -> dict:
@@ -135,6 +190,8 @@ def _optional_sections(raw: dict) -> dict:
             msg = f"[gaps.priority]: unknown weight(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(known))}"
             raise ValueError(msg)
         out["priority_weights"] = tuple(weights.items())
+    if "aggregate_above" in raw.get("map", {}):
+        out["map_aggregate_above"] = int(raw["map"]["aggregate_above"])
     if "callable_threshold_pct" in acceptance:
         out["callable_threshold_pct"] = float(acceptance["callable_threshold_pct"])
     if "required_operators" in acceptance:
@@ -177,19 +234,40 @@ def read_targets(config: Config, street_codes: list[str]) -> pd.DataFrame:
         if table.index.duplicated().any():
             msg += f"; repeated: {', '.join(sorted(set(table.index[table.index.duplicated()])))}"
         raise ConfigError(msg)
-    for column, total in zip(TARGET_COLUMNS, (config.macro_target, config.garage_target), strict=True):
+    for column in TARGET_COLUMNS:
         values = pd.to_numeric(table[column], errors="coerce")
         if values.isna().any() or (values < 0).any() or (values % 1 != 0).any():
             msg = f"{path}: {column} must be whole numbers >= 0 for every street."
             raise ConfigError(msg)
-        if int(values.sum()) != total:
-            msg = (
-                f"{path}: {column} sums to {int(values.sum())} but the district target in "
-                f"{CONFIG_FILE} is {total}. Fix the numbers or re-run `rollout targets allocate`."
-            )
-            raise ConfigError(msg)
         table[column] = values.astype(int)
+    districts = street_districts(config, street_codes)
+    for district in config.districts:
+        members = [c for c in street_codes if districts[c] == district.code]
+        for column in TARGET_COLUMNS:
+            total = int(table.loc[members, column].sum())
+            expected = getattr(district, column)
+            if total != expected:
+                where = f"the district target in {CONFIG_FILE}" if not config.is_city else f"{district.name}'s target in {CONFIG_FILE}"
+                msg = f"{path}: {column} sums to {total} but {where} is {expected}. Fix the numbers or re-run `rollout targets allocate`."
+                raise ConfigError(msg)
     return table.loc[street_codes, list(TARGET_COLUMNS)]
+
+
+def street_districts(config: Config, street_codes: list[str]) -> dict[str, str]:
+    """The district of each street: ``district_code`` in streets.csv, required for a city."""
+    if not config.is_city:
+        return dict.fromkeys(street_codes, config.districts[0].code)
+    table = pd.read_csv(config.streets_table, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    if "district_code" not in table.columns:
+        msg = f"{config.streets_table}: a city configuration needs a district_code column naming each street's district."
+        raise ConfigError(msg)
+    known = {d.code for d in config.districts}
+    unknown = sorted(set(table["district_code"]) - known)
+    if unknown:
+        msg = f"{config.streets_table}: district_code {', '.join(unknown)} is not one of the [[districts]] in {CONFIG_FILE}."
+        raise ConfigError(msg)
+    mapping = dict(zip(table["street_code"], table["district_code"], strict=True))
+    return {c: mapping[c] for c in street_codes}
 
 
 def allocate_targets(weights: pd.Series, total: int) -> pd.Series:

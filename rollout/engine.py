@@ -125,8 +125,8 @@ def _summary(load: SiteLoad) -> tuple[pd.DataFrame, pd.DataFrame]:
     ), load.problems
 
 
-def _counts(load: SiteLoad, codes: list[str], as_of: dt.date) -> pd.DataFrame:
-    return status_counts(load.kind, load.records, codes, as_of)
+def _counts(load: SiteLoad, codes: pd.Index, as_of: dt.date) -> pd.DataFrame:
+    return status_counts(load.kind, load.records, list(codes), as_of)
 
 
 @dataclass
@@ -162,7 +162,9 @@ class DistributedLoad:
         """Per-street status counts, summed over the partitions."""
         if not self.partitions:
             return status_counts(self.kind, empty_load(self.kind).records, codes, as_of)
-        parts = self.client.gather(self.client.map(_counts, self.partitions, codes=codes, as_of=as_of))
+        # One object for all tasks (a plain list argument would be taken apart by dask).
+        codes_future = self.client.scatter(pd.Index(codes, name="street_code"), broadcast=True, hash=False)
+        parts = self.client.gather(self.client.map(_counts, self.partitions, codes=codes_future, as_of=as_of))
         total = parts[0]
         for part in parts[1:]:
             total = total.add(part, fill_value=0)
@@ -240,7 +242,7 @@ def load_project_distributed(
     streets = read_streets(config, path=boundaries)
     default_crs = _default_crs(crs)
     reference = max(filter(None, [as_of_date(as_of), settings.today()]))
-    streets_future = client.scatter(streets, broadcast=True)
+    streets_future = client.scatter(streets, broadcast=True, hash=False)
     loads = {}
     for kind, paths in ((KINDS["macro"], macro), (KINDS["garage"], garage)):
         if paths is None:
@@ -256,7 +258,7 @@ def load_project_distributed(
         headers: dict[str, str] = {}
         for _, h in ids:
             headers |= h
-        duplicates = client.scatter(duplicate_id_problems(row_ids, kind, headers), broadcast=True)
+        duplicates = client.scatter(duplicate_id_problems(row_ids, kind, headers), broadcast=True, hash=False)
         placed = client.map(
             _place, checked, problems=duplicates, streets=streets_future, config=config, language=settings.language, pure=False
         )

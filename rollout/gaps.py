@@ -26,6 +26,7 @@ import pandas as pd
 
 from rollout import settings
 from rollout.pipeline import Project
+from rollout.progress import roll_up
 from rollout.schema import GARAGE, MACRO, SiteKind
 from rollout.status import status_as_of
 
@@ -79,7 +80,7 @@ def street_gaps(project: Project) -> GapReport:
     config, as_of = project.config, project.as_of
     progress = project.progress()
     earlier = as_of - dt.timedelta(weeks=config.rate_weeks)
-    summary = progress[["street_code", "street_name", "street_name_en"]].copy()
+    summary = progress[["street_code", "street_name", "street_name_en", "level", "district_code"]].copy()
     blocked_frames, stale_frames = [], []
     for kind, load in ((MACRO, project.macro), (GARAGE, project.garage)):
         p = kind.name
@@ -108,25 +109,18 @@ def street_gaps(project: Project) -> GapReport:
         project.garage.records, threshold=config.callable_threshold_pct, required=config.required_operators, as_of=as_of
     )
     acceptance = acceptance[acceptance["status_as_of"].eq("accepted") & ~acceptance["evidence_passes"]] if len(acceptance) else acceptance
-    codes = summary["street_code"]
-    district = codes.iloc[-1]
     for name, table in (("stale", stale), ("not_started", not_started), ("acceptance_flags", acceptance)):
         counts = table.groupby("street_code").size() if len(table) else pd.Series(dtype=int)
-        column = counts.reindex(codes, fill_value=0).to_numpy().copy()
-        column[-1] = int(counts.sum())
-        summary[name] = column
-    summary = _rank(summary, district)
+        summary[name] = roll_up(counts, progress).astype(int)
+    summary = _rank(summary)
     return GapReport(as_of, summary, blocked, stale, not_started, acceptance.reset_index(drop=True), project.approximate)
 
 
 def _done_per_street(records: pd.DataFrame, kind: SiteKind, day: dt.date, progress: pd.DataFrame) -> pd.Series:
-    codes = progress["street_code"]
     if records.empty:
         return pd.Series(0, index=progress.index)
     done = records[status_as_of(records, kind, day).isin(kind.done).to_numpy()]
-    counts = done.groupby("street_code").size().reindex(codes, fill_value=0).to_numpy().copy()
-    counts[-1] = len(done)
-    return pd.Series(counts, index=progress.index)
+    return pd.Series(roll_up(done.groupby("street_code").size(), progress), index=progress.index)
 
 
 def _blocked(records: pd.DataFrame, kind: SiteKind, as_of: dt.date) -> pd.DataFrame:
@@ -288,10 +282,11 @@ def _op(code: str) -> str:
     return OPERATORS[code][0 if settings.language == "zh" else 1] if code in OPERATORS else code
 
 
-def _rank(summary: pd.DataFrame, district: str) -> pd.DataFrame:
-    """Rank the streets: at risk first, then by shortfall against the plan, then by blocked records."""
+def _rank(summary: pd.DataFrame) -> pd.DataFrame:
+    """Rank the streets: at risk first, then by shortfall against the plan, then by blocked
+    records; district and city rows follow, unranked."""
     zh = settings.language == "zh"
-    streets = summary[summary["street_code"] != district].copy()
+    streets = summary[summary["level"] == "street"].copy()
     shortfall = np.maximum(-streets["macro_vs_plan"], 0) / streets["macro_target"].clip(lower=1) + np.maximum(
         -streets["garage_vs_plan"], 0
     ) / streets["garage_target"].clip(lower=1)
@@ -305,7 +300,7 @@ def _rank(summary: pd.DataFrame, district: str) -> pd.DataFrame:
     streets = streets.sort_values(["attention_score", "street_code"], ascending=[False, True], kind="stable")
     streets["attention_rank"] = range(1, len(streets) + 1)
     streets["reasons"] = [_reasons(row, zh) for _, row in streets.iterrows()]
-    total = summary[summary["street_code"] == district].assign(attention_score=np.nan, attention_rank=pd.NA, reasons="")
+    total = summary[summary["level"] != "street"].assign(attention_score=np.nan, attention_rank=pd.NA, reasons="")
     return pd.concat([streets, total], ignore_index=True)
 
 

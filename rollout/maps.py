@@ -127,6 +127,7 @@ def build_map(
     aggregated_note: str = "",
     coverage=None,
     recommended: gpd.GeoDataFrame | None = None,
+    aggregate_above: int | None = None,
 ) -> folium.Map:
     """Build the coverage map (no file is written).
 
@@ -183,8 +184,9 @@ def build_map(
         _recommended_layer(recommended, shift, zh).add_to(fmap)
     macro_group = folium.FeatureGroup(name=("5G宏站" if zh else "5G macro stations"), show=True).add_to(fmap)
     garage_group = folium.FeatureGroup(name=("车库覆盖小区" if zh else "Garage compounds"), show=True).add_to(fmap)
-    macro_spec = _site_rows(macro, MACRO, _MACRO_FIELDS, as_of, changed.get("macro", set()), shift, lang)
-    garage_spec = _site_rows(garage, GARAGE, _GARAGE_FIELDS, as_of, changed.get("garage", set()), shift, lang)
+    limit = AGGREGATE_THRESHOLD if aggregate_above is None else aggregate_above
+    macro_spec = _site_rows(macro, MACRO, _MACRO_FIELDS, as_of, changed.get("macro", set()), shift, lang, limit)
+    garage_spec = _site_rows(garage, GARAGE, _GARAGE_FIELDS, as_of, changed.get("garage", set()), shift, lang, limit)
     aggregated = [spec["count"] for spec in (macro_spec, garage_spec) if spec.get("aggregated")]
     if aggregated and not aggregated_note:
         cell = f"{AGGREGATE_CELL_M:.0f}"
@@ -224,6 +226,7 @@ def build_project_map(project, *, title: str, subtitle: str | None = None, progr
         title=title,
         subtitle=subtitle or (f"截至 {project.as_of}" if zh else f"as of {project.as_of}"),
         approximate=project.approximate,
+        aggregate_above=options.pop("aggregate_above", project.config.map_aggregate_above),
         **options,
     )
 
@@ -408,6 +411,7 @@ def _site_rows(
     changed: set[str],
     shift: str,
     lang: str,
+    aggregate_above: int = AGGREGATE_THRESHOLD,
 ) -> dict:
     assert not PRIVATE_FIELDS & {f for f, _, _ in fields}
     zh = lang == "zh"
@@ -436,7 +440,7 @@ def _site_rows(
         elif name == "solution":
             values = values.map(lambda v: SOLUTIONS[v][0 if zh else 1] if v in SOLUTIONS else v)
         columns.append(_format(values).tolist())
-    if len(records) > AGGREGATE_THRESHOLD:
+    if len(records) > aggregate_above:
         return _aggregated(spec, records, kind, status, lon, lat)
     spec["rows"] = [list(row) for row in zip(*columns, strict=True)]
     return spec

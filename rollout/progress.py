@@ -12,11 +12,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from rollout.config import Config
+from rollout.config import Config, street_districts
 from rollout.schema import GARAGE, MACRO, SiteKind
 from rollout.status import status_as_of
 
-__all__ = ["COLUMN_LABELS", "expected_share", "progress_from_counts", "status_counts", "street_progress"]
+__all__ = ["COLUMN_LABELS", "expected_share", "progress_from_counts", "roll_up", "status_counts", "street_progress", "street_rows"]
 
 #: A street within this many sites of the linear plan is "on track".
 ON_TRACK_MARGIN = 1.0
@@ -99,15 +99,60 @@ def progress_from_counts(
         out[f"{prefix}_done"] = sum(out[f"{prefix}_{s}"] for s in sorted(kind.done))
         parts.append(out)
     result = pd.concat(parts, axis=1).reset_index().rename(columns={"index": "street_code"})
-    total = result.drop(columns=["street_code", "street_name", "street_name_en"]).sum(numeric_only=True)
-    total_row = pd.DataFrame(
-        [{"street_code": config.district_code, "street_name": config.district_name, "street_name_en": config.district_name_en, **total}]
+    districts = street_districts(config, codes)
+    result.insert(3, "level", "street")
+    result.insert(4, "district_code", [districts[c] for c in codes])
+    numeric = [c for c in result.columns if c.startswith(("macro_", "garage_"))]
+    rows = []
+    if config.is_city:
+        for district in config.districts:
+            members = result[result["district_code"] == district.code]
+            rows.append(
+                {
+                    "street_code": district.code,
+                    "street_name": district.name,
+                    "street_name_en": district.name_en,
+                    "level": "district",
+                    "district_code": district.code,
+                }
+                | members[numeric].sum().to_dict()
+            )
+    top = "city" if config.is_city else "district"
+    rows.append(
+        {
+            "street_code": config.district_code,
+            "street_name": config.district_name,
+            "street_name_en": config.district_name_en,
+            "level": top,
+            "district_code": config.district_code,
+        }
+        | result[numeric].sum().to_dict()
     )
-    result = pd.concat([result, total_row], ignore_index=True)
+    result = pd.concat([result, pd.DataFrame(rows)], ignore_index=True)
     for kind in (MACRO, GARAGE):
         _derived_columns(result, kind.name, share)
     result.insert(3, "as_of", as_of.isoformat())
     return result[_column_order(result)]
+
+
+def roll_up(values: pd.Series, progress: pd.DataFrame) -> np.ndarray:
+    """Per-street ``values`` (indexed by street code) aligned to the progress rows, summed for
+    the district and city rows."""
+    by_street = values.reindex(progress["street_code"]).fillna(0).to_numpy()
+    streets = (progress["level"] == "street").to_numpy()
+    out = np.where(streets, by_street, 0).astype(float)
+    for position in np.flatnonzero(~streets):
+        level, code = progress["level"].iloc[position], progress["street_code"].iloc[position]
+        members = streets & (
+            (progress["district_code"] == code).to_numpy() if level == "district" and (progress["level"] == "city").any() else True
+        )
+        out[position] = by_street[members].sum()
+    return out
+
+
+def street_rows(progress: pd.DataFrame) -> pd.DataFrame:
+    """The rows of single streets (no district or city totals)."""
+    return progress[progress["level"] == "street"]
 
 
 def _derived_columns(result: pd.DataFrame, prefix: str, share: float) -> None:
@@ -123,7 +168,7 @@ def _derived_columns(result: pd.DataFrame, prefix: str, share: float) -> None:
 
 
 def _column_order(result: pd.DataFrame) -> list[str]:
-    head = ["street_code", "street_name", "street_name_en", "as_of"]
+    head = ["street_code", "street_name", "street_name_en", "as_of", "level", "district_code"]
     ordered = list(head)
     for kind in (MACRO, GARAGE):
         p = kind.name
@@ -140,6 +185,8 @@ def _labels() -> dict[str, tuple[str, str]]:
         "street_name": ("街道", "street"),
         "street_name_en": ("街道（英文）", "street (English)"),
         "as_of": ("统计日期", "as of"),
+        "level": ("层级", "level"),
+        "district_code": ("所属区代码", "district code"),
         "street_zones": ("街道边界", "street zones"),
     }
     for kind, zh_name, en_name in ((MACRO, "宏站", "macro"), (GARAGE, "车库", "garage")):

@@ -193,7 +193,7 @@ def _write_xlsx(report: GapReport, path: Path) -> Path:
     summary_sheet.cell(row=note_row, column=1, value=title)
     if report.approximate:
         summary_sheet.cell(row=note_row + 1, column=1, value=APPROXIMATE_NOTE[settings.language])
-    streets = report.summary.iloc[:-1].sort_values("street_code")
+    streets = report.summary[report.summary["level"] == "street"].sort_values("street_code")
     for _, street in streets.iterrows():
         one = report.for_street(street["street_code"])
         sheet = book.create_sheet(_sheet_name(str(street["street_name"]), used))
@@ -233,7 +233,7 @@ def render_gap_html(report: GapReport) -> str:
         return {"columns": list(shown.columns), "headers": [headers[c] for c in shown.columns], "rows": rows}
 
     streets = []
-    for _, street in report.summary.iloc[:-1].iterrows():
+    for _, street in report.summary[report.summary["level"] == "street"].iterrows():
         one = report.for_street(street["street_code"])
         sections = []
         for attribute, label_zh, label_en in SECTIONS:

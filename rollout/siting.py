@@ -33,6 +33,7 @@ from rollout.coverage import CoverageSettings, best_server, load_coverage_settin
 from rollout.crs import METRIC_CRS
 from rollout.errors import ConfigError
 from rollout.join import assign_streets
+from rollout.progress import street_rows
 from rollout.propagation import cell_range_m
 from rollout.schema import MACRO
 from rollout.status import status_as_of
@@ -175,7 +176,7 @@ def plan_sites(
 ) -> SitingResult:
     """Choose where each street's remaining stations should go to cover the most demand."""
     settings = settings or load_coverage_settings(project.config)
-    progress = project.progress().iloc[:-1].set_index("street_code")
+    progress = street_rows(project.progress()).set_index("street_code")
     quota = progress["macro_remaining"].astype(int)
     if streets:
         quota = quota.where(quota.index.isin(streets), 0)

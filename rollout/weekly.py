@@ -27,7 +27,7 @@ from rollout.coverage import coverage_analysis
 from rollout.io import atomic_path, write_table
 from rollout.maps import build_map, save_map
 from rollout.pipeline import Project
-from rollout.progress import PACE_LABELS
+from rollout.progress import PACE_LABELS, street_rows
 from rollout.schema import GARAGE, MACRO, SiteKind
 from rollout.status import status_as_of
 from rollout.writers import records_table, write_progress
@@ -150,6 +150,7 @@ def build_weekly_pack(project: Project, out_root: Path | str, *, week: str | Non
             basemap=basemap,
             approximate=project.approximate,
             coverage=coverage_analysis(project),
+            aggregate_above=config.map_aggregate_above,
         )
         save_map(fmap, staging / "index.html")
         write_progress(progress, staging / "progress.csv", approximate=project.approximate)
@@ -205,7 +206,7 @@ def _localised_changes(changes: pd.DataFrame) -> pd.DataFrame:
 
 
 def _changes_by_street(changes: pd.DataFrame, progress: pd.DataFrame) -> pd.DataFrame:
-    streets = progress[["street_code", "street_name"]].iloc[:-1]
+    streets = street_rows(progress)[["street_code", "street_name"]]
     counts = {"street_code": streets["street_code"].tolist(), "street_name": streets["street_name"].tolist()}
     for kind in (MACRO, GARAGE):
         mine = changes[changes["kind"] == kind.name]
@@ -223,7 +224,7 @@ def _burnup(project: Project, progress: pd.DataFrame, path: Path, *, title: str)
     weeks = [d.date() for d in pd.date_range(config.start, project.as_of, freq="W-SUN")]
     if not weeks or weeks[-1] != project.as_of:
         weeks.append(project.as_of)
-    codes = progress["street_code"].tolist()
+    codes = [*street_rows(progress)["street_code"], progress["street_code"].iloc[-1]]
     district = codes[-1]
     done: dict[str, pd.DataFrame] = {}
     for kind, records in ((MACRO, project.macro.records), (GARAGE, project.garage.records)):
@@ -249,7 +250,7 @@ def _burnup(project: Project, progress: pd.DataFrame, path: Path, *, title: str)
 def _summary(project: Project, progress: pd.DataFrame, changes: pd.DataFrame, *, week: str, title: str) -> str:
     zh = settings.language == "zh"
     total = progress.iloc[-1]
-    streets = progress.iloc[:-1]
+    streets = street_rows(progress)
     name = "street_name" if zh else "street_name_en"
     lines = [f"# {title}", "", f"{week} · {'截至' if zh else 'as of'} {project.as_of.isoformat()}", ""]
     if project.approximate:

@@ -58,7 +58,7 @@ def command(
         click.echo(f"已写入 {out}" if zh else f"Written to {out}")
         return
     click.echo(f"统计日期 {report.as_of}" if zh else f"As of {report.as_of}")
-    for _, row in report.summary.iloc[:-1].iterrows():
+    for _, row in report.summary[report.summary["level"] == "street"].iterrows():
         name = row["street_name"] if zh else row["street_name_en"]
         click.echo(
             f"{row['attention_rank']:>2}. {name}：{row['reasons'] or ('无明显差距' if zh else 'no gap')}"
