@@ -65,6 +65,7 @@ def plot_burnup(
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.dates
     import matplotlib.pyplot as plt
 
     zh = settings.language == "zh"
@@ -94,8 +95,11 @@ def plot_burnup(
         axes.flat[0].legend(fontsize=8, loc="upper left")
         axes.flat[0].set_ylabel("% 目标" if zh else "% of target")
         figure.suptitle(title, fontsize=14)
-        figure.autofmt_xdate()
-        figure.tight_layout()
+        for ax in axes.flat:
+            ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator(bymonth=(1, 4, 7, 10)))
+            ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
+        # Fixed margins: tight_layout measures every label and costs most of the chart's time.
+        figure.subplots_adjust(left=0.05, right=0.99, bottom=0.06, top=0.9, wspace=0.08, hspace=0.3)
         path = Path(path)
         with atomic_path(path) as tmp:
             figure.savefig(tmp, format="png", dpi=100, metadata={"Software": None})

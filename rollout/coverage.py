@@ -235,7 +235,8 @@ class CoverageResult:
     def covered_area(self) -> gpd.GeoSeries:
         """The covered cells merged into one (multi)polygon, WGS-84."""
         covered = self.cells[self.cells["covered"]]
-        merged = shapely.union_all(covered.geometry.to_numpy()) if len(covered) else shapely.GeometryCollection()
+        # Grid cells do not overlap: a coverage union is much faster than a general union.
+        merged = shapely.coverage_union_all(covered.geometry.to_numpy()) if len(covered) else shapely.GeometryCollection()
         return gpd.GeoSeries([merged], crs=METRIC_CRS).to_crs(4326)
 
 
