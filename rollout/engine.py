@@ -39,6 +39,7 @@ from rollout.records import (
     apply_rejects,
     as_of_date,
     duplicate_id_problems,
+    merge_loads,
 )
 from rollout.schema import KINDS, SiteKind
 
@@ -174,22 +175,7 @@ class DistributedLoad:
         """All partitions brought back and joined into one load (for tables that need records)."""
         if not self.partitions:
             return empty_load(self.kind)
-        loads = self.client.gather(self.partitions)
-        records = pd.concat([load.records for load in loads], ignore_index=True)
-        files = pd.concat([load.files for load in loads], ignore_index=True)
-        files = files.groupby("file", sort=False).agg(
-            rows=("rows", "sum"),
-            blank_rows=("blank_rows", "sum"),
-            encoding=("encoding", "first"),
-            sheet=("sheet", "first"),
-            extra_columns=("extra_columns", "first"),
-        )
-        return SiteLoad(
-            kind=self.kind,
-            records=gpd.GeoDataFrame(records, geometry="geometry", crs=4326),
-            problems=_concat_problems([load.problems for load in loads]),
-            files=files.reset_index(),
-        )
+        return merge_loads(self.client.gather(self.partitions))
 
 
 @dataclass

@@ -126,8 +126,50 @@ def read_sites(
         raise InputFileError(msg)
     site_kind = tables[0].kind
     reference = max(filter(None, [as_of_date(as_of), settings.today()]))
-    checker = _Checker(site_kind, tables, default_crs=default_crs, reference=reference)
-    return reject_duplicate_ids([checker.run()])[0]
+    if sum(len(t.cells) for t in tables) <= CHECK_CHUNK_ROWS:
+        checker = _Checker(site_kind, tables, default_crs=default_crs, reference=reference)
+        return reject_duplicate_ids([checker.run()])[0]
+    # Large inputs are checked in chunks, so that the checker's working columns stay small;
+    # the duplicate-id pass still sees every row.
+    loads = [_Checker(site_kind, [part], default_crs=default_crs, reference=reference).run() for part in _chunks(tables)]
+    return merge_loads(reject_duplicate_ids(loads))
+
+
+#: Inputs above this many rows are checked in chunks of this size.
+CHECK_CHUNK_ROWS = 200_000
+
+
+def _chunks(tables: list[RawTable]):
+    for table in tables:
+        n = len(table.cells)
+        for start in range(0, max(n, 1), CHECK_CHUNK_ROWS):
+            yield replace(
+                table,
+                cells=table.cells.iloc[start : start + CHECK_CHUNK_ROWS].reset_index(drop=True),
+                rows=table.rows.iloc[start : start + CHECK_CHUNK_ROWS].reset_index(drop=True),
+                blank_rows=table.blank_rows if start == 0 else 0,
+                ragged=table.ragged if start == 0 else None,
+            )
+        table.cells = table.cells.iloc[:0]  # the chunks hold the rows now
+
+
+def merge_loads(loads: Sequence[SiteLoad]) -> SiteLoad:
+    """One load from loads of parts of the same files (chunks, partitions), in order."""
+    records = pd.concat([load.records for load in loads], ignore_index=True)
+    files = pd.concat([load.files for load in loads], ignore_index=True)
+    files = files.groupby("file", sort=False).agg(
+        rows=("rows", "sum"),
+        blank_rows=("blank_rows", "sum"),
+        encoding=("encoding", "first"),
+        sheet=("sheet", "first"),
+        extra_columns=("extra_columns", "first"),
+    )
+    return SiteLoad(
+        kind=loads[0].kind,
+        records=gpd.GeoDataFrame(records, geometry="geometry", crs=4326),
+        problems=_concat_problems([load.problems for load in loads]),
+        files=files.reset_index(),
+    )
 
 
 def duplicate_id_problems(row_ids: pd.DataFrame, kind: SiteKind, id_headers: dict[str, str]) -> pd.DataFrame:

@@ -235,3 +235,17 @@ def test_xlsx_row_numbers_count_title_and_blank_rows(tmp_path: Path) -> None:
     assert load.problems[["row", "reason_code"]].values.tolist() == [[6, "id_duplicate"]]
     assert "macro.xlsx 第 4 行" in load.problems.iloc[0]["reason"]
     assert load.summary().iloc[0][["rows", "loaded", "rejected", "blank_rows"]].tolist() == [2, 1, 1, 1]
+
+
+def test_chunked_checking_gives_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import REPO
+
+    from rollout import records
+
+    path = REPO / "data" / "sites" / "macro_stations.csv"
+    whole = read_sites(path)
+    monkeypatch.setattr(records, "CHECK_CHUNK_ROWS", 7)  # the sample's duplicate is 220 rows after its first
+    chunked = read_sites(path)
+    pd.testing.assert_frame_equal(chunked.records.drop(columns="geometry"), whole.records.drop(columns="geometry"))
+    pd.testing.assert_frame_equal(chunked.problems, whole.problems)
+    pd.testing.assert_frame_equal(chunked.summary(), whole.summary())
