@@ -20,6 +20,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from rollout import crs as _crs
@@ -308,6 +309,9 @@ def import_streets(
     except Exception as e:  # pyogrio raises its own error types for unreadable files
         msg = f"{path}: cannot read it as a GeoJSON, GeoPackage or Shapefile ({e})."
         raise BoundaryError(msg) from e
+    if not isinstance(shapes, gpd.GeoDataFrame) or shapes.geometry.isna().all():
+        msg = f"{path}: the file has no geometries; give street polygons as GeoJSON, GeoPackage or Shapefile."
+        raise BoundaryError(msg)
     if shapes.empty:
         msg = f"{path}: no features."
         raise BoundaryError(msg)
@@ -337,7 +341,11 @@ def _to_wgs84(shapes: gpd.GeoDataFrame, crs: str | None, *, origin: str) -> gpd.
         geometry = shapely.transform(shapes.geometry.to_numpy(), lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1])))
         return shapes.set_geometry(gpd.GeoSeries(geometry, index=shapes.index), crs=4326)
     if crs:
-        return shapes.set_crs(crs, allow_override=True).to_crs(4326)
+        try:
+            return shapes.set_crs(crs, allow_override=True).to_crs(4326)
+        except pyproj.exceptions.CRSError as e:
+            msg = f"{origin}: --crs {crs!r} is not a coordinate system ({e}); use e.g. EPSG:4326, EPSG:4490, gcj02 or bd09."
+            raise BoundaryError(msg) from e
     if shapes.crs is None:
         msg = f"{origin}: the file has no CRS; say which with --crs (EPSG:4326, gcj02, ...)."
         raise BoundaryError(msg)

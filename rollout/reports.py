@@ -14,7 +14,7 @@ from rollout.boundaries import APPROXIMATE_NOTE
 from rollout.errors import InputFileError
 from rollout.gaps import GapReport
 from rollout.io import _display_width, atomic_path, neutralize_formulas, write_table
-from rollout.progress import PACE_LABELS
+from rollout.progress import COLUMN_LABELS, PACE_LABELS
 
 __all__ = ["gap_labels", "write_gap_report"]
 
@@ -50,14 +50,10 @@ _LABELS = {
     "evidence_passes": ("证据达标", "evidence passes"),
     "problems": ("问题", "problems"),
 }
+# The progress columns keep the headers `rollout progress` gives them; the gap columns add theirs.
+_LABELS = COLUMN_LABELS | _LABELS
 for _prefix, _zh, _en in (("macro", "宏站", "macro"), ("garage", "车库", "garage")):
     _LABELS |= {
-        f"{_prefix}_target": (f"{_zh}目标", f"{_en} target"),
-        f"{_prefix}_done": (f"{_zh}已完成", f"{_en} done"),
-        f"{_prefix}_remaining": (f"{_zh}剩余", f"{_en} remaining"),
-        f"{_prefix}_expected": (f"{_zh}应完成", f"{_en} expected"),
-        f"{_prefix}_vs_plan": (f"{_zh}超前(+)/落后(-)", f"{_en} vs plan"),
-        f"{_prefix}_pace": (f"{_zh}进度", f"{_en} pace"),
         f"{_prefix}_weekly_rate": (f"{_zh}近期周均完成", f"{_en} weekly rate"),
         f"{_prefix}_forecast": (f"{_zh}预计完成日期", f"{_en} forecast"),
         f"{_prefix}_at_risk": (f"{_zh}有风险", f"{_en} at risk"),

@@ -266,6 +266,9 @@ def _candidates(project, candidates: gpd.GeoDataFrame | None, spacing_m: float, 
         )
         frame = pd.DataFrame({"candidate_id": ids.to_numpy(), "x": x, "y": y, "street_code": placed["street_code"].to_numpy()})
         frame = frame[frame["street_code"].notna()]
+        if frame.empty:
+            msg = f"none of the {len(candidates)} candidate points lies in a street; check the file's coordinates and CRS."
+            raise ConfigError(msg)
     if exclude is not None and len(exclude) and len(frame):
         zones = shapely.union_all(exclude.to_crs(METRIC_CRS).geometry.to_numpy())
         shapely.prepare(zones)

@@ -190,3 +190,12 @@ def test_fetch_with_no_server_fails_clearly(config, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(ox._nominatim, "time", SimpleNamespace(sleep=lambda seconds: None))
     with pytest.raises(BoundaryError, match=r"could not fetch street boundaries from http://127\.0\.0\.1:9"):
         fetch_streets(config)
+
+
+def test_import_refuses_files_without_geometry_and_unknown_crs(config, tmp_path: Path) -> None:
+    with pytest.raises(BoundaryError, match="no geometries"):
+        import_streets(config.streets_table, config)
+    path = tmp_path / "streets.geojson"
+    read_streets(config).to_file(path)
+    with pytest.raises(BoundaryError, match=r"--crs 'foo' is not a coordinate system"):
+        import_streets(path, config, crs="foo")

@@ -135,17 +135,20 @@ def test_markup_in_a_site_name_shows_as_text(open_page, data_dir: Path, tmp_path
     assert page.errors == []
 
 
-def test_many_markers_are_clustered_and_all_counted(open_page, data_dir: Path, tmp_path: Path) -> None:
-    x, y = _points_in_putuo(800, seed=7)
-    frame = pd.DataFrame(
-        {"站址编码": [f"C{i:04d}" for i in range(800)], "经度": x.round(6), "纬度": y.round(6), "状态": "已开通", "开通日期": "2024-03-01"}
-    )
+def _generated_map(open_page, data_dir: Path, path: Path, n: int, *, seed: int, prefix: str, **cells: str):
+    """Open the map of ``n`` random macro stations in Putuo, all with the given ``cells``."""
+    x, y = _points_in_putuo(n, seed=seed)
+    frame = pd.DataFrame({"站址编码": [f"{prefix}{i:04d}" for i in range(n)], "经度": x.round(6), "纬度": y.round(6)} | cells)
     frame.to_csv(data_dir / "sites" / "macro_stations.csv", index=False)
     project = load_project(data_dir, as_of=dt.date(2024, 6, 30))
     fmap = build_map(
         project.streets, project.progress(), project.macro.records, project.garage.records, as_of=project.as_of, title="t", subtitle="s"
     )
-    page = open_page(save_map(fmap, tmp_path / "many.html"))
+    return open_page(save_map(fmap, path))
+
+
+def test_many_markers_are_clustered_and_all_counted(open_page, data_dir: Path, tmp_path: Path) -> None:
+    page = _generated_map(open_page, data_dir, tmp_path / "many.html", 800, seed=7, prefix="C", 状态="已开通", 开通日期="2024-03-01")
     count = """() => {
         const clusters = [...document.querySelectorAll('.marker-cluster span')].reduce((n, s) => n + Number(s.textContent), 0);
         return clusters + document.querySelectorAll('.site-marker').length;
@@ -161,16 +164,7 @@ def test_very_many_sites_are_shown_as_counted_grid_cells(
     from rollout import maps
 
     monkeypatch.setattr(maps, "AGGREGATE_THRESHOLD", 500)
-    x, y = _points_in_putuo(900, seed=8)
-    frame = pd.DataFrame(
-        {"站址编码": [f"G{i:04d}" for i in range(900)], "经度": x.round(6), "纬度": y.round(6), "状态": "在建", "开工日期": "2024-05-01"}
-    )
-    frame.to_csv(data_dir / "sites" / "macro_stations.csv", index=False)
-    project = load_project(data_dir, as_of=dt.date(2024, 6, 30))
-    fmap = build_map(
-        project.streets, project.progress(), project.macro.records, project.garage.records, as_of=project.as_of, title="t", subtitle="s"
-    )
-    page = open_page(save_map(fmap, tmp_path / "grid.html"))
+    page = _generated_map(open_page, data_dir, tmp_path / "grid.html", 900, seed=8, prefix="G", 状态="在建", 开工日期="2024-05-01")
     assert page.evaluate("window.__rollout.siteCount('macro')") == 900
     assert page.evaluate("window.__rollout.sites.macro.aggregated") is True
     assert "已按 250 米网格汇总显示" in page.locator(".rollout-title").inner_text()

@@ -238,3 +238,12 @@ def test_existing_network_counts_from_the_start(data_dir: Path, tmp_path: Path) 
         catch_exceptions=False,
     )
     assert result.exit_code == 0 and result.output.startswith("2 个站点")
+
+
+def test_candidates_outside_every_street_are_a_clear_error(data_dir: Path) -> None:
+    from rollout.errors import ConfigError
+
+    project = load_project(REPO / "data", as_of=dt.date(2024, 6, 30))
+    far = gpd.GeoDataFrame(geometry=gpd.points_from_xy([116.4, 116.5], [39.9, 39.9]), crs=4326)  # Beijing
+    with pytest.raises(ConfigError, match="none of the 2 candidate points lies in a street"):
+        plan_sites(project, candidates=far, exact=False)
