@@ -25,5 +25,12 @@ def test_command_reference_lists_every_command(path: tuple[str, ...]) -> None:
 
 def test_readme_gives_the_ci_test_command() -> None:
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
-    command = "pip install -e '.[test]' && python -m pytest"
-    assert command in README and command in ci
+    assert "```bash\nscripts/test\n```" in README
+    assert "exec scripts/test" in ci
+    assert "scripts/setup --test" in (REPO / "scripts" / "test").read_text(encoding="utf-8")
+
+
+def test_readme_main_job_installs_what_it_needs() -> None:
+    assert "scripts/setup && rollout weekly --week 2024-W26" in README
+    setup = (REPO / "scripts" / "setup").read_text(encoding="utf-8")
+    assert "apt-get install" in setup and "fonts-noto-cjk" in setup and "pip install" in setup
