@@ -58,7 +58,7 @@ def cli(ctx: click.Context, verbose: int, data_dir: Path, lang: str) -> None:
     settings.data_dir = data_dir
     settings.language = lang
     logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.WARNING, format="%(levelname)s: %(message)s")
-    ctx.obj = {"verbose": verbose}
+    ctx.obj = {"verbose": verbose, "lang": lang}
 
 
 def _register() -> None:

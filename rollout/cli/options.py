@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
+from rollout.i18n import DEFAULT_LANG, Lang
 from rollout.values import as_date
+
+
+def current_lang() -> Lang:
+    """The language of this command line run (``--lang``), to pass to library functions."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return obj.get("lang", DEFAULT_LANG) if isinstance(obj, dict) else DEFAULT_LANG
 
 
 class DateType(click.ParamType):
