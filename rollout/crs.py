@@ -61,6 +61,7 @@ def metric_crs(bounds: tuple[float, float, float, float]) -> pyproj.CRS:
     zone = int(np.clip(np.floor((lon + 180.0) / 6.0) + 1, 1, 60))
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
+
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, used by GCJ-02
 _EE = 0.00669342162296594323  # its first eccentricity squared
 _X_PI = np.pi * 3000.0 / 180.0
