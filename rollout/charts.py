@@ -1,19 +1,29 @@
-"""Static charts (PNG) with CJK fonts: the burn-up of done sites against the linear plan."""
+"""Static charts (PNG) with CJK fonts: the burn-up of done sites against the linear plan.
+
+Figures are drawn with matplotlib's ``Figure`` and the Agg canvas directly: no pyplot (its
+import and global figure manager cost more than the chart), no global state.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from rollout import settings
-from rollout.io import atomic_path
+from rollout.i18n import Lang, t
 
-__all__ = ["burnup_series", "cjk_font", "plot_burnup"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["burnup_png", "burnup_series", "chart_style", "cjk_font", "figure_png"]
 
 log = logging.getLogger(__name__)
 CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC")
@@ -36,7 +46,29 @@ def cjk_font() -> str | None:
     return None
 
 
-def burnup_series(weeks: list[dt.date], done_by_week: dict[str, pd.DataFrame]) -> pd.DataFrame:
+@contextmanager
+def chart_style() -> Iterator[None]:
+    """Matplotlib settings for rollout's charts: a CJK font first, ASCII minus signs."""
+    import matplotlib
+
+    font = cjk_font()
+    rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"], "axes.unicode_minus": False, "svg.hashsalt": "rollout"}
+    with matplotlib.rc_context(rc):
+        yield
+
+
+def figure_png(figure: Figure, *, dpi: float | None = None) -> bytes:
+    """A figure as PNG bytes with no software stamp (same figure, same bytes), drawn with the
+    Agg canvas directly."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi or "figure", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def burnup_series(weeks: list[dt.date], done_by_week: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Stack weekly done counts (per kind, a frame of weeks x streets) into one long table."""
     frames = []
     for kind, table in done_by_week.items():
@@ -45,45 +77,42 @@ def burnup_series(weeks: list[dt.date], done_by_week: dict[str, pd.DataFrame]) -
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["week_end", "street_code", "done", "kind"])
 
 
-def plot_burnup(
+def burnup_png(
     series: pd.DataFrame,
     targets: pd.DataFrame,
-    names: dict[str, str],
+    names: Mapping[str, str],
     *,
     start: dt.date,
     deadline: dt.date,
     as_of: dt.date,
     title: str,
-    path: Path | str,
-) -> Path:
+    lang: Lang,
+) -> bytes:
     """Small multiples of % of target done per week (macro and garage) against the linear plan.
 
     ``series`` has ``week_end``, ``street_code``, ``kind`` and ``done``; ``targets`` is indexed by
     ``street_code`` with ``macro_target`` and ``garage_target`` (the district code included);
     ``names`` gives the label of each code, the district first.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.dates
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    zh = settings.language == "zh"
-    font = cjk_font()
-    rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"], "axes.unicode_minus": False, "svg.hashsalt": "rollout"}
     codes = list(names)
     columns = 4
     rows = int(np.ceil(len(codes) / columns))
-    with plt.rc_context(rc):
-        figure, axes = plt.subplots(rows, columns, figsize=(4 * columns, 2.8 * rows), sharex=True, sharey=True, squeeze=False)
+    by_key: dict[tuple[Any, Any], pd.DataFrame] = dict(tuple(series.groupby(["street_code", "kind"], sort=False)))
+    with chart_style():
+        figure = Figure(figsize=(4 * columns, 2.8 * rows), dpi=100)
+        axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
         plan_x = [pd.Timestamp(start), pd.Timestamp(deadline)]
         for ax, code in zip(axes.flat, codes, strict=False):
-            ax.plot(plan_x, [0, 100], linestyle="--", color="#888888", linewidth=1, label="线性计划" if zh else "linear plan")
-            for kind, color, label in (("macro", "#2166ac", "宏站" if zh else "macro"), ("garage", "#e08214", "车库" if zh else "garage")):
-                rows_of = series[(series["street_code"] == code) & (series["kind"] == kind)]
+            ax.plot(plan_x, [0, 100], linestyle="--", color="#888888", linewidth=1, label=t("weekly.chart.plan", lang))
+            for kind, color in (("macro", "#2166ac"), ("garage", "#e08214")):
+                rows_of = by_key.get((code, kind))
                 target = float(targets.loc[code, f"{kind}_target"]) if code in targets.index else 0.0
-                if target <= 0 or rows_of.empty:
+                if target <= 0 or rows_of is None or rows_of.empty:
                     continue
+                label = t(f"labels.kind.{kind}", lang)
                 ax.plot(pd.to_datetime(rows_of["week_end"]), rows_of["done"] / target * 100, color=color, linewidth=2, label=label)
             ax.axvline(pd.Timestamp(as_of), color="#cc0000", linewidth=0.8)
             ax.set_title(names[code], fontsize=11)
@@ -93,15 +122,11 @@ def plot_burnup(
         for ax in list(axes.flat)[len(codes) :]:
             ax.set_visible(False)
         axes.flat[0].legend(fontsize=8, loc="upper left")
-        axes.flat[0].set_ylabel("% 目标" if zh else "% of target")
+        axes.flat[0].set_ylabel(t("weekly.chart.y_label", lang))
         figure.suptitle(title, fontsize=14)
         for ax in axes.flat:
             ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator(bymonth=(1, 4, 7, 10)))
             ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
         # Fixed margins: tight_layout measures every label and costs most of the chart's time.
         figure.subplots_adjust(left=0.05, right=0.99, bottom=0.06, top=0.9, wspace=0.08, hspace=0.3)
-        path = Path(path)
-        with atomic_path(path) as tmp:
-            figure.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
-        plt.close(figure)
-    return path
+        return figure_png(figure)

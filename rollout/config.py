@@ -68,6 +68,8 @@ class Config:
     map_aggregate_above: int = 20_000
     #: The districts; one for a district configuration.
     districts: tuple[District, ...] = ()
+    #: Language of labels and messages ([ui] lang), unless --lang or ROLLOUT_LANG say otherwise.
+    lang: str = "zh"
 
     @property
     def is_city(self) -> bool:
@@ -109,20 +111,15 @@ def load_config(data_dir: Path | str) -> Config:
     data_dir = Path(data_dir)
     path = data_dir / CONFIG_FILE
     if not path.is_file():
-        msg = (
-            f"{path}: no configuration file. The data folder must hold {CONFIG_FILE} "
-            "(district, plan dates, targets); pass --data DIR to point at it."
-        )
-        raise ConfigError(msg)
+        raise ConfigError("errors.config_missing", path=path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        msg = f"{path}: cannot read it as TOML ({e}). Check the line it names."
-        raise ConfigError(msg) from e
+        raise ConfigError("errors.config_unreadable", path=path, detail=str(e)) from e
     try:
         plan = raw["plan"]
         if "districts" in raw:
-            top, districts = _city(raw)
+            top, districts = _city(raw, path)
         else:
             district = raw["district"]
             top = {"code": str(district["code"]), "name": str(district["name"]), "name_en": str(district.get("name_en", ""))}
@@ -140,21 +137,20 @@ def load_config(data_dir: Path | str) -> Config:
             garage_target=top["garage_target"],
             plan_source=str(plan.get("source", "")),
             districts=districts,
-            **_optional_sections(raw),
+            **_optional_sections(raw, path),
         )
+    except ConfigError:
+        raise
     except KeyError as e:
-        msg = f"{path}: the key {e.args[0]!r} is missing; see the README's configuration section."
-        raise ConfigError(msg) from e
+        raise ConfigError("errors.config_key_missing", path=path, key=e.args[0]) from e
     except (TypeError, ValueError) as e:
-        msg = f"{path}: {e}"
-        raise ConfigError(msg) from e
+        raise ConfigError("errors.config_value", path=path, detail=str(e)) from e
     if config.deadline <= config.start:
-        msg = f"{path}: plan.deadline {config.deadline} must come after plan.start {config.start}."
-        raise ConfigError(msg)
+        raise ConfigError("errors.config_deadline", path=path, deadline=config.deadline, start=config.start)
     return config
 
 
-def _city(raw: dict) -> tuple[dict, tuple[District, ...]]:
+def _city(raw: dict, path: Path) -> tuple[dict, tuple[District, ...]]:
     """The [city] table and its [[districts]]; the city's targets, when given, must be their sums."""
     city = raw["city"]
     districts = tuple(
@@ -163,20 +159,18 @@ def _city(raw: dict) -> tuple[dict, tuple[District, ...]]:
     )
     codes = [d.code for d in districts]
     if len(set(codes)) != len(codes):
-        msg = f"[[districts]]: a district code appears twice ({', '.join(sorted({c for c in codes if codes.count(c) > 1}))})"
-        raise ValueError(msg)
+        raise ConfigError("errors.config_district_twice", path=path, codes=", ".join(sorted({c for c in codes if codes.count(c) > 1})))
     top = {"code": str(city["code"]), "name": str(city["name"]), "name_en": str(city.get("name_en", ""))}
     for column in TARGET_COLUMNS:
         total = sum(getattr(d, column) for d in districts)
         if column in city and int(city[column]) != total:
-            msg = f"[city] {column} is {int(city[column])} but the districts' targets sum to {total}"
-            raise ValueError(msg)
+            raise ConfigError("errors.config_city_target", path=path, column=column, given=int(city[column]), total=total)
         top[column] = total
     return top, districts
 
 
-def _optional_sections(raw: dict) -> dict:
-    """Settings from the optional [gaps] and [acceptance] tables."""
+def _optional_sections(raw: dict, path: Path) -> dict:
+    """Settings from the optional [gaps], [map], [acceptance] and [ui] tables."""
     gaps, acceptance = raw.get("gaps", {}), raw.get("acceptance", {})
     out: dict = {}
     if "rate_weeks" in gaps:
@@ -187,8 +181,9 @@ def _optional_sections(raw: dict) -> dict:
         weights = {str(k): float(v) for k, v in gaps["priority"].items()}
         known = {"parking_spaces", "building_age", "complaints_12345"}
         if unknown := set(weights) - known:
-            msg = f"[gaps.priority]: unknown weight(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(known))}"
-            raise ValueError(msg)
+            raise ConfigError(
+                "errors.config_priority_unknown", path=path, unknown=", ".join(sorted(unknown)), known=", ".join(sorted(known))
+            )
         out["priority_weights"] = tuple(weights.items())
     if "aggregate_above" in raw.get("map", {}):
         out["map_aggregate_above"] = int(raw["map"]["aggregate_above"])
@@ -197,8 +192,14 @@ def _optional_sections(raw: dict) -> dict:
     if "required_operators" in acceptance:
         out["required_operators"] = tuple(str(o) for o in acceptance["required_operators"])
     if out.get("rate_weeks", 1) < 1 or out.get("stale_weeks", 1) < 1:
-        msg = "[gaps]: rate_weeks and stale_weeks must be at least 1"
-        raise ValueError(msg)
+        raise ConfigError("errors.config_weeks", path=path)
+    if "lang" in raw.get("ui", {}):
+        from rollout.i18n import LanguageError, normalise_lang
+
+        try:
+            out["lang"] = normalise_lang(str(raw["ui"]["lang"]))
+        except LanguageError as e:
+            raise ConfigError("errors.config_lang", path=path, value=raw["ui"]["lang"]) from e
     return out
 
 
@@ -208,66 +209,56 @@ def _date(value: object) -> dt.date:
     return dt.date.fromisoformat(str(value))
 
 
-def read_targets(config: Config, street_codes: list[str]) -> pd.DataFrame:
-    """Read per-street targets, checked against the streets and the district totals.
+def read_targets(config: Config, street_table: pd.DataFrame) -> pd.DataFrame:
+    """Read per-street targets, checked against the streets (``street_table``, from
+    :func:`rollout.boundaries.read_street_table`) and the district totals.
 
     Returns a frame indexed by ``street_code`` with ``macro_target`` and ``garage_target``.
     """
     path = config.targets_file
+    street_codes = list(street_table["street_code"])
     if not path.is_file():
-        msg = f"{path}: no per-street targets. Write them with `rollout targets allocate --by area_km2` (or any column of streets.csv)."
-        raise ConfigError(msg)
+        raise ConfigError("errors.targets_missing", path=path)
     table = pd.read_csv(path, dtype={"street_code": str}, encoding="utf-8-sig")
     missing_cols = [c for c in ("street_code", *TARGET_COLUMNS) if c not in table.columns]
     if missing_cols:
-        msg = f"{path}: missing column(s) {', '.join(missing_cols)}; expected street_code, macro_target, garage_target."
-        raise ConfigError(msg)
+        raise ConfigError("errors.targets_columns", path=path, columns=", ".join(missing_cols))
     table = table.set_index("street_code")
     unknown = sorted(set(table.index) - set(street_codes))
     missing = sorted(set(street_codes) - set(table.index))
-    if unknown or missing or table.index.duplicated().any():
-        msg = f"{path}: street codes must match streets.csv once each"
-        if unknown:
-            msg += f"; unknown: {', '.join(unknown)}"
-        if missing:
-            msg += f"; missing: {', '.join(missing)}"
-        if table.index.duplicated().any():
-            msg += f"; repeated: {', '.join(sorted(set(table.index[table.index.duplicated()])))}"
-        raise ConfigError(msg)
+    repeated = sorted(set(table.index[table.index.duplicated()]))
+    if unknown or missing or repeated:
+        listed = {name: ", ".join(codes) or "—" for name, codes in (("unknown", unknown), ("missing", missing), ("repeated", repeated))}
+        raise ConfigError("errors.targets_codes", path=path, **listed)
     for column in TARGET_COLUMNS:
         values = pd.to_numeric(table[column], errors="coerce")
         if values.isna().any() or (values < 0).any() or (values % 1 != 0).any():
-            msg = f"{path}: {column} must be whole numbers >= 0 for every street."
-            raise ConfigError(msg)
+            raise ConfigError("errors.targets_numbers", path=path, column=column)
         table[column] = values.astype(int)
-    districts = street_districts(config, street_codes)
+    districts = street_districts(config, street_table)
     for district in config.districts:
         members = [c for c in street_codes if districts[c] == district.code]
         for column in TARGET_COLUMNS:
             total = int(table.loc[members, column].sum())
             expected = getattr(district, column)
             if total != expected:
-                where = f"the district target in {CONFIG_FILE}" if not config.is_city else f"{district.name}'s target in {CONFIG_FILE}"
-                msg = f"{path}: {column} sums to {total} but {where} is {expected}. Fix the numbers or re-run `rollout targets allocate`."
-                raise ConfigError(msg)
+                key = "errors.targets_sum_city" if config.is_city else "errors.targets_sum"
+                raise ConfigError(key, path=path, column=column, total=total, expected=expected, district=district.name)
     return table.loc[street_codes, list(TARGET_COLUMNS)]
 
 
-def street_districts(config: Config, street_codes: list[str]) -> dict[str, str]:
-    """The district of each street: ``district_code`` in streets.csv, required for a city."""
+def street_districts(config: Config, street_table: pd.DataFrame) -> dict[str, str]:
+    """The district of each street of ``street_table``: its ``district_code``, required for a city."""
+    street_codes = list(street_table["street_code"])
     if not config.is_city:
         return dict.fromkeys(street_codes, config.districts[0].code)
-    table = pd.read_csv(config.streets_table, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    if "district_code" not in table.columns:
-        msg = f"{config.streets_table}: a city configuration needs a district_code column naming each street's district."
-        raise ConfigError(msg)
+    if "district_code" not in street_table.columns:
+        raise ConfigError("errors.district_code_column", path=config.streets_table)
     known = {d.code for d in config.districts}
-    unknown = sorted(set(table["district_code"]) - known)
+    unknown = sorted(set(street_table["district_code"]) - known)
     if unknown:
-        msg = f"{config.streets_table}: district_code {', '.join(unknown)} is not one of the [[districts]] in {CONFIG_FILE}."
-        raise ConfigError(msg)
-    mapping = dict(zip(table["street_code"], table["district_code"], strict=True))
-    return {c: mapping[c] for c in street_codes}
+        raise ConfigError("errors.district_code_unknown", path=config.streets_table, codes=", ".join(unknown))
+    return dict(zip(street_codes, street_table["district_code"], strict=True))
 
 
 def allocate_targets(weights: pd.Series, total: int) -> pd.Series:
@@ -280,8 +271,7 @@ def allocate_targets(weights: pd.Series, total: int) -> pd.Series:
     """
     values = weights.astype(float)
     if values.isna().any() or (values < 0).any() or values.sum() <= 0:
-        msg = "allocation weights must be known, non-negative and not all zero"
-        raise ConfigError(msg)
+        raise ConfigError("errors.allocation_weights")
     quotas = values / values.sum() * total
     floors = np.floor(quotas).astype(int)
     left = total - int(floors.sum())

@@ -341,7 +341,7 @@ def _gap_polygons(cells: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, min_area_m
 
 def write_coverage(result: CoverageResult, out_dir: Path | str) -> list[Path]:
     """Write coverage_by_street.csv, compounds.csv, gaps.geojson and coverage.gpkg into ``out_dir``."""
-    from rollout.io import atomic_path, write_table
+    from rollout.writers import atomic_path, write_table
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,8 @@ the shift is nearly constant over a few hundred metres.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import numpy.typing as npt
 import pyproj
@@ -27,6 +29,8 @@ __all__ = [
     "gcj02_to_wgs84",
     "in_china",
     "metric_crs",
+    "metric_transformer",
+    "to_metric",
     "to_wgs84",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
@@ -38,8 +42,8 @@ Pair = tuple[np.ndarray, np.ndarray]
 #: The three coordinate systems a site file may use.
 CANONICAL_CRS = ("wgs84", "gcj02", "bd09")
 
-#: A metric CRS for distances and areas in Shanghai (UTM zone 51N). Prefer :func:`metric_crs`,
-#: which picks the zone of the area being measured.
+#: UTM zone 51N, Shanghai's; kept for code not yet moved to :func:`metric_crs`, which picks the
+#: zone of the area being measured (use that).
 METRIC_CRS = pyproj.CRS.from_epsg(32651)
 
 
@@ -60,6 +64,17 @@ def metric_crs(bounds: tuple[float, float, float, float]) -> pyproj.CRS:
         return METRIC_CRS
     zone = int(np.clip(np.floor((lon + 180.0) / 6.0) + 1, 1, 60))
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+@functools.lru_cache(maxsize=16)
+def metric_transformer(crs: pyproj.CRS) -> pyproj.Transformer:
+    """WGS-84 longitude/latitude to the metric ``crs`` (x, y), built once per CRS."""
+    return pyproj.Transformer.from_crs(4326, crs, always_xy=True)
+
+
+def to_metric(frame):
+    """A GeoDataFrame or GeoSeries in WGS-84 projected to the :func:`metric_crs` of its bounds."""
+    return frame.to_crs(metric_crs(tuple(frame.to_crs(4326).total_bounds)))
 
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, used by GCJ-02

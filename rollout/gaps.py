@@ -2,7 +2,9 @@
 
 Everything here is computed from a loaded :class:`~rollout.pipeline.Project` for its
 ``as_of`` day, on top of :meth:`~rollout.pipeline.Project.progress`, so the numbers agree
-with ``rollout progress``:
+with ``rollout progress``; the per-record lists are made on the project's partitions, where
+the records are, and only they travel. The tables carry codes: the reasons and evidence
+problems are lists of ``{"code": ..., params}`` that :mod:`rollout.reports` puts in words:
 
 - the recent weekly rate (done over the last ``rate_weeks`` weeks) and the forecast
   completion date at that rate; a street is at risk when the forecast falls after the
@@ -19,20 +21,34 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from rollout import settings
+from rollout import labels, settings
+from rollout.i18n import Lang, t
 from rollout.pipeline import Project
-from rollout.progress import roll_up
-from rollout.schema import GARAGE, MACRO, SiteKind
-from rollout.status import status_as_of
+from rollout.progress import roll_up, total_rows
+from rollout.records import SiteLoad
+from rollout.schema import GARAGE, SiteKind
+from rollout.status import done_counts, status_as_of
 
-__all__ = ["GapReport", "acceptance_check", "compound_priority", "forecast_completion", "street_gaps"]
+__all__ = [
+    "GapReport",
+    "acceptance_check",
+    "compound_priority",
+    "evidence_text",
+    "forecast_completion",
+    "reasons_text",
+    "street_gaps",
+]
 
 _OPERATOR_COLUMNS = {"cmcc": "callable_pct_cmcc", "ctc": "callable_pct_ctc", "cucc": "callable_pct_cucc", "cbn": "callable_pct_cbn"}
+_DEVICES = ("charging_piles_ok", "barrier_gates_ok")
+_NOT_STARTED_COLUMNS = ["street_code", "street_name", "compound_id", "name", "parking_spaces", "build_year", "complaints_12345"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +56,7 @@ class GapReport:
     """The gap tables for one day."""
 
     as_of: dt.date
-    summary: pd.DataFrame  # one row per street and a district total, ranked streets first
+    summary: pd.DataFrame  # one row per street and the totals, ranked streets first
     blocked: pd.DataFrame
     stale: pd.DataFrame
     not_started: pd.DataFrame  # compounds not started, in priority order within each street
@@ -48,13 +64,12 @@ class GapReport:
     approximate: bool = False
 
     def for_street(self, street_code: str) -> GapReport:
-        """The same report restricted to one street (the district total row is kept)."""
+        """The same report restricted to one street (the total row is kept)."""
 
         def keep(table: pd.DataFrame) -> pd.DataFrame:
             return table[table["street_code"] == street_code].reset_index(drop=True)
 
-        district = self.summary.iloc[[-1]]
-        summary = pd.concat([keep(self.summary), district], ignore_index=True)
+        summary = pd.concat([keep(self.summary), total_rows(self.summary)], ignore_index=True)
         return GapReport(
             self.as_of, summary, keep(self.blocked), keep(self.stale), keep(self.not_started), keep(self.acceptance), self.approximate
         )
@@ -80,35 +95,35 @@ def street_gaps(project: Project) -> GapReport:
     config, as_of = project.config, project.as_of
     progress = project.progress()
     earlier = as_of - dt.timedelta(weeks=config.rate_weeks)
+    codes = list(project.street_table["street_code"])
     summary = progress[["street_code", "street_name", "street_name_en", "level", "district_code"]].copy()
-    blocked_frames, stale_frames = [], []
-    for kind, load in ((MACRO, project.macro), (GARAGE, project.garage)):
-        p = kind.name
-        counted = load.records
-        if "counts_toward_target" in counted.columns:
-            counted = counted[counted["counts_toward_target"].astype(bool)]
-        done_before = _done_per_street(counted, kind, earlier, progress)
-        summary[f"{p}_target"] = progress[f"{p}_target"]
-        summary[f"{p}_done"] = progress[f"{p}_done"]
-        summary[f"{p}_remaining"] = progress[f"{p}_remaining"]
-        summary[f"{p}_expected"] = progress[f"{p}_expected"]
-        summary[f"{p}_vs_plan"] = progress[f"{p}_vs_plan"]
-        summary[f"{p}_pace"] = progress[f"{p}_pace"]
-        rate = ((progress[f"{p}_done"] - done_before) / config.rate_weeks).round(2)
+    parts: dict[str, list[dict[str, Any]]] = {}
+    for name, load in project.loads.items():
+        parts[name] = load.map(
+            _gap_part,
+            as_of=as_of,
+            earlier=earlier,
+            codes=codes,
+            stale_weeks=config.stale_weeks,
+            threshold=config.callable_threshold_pct,
+            required=config.required_operators,
+        )
+    for kind_name in ("macro", "garage"):
+        p = kind_name
+        done_before = sum((part["done_before"] for part in parts[kind_name]), start=pd.Series(0, index=codes))
+        for column in ("target", "done", "remaining", "expected", "vs_plan", "pace"):
+            summary[f"{p}_{column}"] = progress[f"{p}_{column}"]
+        rate = ((progress[f"{p}_done"] - roll_up(done_before, progress)) / config.rate_weeks).round(2)
         summary[f"{p}_weekly_rate"] = rate
         forecasts = [forecast_completion(r, w, as_of) for r, w in zip(progress[f"{p}_remaining"], rate, strict=True)]
         summary[f"{p}_forecast"] = [f.isoformat() if f else "" for f in forecasts]
         summary[f"{p}_at_risk"] = [f is None or f > config.deadline for f in forecasts]
         summary[f"{p}_blocked"] = progress[f"{p}_blocked"]
-        blocked_frames.append(_blocked(load.records, kind, as_of))
-        stale_frames.append(_stale(load.records, kind, as_of, config.stale_weeks))
-    blocked = pd.concat(blocked_frames, ignore_index=True)
-    stale = pd.concat(stale_frames, ignore_index=True)
-    not_started = compound_priority(project)
-    acceptance = acceptance_check(
-        project.garage.records, threshold=config.callable_threshold_pct, required=config.required_operators, as_of=as_of
-    )
-    acceptance = acceptance[acceptance["status_as_of"].eq("accepted") & ~acceptance["evidence_passes"]] if len(acceptance) else acceptance
+    blocked = _joined(parts, "blocked", ["street_code", "days_blocked", "record_id"], ascending=[True, False, True])
+    stale = _joined(parts, "stale", ["street_code", "record_id"])
+    waiting = pd.concat([part["not_started"] for part in parts["garage"]], ignore_index=True)
+    not_started = compound_priority(waiting, as_of=as_of, weights=config.priority_weights)
+    acceptance = pd.concat([part["acceptance"] for part in parts["garage"]], ignore_index=True)
     for name, table in (("stale", stale), ("not_started", not_started), ("acceptance_flags", acceptance)):
         counts = table.groupby("street_code").size() if len(table) else pd.Series(dtype=int)
         summary[name] = roll_up(counts, progress).astype(int)
@@ -116,11 +131,41 @@ def street_gaps(project: Project) -> GapReport:
     return GapReport(as_of, summary, blocked, stale, not_started, acceptance.reset_index(drop=True), project.approximate)
 
 
-def _done_per_street(records: pd.DataFrame, kind: SiteKind, day: dt.date, progress: pd.DataFrame) -> pd.Series:
-    if records.empty:
-        return pd.Series(0, index=progress.index)
-    done = records[status_as_of(records, kind, day).isin(kind.done).to_numpy()]
-    return pd.Series(roll_up(done.groupby("street_code").size(), progress), index=progress.index)
+def _gap_part(
+    load: SiteLoad,
+    *,
+    as_of: dt.date,
+    earlier: dt.date,
+    codes: list[str],
+    stale_weeks: int,
+    threshold: float,
+    required: tuple[str, ...],
+) -> dict[str, Any]:
+    """The gap lists of one partition of records (run where the partition is)."""
+    kind, records = load.kind, load.records
+    counted = records[records["counts_toward_target"].astype(bool)] if "counts_toward_target" in records.columns else records
+    part: dict[str, Any] = {
+        "done_before": done_counts(counted, kind, [earlier], codes).iloc[0],
+        "blocked": _blocked(records, kind, as_of),
+        "stale": _stale(records, kind, as_of, stale_weeks),
+    }
+    if kind.name == "garage":
+        waiting = records[status_as_of(records, GARAGE, as_of).eq("not_started").to_numpy()] if len(records) else records
+        part["not_started"] = pd.DataFrame({c: waiting[c] if c in waiting.columns else pd.NA for c in _NOT_STARTED_COLUMNS})
+        evidence = acceptance_check(records, threshold=threshold, required=required, as_of=as_of)
+        part["acceptance"] = (
+            evidence[evidence["status_as_of"].eq("accepted") & ~evidence["evidence_passes"].astype(bool)] if len(evidence) else evidence
+        )
+    return part
+
+
+def _joined(parts: dict[str, list[dict[str, Any]]], name: str, order: list[str], ascending: bool | list[bool] = True) -> pd.DataFrame:
+    """One kind's lists from every partition, sorted as one list; macro stations first."""
+    tables = []
+    for kind_name in ("macro", "garage"):
+        table = pd.concat([part[name] for part in parts[kind_name]], ignore_index=True)
+        tables.append(table.sort_values(order, ascending=ascending, kind="stable"))
+    return pd.concat(tables, ignore_index=True)
 
 
 def _blocked(records: pd.DataFrame, kind: SiteKind, as_of: dt.date) -> pd.DataFrame:
@@ -165,7 +210,6 @@ def _stale(records: pd.DataFrame, kind: SiteKind, as_of: dt.date, weeks: int) ->
     first_step = kind.ladder[0][0]
     stale = open_ & ((age >= weeks * 7) | (last.isna() & status.ne(first_step))).to_numpy()
     rows = records[stale]
-    lang = settings.language
     table = pd.DataFrame(
         {
             "kind": kind.name,
@@ -173,7 +217,7 @@ def _stale(records: pd.DataFrame, kind: SiteKind, as_of: dt.date, weeks: int) ->
             "street_name": rows["street_name"],
             "record_id": rows[kind.id_field].astype(str),
             "name": rows["name"].astype(str),
-            "status": status[stale].map(lambda s: kind.status_label(s, lang)),
+            "status": status[stale],
             "last_update": last[stale].dt.strftime("%Y-%m-%d").fillna(""),
             "weeks_since_update": (age[stale] // 7).astype("Int64"),
         }
@@ -181,25 +225,24 @@ def _stale(records: pd.DataFrame, kind: SiteKind, as_of: dt.date, weeks: int) ->
     return table.sort_values(["street_code", "record_id"], kind="stable")[columns]
 
 
-def compound_priority(project: Project) -> pd.DataFrame:
-    """Compounds not started on ``as_of``, in the order a street should work them down.
+def compound_priority(waiting: pd.DataFrame, *, as_of: dt.date, weights: Sequence[tuple[str, float]]) -> pd.DataFrame:
+    """Compounds not started (``waiting``), in the order a street should work them down.
 
     Score = sum of weight x input scaled to 0-1 across the district's not-started compounds, for
     parking spaces, building age (``as_of`` year minus ``build_year``) and 12345 complaints;
     a missing input counts as 0. Ties go to the lower compound id.
     """
     columns = ["street_code", "street_name", "priority", "compound_id", "name", "parking_spaces", "build_year", "complaints_12345", "score"]
-    records = project.garage.records
-    if records.empty:
+    if waiting.empty:
         return pd.DataFrame(columns=columns)
-    waiting = records[status_as_of(records, GARAGE, project.as_of).eq("not_started").to_numpy()].copy()
+    waiting = waiting.copy()
     inputs = {
-        "parking_spaces": pd.to_numeric(waiting.get("parking_spaces"), errors="coerce").astype(float),
-        "building_age": (project.as_of.year - pd.to_numeric(waiting.get("build_year"), errors="coerce")).astype(float),
-        "complaints_12345": pd.to_numeric(waiting.get("complaints_12345"), errors="coerce").astype(float),
+        "parking_spaces": pd.to_numeric(waiting["parking_spaces"], errors="coerce").astype(float),
+        "building_age": (as_of.year - pd.to_numeric(waiting["build_year"], errors="coerce")).astype(float),
+        "complaints_12345": pd.to_numeric(waiting["complaints_12345"], errors="coerce").astype(float),
     }
     score = pd.Series(0.0, index=waiting.index)
-    for name, weight in project.config.priority_weights:
+    for name, weight in weights:
         values = inputs[name]
         low, high = values.min(), values.max()
         scaled = (values - low) / (high - low) if pd.notna(low) and high > low else values.notna().astype(float)
@@ -207,15 +250,16 @@ def compound_priority(project: Project) -> pd.DataFrame:
     waiting["score"] = score.round(3)
     waiting = waiting.sort_values(["street_code", "score", "compound_id"], ascending=[True, False, True], kind="stable")
     waiting["priority"] = waiting.groupby("street_code").cumcount() + 1
-    for column in ("parking_spaces", "build_year", "complaints_12345"):
-        if column not in waiting.columns:
-            waiting[column] = pd.NA
     return waiting[columns].reset_index(drop=True)
 
 
 def acceptance_check(records: pd.DataFrame, *, threshold: float, required: tuple[str, ...], as_of: dt.date | None = None) -> pd.DataFrame:
     """Acceptance evidence per compound: callable shares, whether all required operators pass,
-    whether charging piles and barrier gates work, and whether the evidence passes overall."""
+    whether charging piles and barrier gates work, and whether the evidence passes overall.
+
+    ``operators_passing`` and ``operators_failing`` hold ``;``-joined operator codes; ``problems``
+    a list of ``{"code": ..., params}`` (see :func:`evidence_text`).
+    """
     columns = [
         "street_code",
         "street_name",
@@ -232,7 +276,6 @@ def acceptance_check(records: pd.DataFrame, *, threshold: float, required: tuple
     if records.empty:
         return pd.DataFrame(columns=columns)
     as_of = as_of or settings.today()
-    zh = settings.language == "zh"
     rows = []
     status = status_as_of(records, GARAGE, as_of)
     for (_, record), state in zip(records.iterrows(), status, strict=True):
@@ -241,23 +284,16 @@ def acceptance_check(records: pd.DataFrame, *, threshold: float, required: tuple
             value = record.get(_OPERATOR_COLUMNS[operator])
             if value is None or pd.isna(value):
                 failing.append(operator)
-                problems.append(f"{_op(operator)}无测试数据" if zh else f"no test for {_op(operator)}")
+                problems.append({"code": "no_test", "operator": operator})
             elif value < threshold:
                 failing.append(operator)
-                problems.append(
-                    f"{_op(operator)}可通话率 {value:g}% < {threshold:g}%"
-                    if zh
-                    else f"{_op(operator)} callable {value:g}% < {threshold:g}%"
-                )
+                problems.append({"code": "callable_low", "operator": operator, "value": float(value), "threshold": float(threshold)})
             else:
                 passing.append(operator)
-        for column, label_zh, label_en in (
-            ("charging_piles_ok", "充电桩", "charging piles"),
-            ("barrier_gates_ok", "道闸", "barrier gates"),
-        ):
+        for column in _DEVICES:
             value = record.get(column)
             if value is not None and value is not pd.NA and not pd.isna(value) and not bool(value):
-                problems.append(f"{label_zh}不在线" if zh else f"{label_en} offline")
+                problems.append({"code": "offline", "device": column})
         rows.append(
             {
                 "street_code": record["street_code"],
@@ -265,27 +301,45 @@ def acceptance_check(records: pd.DataFrame, *, threshold: float, required: tuple
                 "compound_id": str(record["compound_id"]),
                 "name": str(record.get("name", "")),
                 "status_as_of": state,
-                "operators_passing": "/".join(_op(o) for o in passing),
-                "operators_failing": "/".join(_op(o) for o in failing),
+                "operators_passing": ";".join(passing),
+                "operators_failing": ";".join(failing),
                 "charging_piles_ok": record.get("charging_piles_ok"),
                 "barrier_gates_ok": record.get("barrier_gates_ok"),
                 "evidence_passes": not problems,
-                "problems": "；".join(problems) if zh else "; ".join(problems),
+                "problems": problems,
             }
         )
     return pd.DataFrame(rows, columns=columns)
 
 
-def _op(code: str) -> str:
-    from rollout.schema import OPERATORS
+def evidence_text(problems: Sequence[dict[str, Any]], lang: Lang) -> str:
+    """Acceptance evidence problems (from :func:`acceptance_check`) in words."""
+    parts = []
+    for problem in problems or ():
+        code = problem["code"]
+        if code == "offline":
+            parts.append(t(f"gaps.evidence.offline.{problem['device']}", lang))
+        else:
+            params = {k: v for k, v in problem.items() if k != "code"}
+            params["operator"] = labels.operator(problem["operator"], lang)
+            parts.append(t(f"gaps.evidence.{code}", lang, **params))
+    return t("labels.clause_separator", lang).join(parts)
 
-    return OPERATORS[code][0 if settings.language == "zh" else 1] if code in OPERATORS else code
+
+def reasons_text(reasons: Sequence[dict[str, Any]], lang: Lang) -> str:
+    """Why a street needs attention (the ``reasons`` of a summary row) in words."""
+    parts = []
+    for reason in reasons or ():
+        params = {k: v for k, v in reason.items() if k != "code"}
+        if "kind" in params:
+            params["kind"] = labels.kind(params["kind"], lang)
+        parts.append(t(f"gaps.reason.{reason['code']}", lang, **params))
+    return t("labels.clause_separator", lang).join(parts)
 
 
 def _rank(summary: pd.DataFrame) -> pd.DataFrame:
     """Rank the streets: at risk first, then by shortfall against the plan, then by blocked
     records; district and city rows follow, unranked."""
-    zh = settings.language == "zh"
     streets = summary[summary["level"] == "street"].copy()
     shortfall = np.maximum(-streets["macro_vs_plan"], 0) / streets["macro_target"].clip(lower=1) + np.maximum(
         -streets["garage_vs_plan"], 0
@@ -299,28 +353,24 @@ def _rank(summary: pd.DataFrame) -> pd.DataFrame:
     ).round(2)
     streets = streets.sort_values(["attention_score", "street_code"], ascending=[False, True], kind="stable")
     streets["attention_rank"] = range(1, len(streets) + 1)
-    streets["reasons"] = [_reasons(row, zh) for _, row in streets.iterrows()]
-    total = summary[summary["level"] != "street"].assign(attention_score=np.nan, attention_rank=pd.NA, reasons="")
+    streets["reasons"] = [_reasons(row) for _, row in streets.iterrows()]
+    total = summary[summary["level"] != "street"].assign(attention_score=np.nan, attention_rank=pd.NA)
+    total["reasons"] = [[] for _ in range(len(total))]
     return pd.concat([streets, total], ignore_index=True)
 
 
-def _reasons(row: pd.Series, zh: bool) -> str:
-    parts = []
-    for p, label_zh, label_en in (("macro", "宏站", "macro"), ("garage", "车库", "garage")):
+def _reasons(row: pd.Series) -> list[dict[str, Any]]:
+    reasons: list[dict[str, Any]] = []
+    for p in ("macro", "garage"):
         if row[f"{p}_vs_plan"] <= -1:
-            parts.append(
-                f"{label_zh}落后计划 {-row[f'{p}_vs_plan']:.1f} 个" if zh else f"{label_en} {-row[f'{p}_vs_plan']:.1f} behind plan"
-            )
+            reasons.append({"code": "behind_plan", "kind": p, "count": float(-row[f"{p}_vs_plan"])})
         if row[f"{p}_at_risk"] and row[f"{p}_remaining"] > 0:
             when = row[f"{p}_forecast"]
-            if zh:
-                parts.append(f"{label_zh}按近期进度预计 {when} 完成，晚于期限" if when else f"{label_zh}近期无进展，无法按期完成")
-            else:
-                parts.append(f"{label_en} forecast {when}, after the deadline" if when else f"{label_en}: no recent progress")
+            reasons.append({"code": "forecast_late", "kind": p, "date": when} if when else {"code": "no_progress", "kind": p})
         if row[f"{p}_blocked"]:
-            parts.append(f"{label_zh}受阻 {row[f'{p}_blocked']} 个" if zh else f"{row[f'{p}_blocked']} {label_en} blocked")
+            reasons.append({"code": "blocked", "kind": p, "count": int(row[f"{p}_blocked"])})
     if row["stale"]:
-        parts.append(f"{row['stale']} 条记录久未更新" if zh else f"{row['stale']} records not updated")
+        reasons.append({"code": "stale", "count": int(row["stale"])})
     if row["acceptance_flags"]:
-        parts.append(f"{row['acceptance_flags']} 个小区验收证据不足" if zh else f"{row['acceptance_flags']} acceptances lack evidence")
-    return "；".join(parts) if zh else "; ".join(parts)
+        reasons.append({"code": "acceptance", "count": int(row["acceptance_flags"])})
+    return reasons

@@ -1,25 +1,18 @@
-"""Reading the site files people send, and writing tables safely.
+"""Reading the site files people send.
 
 Reading turns a CSV or XLSX file into a frame of text cells under canonical column names,
 remembering for every row its file and its row number as Excel shows it (header = row 1
 when the header is on the first line). Decoding (UTF-8, UTF-8 with BOM, UTF-16 with BOM,
 GB18030/GBK), delimiter and header-row detection happen here and nowhere else; checking
-the cells is :mod:`rollout.records`' job.
-
-Writing goes through :func:`atomic_path`, so that a crash leaves the previous file intact,
-and text cells that a spreadsheet would run as formulas are neutralised.
+the cells is :mod:`rollout.records`' job. Writing is :mod:`rollout.writers`'.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import datetime as dt
 import io
-import os
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +22,7 @@ import pandas as pd
 from rollout.errors import InputFileError
 from rollout.schema import KINDS, SiteKind, normalize_token
 
-__all__ = ["RawTable", "atomic_path", "detect_kind", "neutralize_formulas", "read_raw_table", "write_table"]
+__all__ = ["RawTable", "detect_kind", "expand_paths", "parquet_row_groups", "read_raw_table"]
 
 _DELIMITERS = (",", "\t", ";", "|")
 _HEADER_SEARCH_ROWS = 10
@@ -60,8 +53,7 @@ def expand_paths(paths: list[Path | str]) -> list[Path]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*.parquet") if p.is_file())
             if not found:
-                msg = f"{path}: a folder of site records must hold .parquet files."
-                raise InputFileError(msg)
+                raise InputFileError("errors.folder_without_parquet", path=path)
             out.extend(found)
         else:
             out.append(path)
@@ -96,24 +88,20 @@ def read_raw_table(
         table.rows = table.rows + first_row
         return table
     if not path.is_file():
-        msg = f"{path}: no such file."
-        raise InputFileError(msg)
+        raise InputFileError("errors.no_such_file", path=path)
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        msg = f"{path}: old Excel .xls files are not read; open it in Excel/WPS and save as .xlsx or CSV UTF-8."
-        raise InputFileError(msg)
+        raise InputFileError("errors.xls_not_read", path=path)
     encoding, sheet_name = "", ""
     if suffix in _EXCEL_SUFFIXES:
         grid, sheet_name = _read_xlsx_grid(path, sheet)
         ragged = None
     else:
         if sheet:
-            msg = f"{path}: --sheet only applies to XLSX files."
-            raise InputFileError(msg)
+            raise InputFileError("errors.sheet_only_xlsx", path=path)
         data = path.read_bytes()
         if not data.strip():
-            msg = f"{path}: the file is empty."
-            raise InputFileError(msg)
+            raise InputFileError("errors.file_empty", path=path)
         encoding = _encoding(path, data)
         if encoding == "utf-16":  # pandas' C parser wants an 8-bit encoding
             data, encoding = data.decode("utf-16").encode("utf-8"), "utf-16"
@@ -161,15 +149,13 @@ def _encoding(path: Path, data: bytes) -> str:
         if wide >= 10 * bad:
             # Mostly valid UTF-8 with a few broken bytes: GB18030 would turn it into mojibake.
             line = data[: utf8_error.start].count(b"\n") + 1
-            msg = f"{path}: the file is UTF-8 but has invalid bytes on line {line}; re-export it from Excel/WPS as CSV UTF-8."
-            raise InputFileError(msg) from utf8_error
+            raise InputFileError("errors.utf8_invalid", path=path, line=line) from utf8_error
     try:
         data.decode("gb18030")
         return "gb18030"
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        msg = f"{path}: cannot read the text as UTF-8 or GB18030/GBK (first bad byte on line {line}); save it from Excel/WPS as CSV UTF-8."
-        raise InputFileError(msg) from e
+        raise InputFileError("errors.encoding_unknown", path=path, line=line) from e
 
 
 def _strict(path: Path, data: bytes, encoding: str) -> str:
@@ -177,8 +163,7 @@ def _strict(path: Path, data: bytes, encoding: str) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        msg = f"{path}: the file says it is {encoding.upper()} but has invalid bytes on line {line}; re-export it."
-        raise InputFileError(msg) from e
+        raise InputFileError("errors.encoding_invalid", path=path, encoding=encoding.upper(), line=line) from e
 
 
 # --- grids --------------------------------------------------------------------------------
@@ -209,8 +194,7 @@ def _read_csv_grid(path: Path, data: bytes, encoding: str, kind: str | None) -> 
     except pd.errors.ParserError:
         pass  # a row with more cells than the first: parse row by row to report it
     except pd.errors.EmptyDataError as e:
-        msg = f"{path}: the file is empty."
-        raise InputFileError(msg) from e
+        raise InputFileError("errors.file_empty", path=path) from e
     rows = list(csv.reader(io.StringIO(data.decode(encoding)), delimiter=delimiter))
     header_idx, _ = _best_header(rows[:_HEADER_SEARCH_ROWS], kind)
     width = len(rows[header_idx]) if rows else 0
@@ -232,15 +216,13 @@ def _read_parquet_grid(path: Path, row_groups: list[int] | None) -> tuple[pd.Dat
     import pyarrow.parquet as pq
 
     if not path.is_file():
-        msg = f"{path}: no such file."
-        raise InputFileError(msg)
+        raise InputFileError("errors.no_such_file", path=path)
     try:
         parquet = pq.ParquetFile(path)
         groups = list(range(parquet.metadata.num_row_groups)) if row_groups is None else row_groups
         table = parquet.read_row_groups(groups) if groups else parquet.schema_arrow.empty_table()
     except (pa.ArrowInvalid, OSError) as e:
-        msg = f"{path}: cannot read it as Parquet ({e})."
-        raise InputFileError(msg) from e
+        raise InputFileError("errors.parquet_unreadable", path=path, detail=str(e)) from e
     first_row = sum(parquet.metadata.row_group(i).num_rows for i in range(min(groups) if groups else 0))
     geo = (parquet.schema_arrow.metadata or {}).get(b"geo")
     columns: dict[str, pd.Series] = {}
@@ -288,16 +270,14 @@ def _read_xlsx_grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
-        msg = f"{path}: cannot open it as an XLSX workbook ({e}); save it again from Excel/WPS."
-        raise InputFileError(msg) from e
+        raise InputFileError("errors.xlsx_unreadable", path=path, detail=str(e)) from e
     try:
         if sheet is None:
             worksheet = book.worksheets[0]
         elif sheet in book.sheetnames:
             worksheet = book[sheet]
         else:
-            msg = f"{path}: no sheet named {sheet!r}; the sheets are {', '.join(book.sheetnames)}."
-            raise InputFileError(msg)
+            raise InputFileError("errors.sheet_missing", path=path, sheet=sheet, sheets=", ".join(book.sheetnames))
         # Exports from WPS and some web systems carry wrong sheet dimensions; read to the end.
         worksheet.reset_dimensions()
         rows = [[_cell_text(v) for v in row] for row in worksheet.iter_rows(min_row=1, values_only=True)]
@@ -305,8 +285,7 @@ def _read_xlsx_grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
     finally:
         book.close()
     if not any(any(c for c in row) for row in rows):
-        msg = f"{path}: sheet {title!r} is empty."
-        raise InputFileError(msg)
+        raise InputFileError("errors.sheet_empty", path=path, sheet=title)
     width = max(len(r) for r in rows)
     return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=str), title
 
@@ -351,19 +330,12 @@ def _frame_from_grid(
     if hits < 2:
         first = next((r for r in rows_as_lists if any(str(c).strip() for c in r)), [])
         shown = " | ".join(str(c) for c in first if str(c).strip())[:120]
-        hint = ""
-        if len([c for c in first if str(c).strip()]) == 1 and any(d in shown for d in ":：、 "):
-            hint = " The columns look joined by an unusual delimiter: use comma, tab or semicolon."
-        msg = (
-            f"{path}: no recognisable columns (first row: {shown or 'empty'}). "
-            f"Expected headers such as 站址编码/site_id, 经度/lon, 纬度/lat, 状态/status.{hint}"
-        )
-        raise InputFileError(msg)
+        joined = len([c for c in first if str(c).strip()]) == 1 and any(d in shown for d in ":：、 ")
+        raise InputFileError("errors.no_columns_joined" if joined else "errors.no_columns", path=path, first=shown or "—")
     headers = [str(h).strip() for h in grid.iloc[header_idx].tolist()]
     site_kind = KINDS[kind] if kind else detect_kind(path, headers)
     if site_kind is None:
-        msg = f"{path}: cannot tell macro stations from garage compounds; say which with --kind macro|garage."
-        raise InputFileError(msg)
+        raise InputFileError("errors.kind_unknown", path=path)
     body = grid.iloc[header_idx + 1 :]
     rows = pd.Series(range(header_idx + 2, header_idx + 2 + len(body)), index=body.index, name="row")
     blank = (body.apply(lambda col: col.str.strip()) == "").all(axis=1)
@@ -387,8 +359,7 @@ def _frame_from_grid(
     missing = [f for f in site_kind.fields if f.required and f.name not in canonical]
     if missing:
         wanted = ", ".join(f"{f.zh}/{f.name}" for f in missing)
-        msg = f"{path}: no column for {wanted}; the headers are: {', '.join(h for h in headers if h)}."
-        raise InputFileError(msg)
+        raise InputFileError("errors.required_missing", path=path, wanted=wanted, headers=", ".join(h for h in headers if h))
     cells = pd.DataFrame(columns, index=body.index)
     for f in site_kind.fields:
         if f.name not in cells.columns:
@@ -407,123 +378,3 @@ def _frame_from_grid(
         extra_columns=extras,
         ragged=ragged,
     )
-
-
-# --- writing ------------------------------------------------------------------------------
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe.
-
-    Numbers are left alone (a negative number is not a formula); only text cells starting
-    with ``=``, ``+``, ``-``, ``@``, tab or carriage return are changed.
-
-    >>> neutralize_formulas(pd.DataFrame({"a": ["=1+1", "ok", "-x"], "b": [-1, 2, 3]}))["a"].tolist()
-    ["'=1+1", 'ok', "'-x"]
-    """
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if values.dtype == object or pd.api.types.is_string_dtype(values):
-            text = values.astype("object")
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_STARTS))
-            if risky.any():
-                out[column] = text.where(~risky, "'" + text.astype(str))
-    return out
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path | str) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it over ``path`` only if the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    tmp.unlink()  # writers such as GDAL refuse to overwrite; let them create it
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def write_table(
-    frame: pd.DataFrame,
-    path: Path | str,
-    *,
-    headers: dict[str, str] | None = None,
-    sheet_name: str = "Sheet1",
-    percent_columns: tuple[str, ...] = (),
-    notes: tuple[str, ...] = (),
-) -> Path:
-    """Write a table as CSV (UTF-8 with BOM, for Excel), XLSX or JSON, by the file's extension.
-
-    ``headers`` renames columns for people (e.g. to Chinese) in CSV and XLSX. Text that could
-    run as a spreadsheet formula is neutralised. The write is atomic.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    shown = neutralize_formulas(frame)
-    if headers:
-        shown = shown.rename(columns=headers)
-    with atomic_path(path) as tmp:
-        if suffix == ".csv":
-            shown.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
-        elif suffix == ".xlsx":
-            _write_xlsx(
-                shown,
-                tmp,
-                sheet_name=sheet_name,
-                percent_columns=[headers.get(c, c) if headers else c for c in percent_columns],
-                notes=notes,
-            )
-        elif suffix == ".json":
-            tmp.write_text(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n", encoding="utf-8")
-        else:
-            msg = f"{path}: cannot write {suffix or 'files without an extension'}; use .csv, .xlsx or .json."
-            raise InputFileError(msg)
-    return path
-
-
-def _write_xlsx(frame: pd.DataFrame, path: Path, *, sheet_name: str, percent_columns: list[str], notes: tuple[str, ...]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = sheet_name[:31]
-    sheet.append([str(c) for c in frame.columns])
-    for row in frame.itertuples(index=False):
-        sheet.append([None if (isinstance(v, float) and pd.isna(v)) or v is pd.NA else v for v in row])
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for cell in sheet[1]:
-        cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for position, column in enumerate(frame.columns, start=1):
-        letter = get_column_letter(position)
-        width = max([_display_width(str(column))] + [_display_width(str(v)) for v in frame[column].head(500)])
-        sheet.column_dimensions[letter].width = min(max(width + 2, 8), 40)
-        if column in percent_columns:
-            for cell in sheet[letter][1:]:
-                cell.number_format = "0.0%"
-    sheet.freeze_panes = "A2"
-    if notes:
-        sheet.append([])
-        for note in notes:
-            sheet.append([note])
-    # Fixed metadata so that the same table gives the same workbook content.
-    book.properties.creator = "rollout"
-    book.properties.created = dt.datetime(2000, 1, 1)
-    book.properties.modified = dt.datetime(2000, 1, 1)
-    book.save(path)
-
-
-def _display_width(text: str) -> int:
-    """Width in Excel character cells: CJK characters count double."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

@@ -12,22 +12,20 @@ from dataclasses import replace
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
 from rollout import crs as _crs
 from rollout import settings
-from rollout.boundaries import match_streets, neighbour_districts
+from rollout.boundaries import match_streets, neighbour_districts, read_street_table
 from rollout.config import Config
-from rollout.messages import say
-from rollout.records import REJECTED, WARNING, SiteLoad, _concat_problems, flags_with, problem_frame
+from rollout.problems import REJECTED, WARNING, concat_problems, problem_frame
+from rollout.records import SiteLoad, flags_with
 
 __all__ = ["assign_streets", "place_sites"]
 
 #: Up to this many polygons, testing each polygon against the still unassigned points beats
 #: a spatial index (few polygons, many points); above it an STRtree query is used.
 _LOOP_POLYGONS_MAX = 64
-_TO_METRIC = pyproj.Transformer.from_crs(4326, _crs.METRIC_CRS, always_xy=True)
 
 
 def assign_streets(
@@ -158,8 +156,9 @@ def _lookup_grid(polygons: np.ndarray):
 def _nearest_polygon(streets: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
     """For points outside every street: distance in metres to the nearest street, and that
     street (lowest index on ties) for the points within ``tolerance_m``; -1 for the others."""
-    metric = streets.to_crs(_crs.METRIC_CRS).geometry.to_numpy()
-    points = shapely.points(*_TO_METRIC.transform(x, y))
+    metric_crs = _crs.metric_crs(tuple(streets.total_bounds))
+    metric = streets.to_crs(metric_crs).geometry.to_numpy()
+    points = shapely.points(*_crs.metric_transformer(metric_crs).transform(x, y))
     # The district's edge as segments in a tree: the distance to the edge is a nearest query.
     edge = shapely.get_parts(shapely.union_all(metric).boundary)
     edge_tree = shapely.STRtree(np.concatenate([_segments(part) for part in edge]))
@@ -183,78 +182,74 @@ def _segments(line: shapely.Geometry) -> np.ndarray:
     return shapely.linestrings(np.stack([coords[:-1], coords[1:]], axis=1))
 
 
-def place_sites(load: SiteLoad, streets: gpd.GeoDataFrame, config: Config) -> SiteLoad:
+def place_sites(load: SiteLoad, streets: gpd.GeoDataFrame, config: Config, *, street_table: pd.DataFrame | None = None) -> SiteLoad:
     """Give every loaded record its ``street_code`` and ``street_name``, or reject it.
 
     Points more than ``settings.snap_tolerance_m`` outside the district are rejected with
     their distance and, where known, the district they lie in. Snapped points and records
-    whose declared street differs from the located one get warnings.
+    whose declared street differs from the located one get warnings. ``street_table`` (from
+    :func:`~rollout.boundaries.read_street_table`) is read when not given.
     """
     records = load.records
     placed = assign_streets(records, streets)
     names = streets.set_index("street_code")["name"]
-    lang = settings.language
     outside = placed["street_code"].isna()
     problems = []
+    kind, id_field = load.kind.name, load.kind.id_field
     if outside.any():
         where = _where(records.loc[outside], config)
-        reasons = [
-            say(
-                "outside_district",
-                where=w,
-                distance=_distance_text(d),
-                district=config.district_name if lang == "zh" else config.district_name_en,
-            )
+        params = [
+            {"where": w, "distance": _distance_text(d), "district_zh": config.district_name, "district_en": config.district_name_en}
             for w, d in zip(where, placed.loc[outside, "distance_m"], strict=True)
         ]
         values = _coordinates_text(records[outside])
-        problems.append(problem_frame(records, load.kind, outside, _header(load, "lon"), "outside_district", REJECTED, values, reasons))
+        problems.append(
+            problem_frame(
+                records, kind, id_field, outside, _header(load, records[outside], "lon"), "outside_district", REJECTED, values, params
+            )
+        )
     records = records.assign(
         street_code=placed["street_code"],
         street_name=placed["street_code"].map(names),
     )
     snapped = placed["snapped"]
     if snapped.any():
-        reasons = [
-            say("snapped", distance=f"{d:.0f}", street=names[c])
+        params = [
+            {"distance": f"{d:.0f}", "street": str(names[c])}
             for d, c in zip(placed.loc[snapped, "distance_m"], placed.loc[snapped, "street_code"], strict=True)
         ]
         values = _coordinates_text(records[snapped])
-        problems.append(problem_frame(records, load.kind, snapped, _header(load, "lon"), "snapped", WARNING, values, reasons))
+        problems.append(
+            problem_frame(records, kind, id_field, snapped, _header(load, records[snapped], "lon"), "snapped", WARNING, values, params)
+        )
         records["flags"] = flags_with(records, snapped, "snapped_" + placed["distance_m"].round().astype(int).astype(str) + "m")
-    problems.extend(_declared_street_problems(records, load, streets, config, outside))
+    table = read_street_table(config) if street_table is None else street_table
+    problems.extend(_declared_street_problems(records, load, table, outside))
     kept = gpd.GeoDataFrame(records[~outside].reset_index(drop=True), geometry="geometry", crs=4326)
-    return replace(load, records=kept, problems=_concat_problems([load.problems, *problems]))
+    return replace(load, records=kept, problems=concat_problems([load.problems, *problems]))
 
 
-def _declared_street_problems(
-    records: pd.DataFrame, load: SiteLoad, streets: gpd.GeoDataFrame, config: Config, outside: pd.Series
-) -> list[pd.DataFrame]:
-    from rollout.boundaries import read_street_table
-
+def _declared_street_problems(records: pd.DataFrame, load: SiteLoad, table: pd.DataFrame, outside: pd.Series) -> list[pd.DataFrame]:
     declared_text = records["street"].astype(str).str.strip()
     given = (declared_text != "") & ~outside
     if not given.any():
         return []
-    table = read_street_table(config)
     declared = match_streets(declared_text.where(given), table)
     names = table.set_index("street_code")["name"]
     unknown = given & declared.isna()
     mismatch = given & declared.notna() & (declared != records["street_code"])
+    kind, id_field = load.kind.name, load.kind.id_field
     frames = []
     if unknown.any():
-        reasons = [say("street_unknown")] * int(unknown.sum())
-        frames.append(
-            problem_frame(records, load.kind, unknown, _header(load, "street"), "street_unknown", WARNING, declared_text, reasons)
-        )
+        header = _header(load, records[unknown], "street")
+        frames.append(problem_frame(records, kind, id_field, unknown, header, "street_unknown", WARNING, declared_text))
     if mismatch.any():
-        reasons = [
-            say("street_mismatch", declared=names[d], located=names[c])
+        params = [
+            {"declared": str(names[d]), "located": str(names[c])}
             for d, c in zip(declared[mismatch], records.loc[mismatch, "street_code"], strict=True)
         ]
-        frames.append(
-            problem_frame(records, load.kind, mismatch, _header(load, "street"), "street_mismatch", WARNING, declared_text, reasons)
-        )
+        header = _header(load, records[mismatch], "street")
+        frames.append(problem_frame(records, kind, id_field, mismatch, header, "street_mismatch", WARNING, declared_text, params))
     return frames
 
 
@@ -262,22 +257,22 @@ def _coordinates_text(records: pd.DataFrame) -> pd.Series:
     return records["lon"].round(6).astype(str) + ", " + records["lat"].round(6).astype(str)
 
 
-def _header(load: SiteLoad, column: str) -> str:
-    field = load.kind.field(column)
-    return field.zh if settings.language == "zh" else field.name
+def _header(load: SiteLoad, rows: pd.DataFrame, column: str) -> list[str]:
+    """The header of ``column`` in each row's file, as the file wrote it."""
+    fallback = load.kind.field(column).zh
+    headers = load.column_headers or {}
+    return [headers.get(file, {}).get(column, fallback) for file in rows["source_file"]]
 
 
 def _where(records: pd.DataFrame, config: Config) -> list[str]:
-    """Name the district each stray point lies in, where the city's districts are known."""
+    """The district each stray point lies in, where the city's districts are known ("" elsewhere)."""
     districts = neighbour_districts(config.district_code)
-    lang = settings.language
-    unknown = "区外" if lang == "zh" else "outside the district"
     if districts.empty:
-        return [unknown] * len(records)
+        return [""] * len(records)
     points = gpd.GeoSeries(records.geometry.to_numpy(), crs=4326)
     hits = assign_streets(points, districts, tolerance_m=0.0, code_column="adcode")["street_code"]
     names = districts.set_index("adcode")["name"]
-    return [(names[h] if lang == "zh" else f"in {names[h]}") if isinstance(h, str) else unknown for h in hits]
+    return [str(names[h]) if isinstance(h, str) else "" for h in hits]
 
 
 def _distance_text(metres: float) -> str:

@@ -1,6 +1,7 @@
 """The interactive coverage map: streets as choropleths, sites as markers, all offline.
 
-:func:`build_map` makes a folium map and touches no file; :func:`save_map` writes it. The page
+:func:`build_map` makes a folium map and touches no file; :func:`render_map` turns it into the
+page's text (with stable ids) and :func:`save_map` has the writers write it. The page
 carries Leaflet and its plugin inline (see :mod:`rollout.assets`), so it renders with no
 internet; only basemap tiles need a network, and without them the vectors still show.
 
@@ -22,21 +23,20 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from rollout import settings
+from rollout import labels
 from rollout.assets import inline_head, page_script, page_style
-from rollout.boundaries import APPROXIMATE_NOTE
-from rollout.crs import from_wgs84
-from rollout.io import atomic_path
-from rollout.progress import PACE_LABELS
-from rollout.schema import GARAGE, MACRO, OPERATORS, SOLUTIONS, SiteKind
+from rollout.crs import from_wgs84, metric_crs, metric_transformer
+from rollout.errors import InvalidValueError
+from rollout.i18n import Lang, t
+from rollout.schema import GARAGE, MACRO, SiteKind
 from rollout.status import status_as_of
+from rollout.writers import write_text
 
-__all__ = ["BASEMAPS", "build_map", "build_project_map", "save_map"]
+__all__ = ["BASEMAPS", "build_map", "build_project_map", "render_map", "save_map"]
 
 BASEMAPS = ("osm", "gaode", "none")
 #: Above this many markers of a kind, markers are clustered.
@@ -51,31 +51,32 @@ PCT_BINS = (0, 20, 40, 60, 80, 100)
 PCT_COLORS = ("#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837")
 _GAODE_TILES = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
 
+#: Popup fields per kind (labels in maps.toml, field.*).
 _MACRO_FIELDS = (
-    ("street_name", "街道", "street"),
-    ("operator", "运营商", "operators"),
-    ("band", "频段", "band"),
-    ("antenna_height_m", "挂高(m)", "antenna height (m)"),
-    ("site_secured_date", "落点日期", "site secured"),
-    ("construction_start_date", "开工日期", "construction start"),
-    ("on_air_date", "开通日期", "on air"),
-    ("planned_on_air_date", "计划开通日期", "planned on air"),
-    ("blocker", "受阻原因", "blocker"),
+    "street_name",
+    "operator",
+    "band",
+    "antenna_height_m",
+    "site_secured_date",
+    "construction_start_date",
+    "on_air_date",
+    "planned_on_air_date",
+    "blocker",
 )
 _GARAGE_FIELDS = (
-    ("street_name", "街道", "street"),
-    ("address", "地址", "address"),
-    ("households", "户数", "households"),
-    ("parking_spaces", "车位数", "parking spaces"),
-    ("solution", "覆盖方案", "solution"),
-    ("operators", "覆盖运营商", "operators"),
-    ("survey_date", "勘察日期", "surveyed"),
-    ("plan_agreed_date", "方案确定日期", "plan agreed"),
-    ("construction_start_date", "开工日期", "construction start"),
-    ("covered_date", "覆盖日期", "covered"),
-    ("accepted_date", "验收日期", "accepted"),
-    ("planned_covered_date", "计划覆盖日期", "planned covered"),
-    ("blocker", "受阻原因", "blocker"),
+    "street_name",
+    "address",
+    "households",
+    "parking_spaces",
+    "solution",
+    "operators",
+    "survey_date",
+    "plan_agreed_date",
+    "construction_start_date",
+    "covered_date",
+    "accepted_date",
+    "planned_covered_date",
+    "blocker",
 )
 #: Fields that must never reach a map, whatever a caller passes.
 PRIVATE_FIELDS = frozenset({"contact", "phone", "property_manager"})
@@ -128,6 +129,7 @@ def build_map(
     coverage=None,
     recommended: gpd.GeoDataFrame | None = None,
     aggregate_above: int | None = None,
+    lang: Lang = "zh",
 ) -> folium.Map:
     """Build the coverage map (no file is written).
 
@@ -143,12 +145,11 @@ def build_map(
         Record ids per kind (``"macro"``, ``"garage"``) whose status changed this week.
     basemap
         ``osm``, ``gaode`` (GCJ-02 tiles: every vector is shifted to GCJ-02 to line up) or ``none``.
+    lang
+        Language of every label on the page.
     """
     if basemap not in BASEMAPS:
-        msg = f"basemap {basemap!r}: use one of {', '.join(BASEMAPS)}"
-        raise ValueError(msg)
-    lang = settings.language
-    zh = lang == "zh"
+        raise InvalidValueError("errors.basemap_unknown", value=basemap, allowed=", ".join(BASEMAPS))
     shift = "gcj02" if basemap == "gaode" else "wgs84"
     changed = {k: set(v) for k, v in (changed or {}).items()}
     streets = _shifted_streets(streets, shift)
@@ -159,46 +160,37 @@ def build_map(
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
     elif basemap == "gaode":
-        folium.TileLayer(tiles=_GAODE_TILES, attr="© 高德地图 AutoNavi", name="高德地图" if zh else "Gaode", subdomains="1234").add_to(fmap)
+        folium.TileLayer(tiles=_GAODE_TILES, attr="© 高德地图 AutoNavi", name=t("maps.layer.gaode", lang), subdomains="1234").add_to(fmap)
     by_code = progress.set_index("street_code")
-    layer_names = {
-        "macro_pct": "宏站完成率（街道）" if zh else "Macro % done (streets)",
-        "garage_pct": "车库完成率（街道）" if zh else "Garage % done (streets)",
-    }
     for column, show in (("macro_pct", True), ("garage_pct", False)):
-        _choropleth(streets, by_code, column, layer_names[column], show=show, lang=lang).add_to(fmap)
-    labels = folium.FeatureGroup(name="街道名称" if zh else "Street names", show=True)
+        _choropleth(streets, by_code, column, t(f"maps.layer.{column}", lang), show=show, lang=lang).add_to(fmap)
+    names = folium.FeatureGroup(name=t("maps.layer.street_names", lang), show=True)
+    name_column = "name" if lang == "zh" else "name_en"
     for _, street in streets.iterrows():
         point = street.geometry.representative_point()
-        name = street["name"] if zh else street["name_en"]
         folium.Marker(
             [point.y, point.x],
-            icon=folium.DivIcon(html=f'<div class="street-label">{html.escape(str(name))}</div>', icon_size=(0, 0)),
+            icon=folium.DivIcon(html=f'<div class="street-label">{html.escape(str(street[name_column]))}</div>', icon_size=(0, 0)),
             interactive=False,
-        ).add_to(labels)
-    labels.add_to(fmap)
+        ).add_to(names)
+    names.add_to(fmap)
     if coverage is not None:
-        for layer in _coverage_layers(coverage, shift, zh):
+        for layer in _coverage_layers(coverage, shift, lang):
             layer.add_to(fmap)
     if recommended is not None and len(recommended):
-        _recommended_layer(recommended, shift, zh).add_to(fmap)
-    macro_group = folium.FeatureGroup(name=("5G宏站" if zh else "5G macro stations"), show=True).add_to(fmap)
-    garage_group = folium.FeatureGroup(name=("车库覆盖小区" if zh else "Garage compounds"), show=True).add_to(fmap)
+        _recommended_layer(recommended, shift, lang).add_to(fmap)
+    macro_group = folium.FeatureGroup(name=t("maps.layer.macro", lang), show=True).add_to(fmap)
+    garage_group = folium.FeatureGroup(name=t("maps.layer.garage", lang), show=True).add_to(fmap)
     limit = AGGREGATE_THRESHOLD if aggregate_above is None else aggregate_above
     macro_spec = _site_rows(macro, MACRO, _MACRO_FIELDS, as_of, changed.get("macro", set()), shift, lang, limit)
     garage_spec = _site_rows(garage, GARAGE, _GARAGE_FIELDS, as_of, changed.get("garage", set()), shift, lang, limit)
     aggregated = [spec["count"] for spec in (macro_spec, garage_spec) if spec.get("aggregated")]
     if aggregated and not aggregated_note:
-        cell = f"{AGGREGATE_CELL_M:.0f}"
-        aggregated_note = (
-            f"站点较多（{sum(aggregated):,} 个），已按 {cell} 米网格汇总显示；可按编码搜索定位"
-            if zh
-            else f"{sum(aggregated):,} sites shown as {cell} m grid cells with counts; search by id to locate one"
-        )
+        aggregated_note = t("maps.aggregated", lang, count=sum(aggregated), cell=f"{AGGREGATE_CELL_M:.0f}")
     data = {
         "title": title,
         "subtitle": subtitle,
-        "approximate": (APPROXIMATE_NOTE[lang] if approximate else ""),
+        "approximate": (labels.approximate_note(lang) if approximate else ""),
         "aggregated": aggregated_note,
         "clusterThreshold": CLUSTER_THRESHOLD,
         "pctBins": list(PCT_BINS),
@@ -214,9 +206,10 @@ def build_map(
     return fmap
 
 
-def build_project_map(project, *, title: str, subtitle: str | None = None, progress: pd.DataFrame | None = None, **options) -> folium.Map:
+def build_project_map(
+    project, *, title: str, subtitle: str | None = None, progress: pd.DataFrame | None = None, lang: Lang = "zh", **options
+) -> folium.Map:
     """:func:`build_map` for a loaded :class:`~rollout.pipeline.Project` on its day."""
-    zh = settings.language == "zh"
     return build_map(
         project.streets,
         project.progress() if progress is None else progress,
@@ -224,7 +217,8 @@ def build_project_map(project, *, title: str, subtitle: str | None = None, progr
         project.garage.records,
         as_of=project.as_of,
         title=title,
-        subtitle=subtitle or (f"截至 {project.as_of}" if zh else f"as of {project.as_of}"),
+        subtitle=subtitle or t("labels.as_of", lang, date=project.as_of),
+        lang=lang,
         approximate=project.approximate,
         aggregate_above=options.pop("aggregate_above", project.config.map_aggregate_above),
         **options,
@@ -239,16 +233,16 @@ def _shift_frame(frame: gpd.GeoDataFrame, shift: str) -> gpd.GeoDataFrame:
     return frame.set_geometry(gpd.GeoSeries(moved, index=frame.index, crs=4326))
 
 
-def _coverage_layers(coverage, shift: str, zh: bool) -> list[folium.GeoJson]:
+def _coverage_layers(coverage, shift: str, lang: Lang) -> list[folium.GeoJson]:
     """Modelled coverage (merged covered cells) and coverage gaps, both off until switched on."""
-    service = {"outdoor": "室外" if zh else "outdoor", "indoor": "室内" if zh else "indoor"}[coverage.service]
+    service = t(f"maps.service.{coverage.service}", lang)
     covered = gpd.GeoDataFrame({"service": [service]}, geometry=coverage.covered_area().simplify(0.00005).to_numpy(), crs=4326)
     gaps = coverage.gaps[["gap_id", "street_name", "area_m2", "geometry"]].copy()
     gaps["street_name"] = gaps["street_name"].astype(str).map(html.escape)
     layers = [
         folium.GeoJson(
             _shift_frame(covered, shift).to_json(drop_id=True),
-            name=f"模型覆盖（{service}）" if zh else f"Modelled coverage ({service})",
+            name=t("maps.layer.coverage", lang, service=service),
             show=False,
             style_function=lambda feature: {
                 "fillColor": "#3182bd",
@@ -263,7 +257,7 @@ def _coverage_layers(coverage, shift: str, zh: bool) -> list[folium.GeoJson]:
         layers.append(
             folium.GeoJson(
                 _shift_frame(gaps, shift).to_json(drop_id=True),
-                name="覆盖缺口" if zh else "Coverage gaps",
+                name=t("maps.layer.gaps", lang),
                 show=False,
                 style_function=lambda feature: {
                     "fillColor": "#e31a1c",
@@ -274,15 +268,15 @@ def _coverage_layers(coverage, shift: str, zh: bool) -> list[folium.GeoJson]:
                 },
                 tooltip=folium.GeoJsonTooltip(
                     fields=["gap_id", "street_name", "area_m2"],
-                    aliases=["缺口", "街道", "面积(㎡)"] if zh else ["Gap", "Street", "Area (m²)"],
+                    aliases=[t(f"maps.tooltip.{k}", lang) for k in ("gap", "street", "area")],
                 ),
             )
         )
     return layers
 
 
-def _recommended_layer(sites: gpd.GeoDataFrame, shift: str, zh: bool) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="推荐站址" if zh else "Recommended sites", show=True)
+def _recommended_layer(sites: gpd.GeoDataFrame, shift: str, lang: Lang) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=t("maps.layer.recommended", lang), show=True)
     shifted = _shift_frame(sites, shift)
     for _, site in shifted.iterrows():
         folium.CircleMarker(
@@ -297,14 +291,15 @@ def _recommended_layer(sites: gpd.GeoDataFrame, shift: str, zh: bool) -> folium.
     return group
 
 
+def render_map(fmap: folium.Map) -> str:
+    """The map as one self-contained HTML page, the same text for the same map."""
+    _stable_ids(fmap.get_root())
+    return fmap.get_root().render()
+
+
 def save_map(fmap: folium.Map, path: Path | str) -> Path:
     """Write the map as one self-contained HTML file, atomically and byte-for-byte reproducibly."""
-    path = Path(path)
-    _stable_ids(fmap.get_root())
-    text = fmap.get_root().render()
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return path
+    return write_text(path, render_map(fmap))
 
 
 def _stable_ids(root: Element) -> None:
@@ -341,9 +336,9 @@ def _pct_color(value: float) -> str:
     return PCT_COLORS[max(index, 0)]
 
 
-def _choropleth(streets: gpd.GeoDataFrame, by_code: pd.DataFrame, column: str, name: str, *, show: bool, lang: str) -> folium.GeoJson:
+def _choropleth(streets: gpd.GeoDataFrame, by_code: pd.DataFrame, column: str, name: str, *, show: bool, lang: Lang) -> folium.GeoJson:
     prefix = column.split("_")[0]
-    zh = lang == "zh"
+    name_column = "name" if lang == "zh" else "name_en"
     rows = []
     for _, street in streets.iterrows():
         numbers = by_code.loc[street["street_code"]]
@@ -351,23 +346,19 @@ def _choropleth(streets: gpd.GeoDataFrame, by_code: pd.DataFrame, column: str, n
         rows.append(
             {
                 "street_code": street["street_code"],
-                "name": html.escape(str(street["name"] if zh else street["name_en"])),
+                "name": html.escape(str(street[name_column])),
                 "pct": "—" if pd.isna(pct) else f"{pct:.1f}%",
                 "target": int(numbers[f"{prefix}_target"]),
                 "done": int(numbers[f"{prefix}_done"]),
                 "remaining": int(numbers[f"{prefix}_remaining"]),
                 "expected": f"{numbers[f'{prefix}_expected']:.1f}",
-                "pace": f"{PACE_LABELS[numbers[f'{prefix}_pace']][0 if zh else 1]} ({numbers[f'{prefix}_vs_plan']:+.1f})",
+                "pace": f"{labels.pace(numbers[f'{prefix}_pace'], lang)} ({numbers[f'{prefix}_vs_plan']:+.1f})",
                 "fill": _pct_color(pct),
                 "geometry": street.geometry,
             }
         )
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
-    aliases = (
-        ["街道", "完成率", "目标", "已完成", "剩余", "应完成", "进度"]
-        if zh
-        else ["Street", "% done", "Target", "Done", "Remaining", "Expected by now", "Pace"]
-    )
+    aliases = [t(f"maps.tooltip.{k}", lang) for k in ("street", "pct", "target", "done", "remaining", "expected", "pace")]
     return folium.GeoJson(
         frame.to_json(drop_id=True),
         name=name,
@@ -394,30 +385,20 @@ def _format(values: pd.Series) -> pd.Series:
     return values.astype(object).where(values.notna(), "").astype(str)
 
 
-def _operator_names(codes: pd.Series, lang: str) -> pd.Series:
-    index = 0 if lang == "zh" else 1
-
-    def name(cell: str) -> str:
-        return "/".join(OPERATORS[c][index] if c in OPERATORS else c for c in str(cell).split(";") if c)
-
-    return codes.fillna("").astype(str).map(name)
-
-
 def _site_rows(
     records: pd.DataFrame,
     kind: SiteKind,
-    fields: tuple[tuple[str, str, str], ...],
+    fields: tuple[str, ...],
     as_of: dt.date,
     changed: set[str],
     shift: str,
-    lang: str,
+    lang: Lang,
     aggregate_above: int = AGGREGATE_THRESHOLD,
 ) -> dict:
-    assert not PRIVATE_FIELDS & {f for f, _, _ in fields}
-    zh = lang == "zh"
-    spec = {
-        "fields": [zh_label if zh else en_label for _, zh_label, en_label in fields],
-        "statusLabels": {s: kind.status_label(s, lang) for s in kind.statuses},
+    assert not PRIVATE_FIELDS & set(fields)
+    spec: dict = {
+        "fields": [t(f"maps.field.{name}", lang) for name in fields],
+        "statusLabels": {s: labels.status(kind.name, s, lang) for s in kind.statuses},
         "rows": [],
     }
     if records.empty:
@@ -433,12 +414,12 @@ def _site_rows(
         status.tolist(),
         records[kind.id_field].astype(str).isin(changed).astype(int).tolist(),
     ]
-    for name, _, _ in fields:
+    for name in fields:
         values = records[name] if name in records.columns else pd.Series("", index=records.index)
         if name in ("operator", "operators"):
-            values = _operator_names(values, lang)
+            values = values.map(lambda cell: labels.operators(cell, lang))
         elif name == "solution":
-            values = values.map(lambda v: SOLUTIONS[v][0 if zh else 1] if v in SOLUTIONS else v)
+            values = values.map(lambda v: labels.solution(v, lang))
         columns.append(_format(values).tolist())
     if len(records) > aggregate_above:
         return _aggregated(spec, records, kind, status, lon, lat)
@@ -448,9 +429,9 @@ def _site_rows(
 
 def _aggregated(spec: dict, records: pd.DataFrame, kind: SiteKind, status: pd.Series, lon: np.ndarray, lat: np.ndarray) -> dict:
     """Counts per status in square grid cells, plus a compact index of ids for search."""
-    from rollout.crs import METRIC_CRS
-
-    x, y = pyproj.Transformer.from_crs(4326, METRIC_CRS, always_xy=True).transform(records["lon"].to_numpy(), records["lat"].to_numpy())
+    lons, lats = records["lon"].to_numpy(), records["lat"].to_numpy()
+    crs = metric_crs((float(lons.min()), float(lats.min()), float(lons.max()), float(lats.max())))
+    x, y = metric_transformer(crs).transform(lons, lats)
     cells = pd.DataFrame(
         {
             "ix": np.floor(x / AGGREGATE_CELL_M).astype(np.int64),
@@ -480,46 +461,30 @@ def _aggregated(spec: dict, records: pd.DataFrame, kind: SiteKind, status: pd.Se
     return spec
 
 
-def _labels(lang: str) -> dict[str, str]:
-    if lang == "zh":
-        return {
-            "id": "编码",
-            "status": "状态",
-            "changed": "本周状态变化",
-            "search": "搜索站址编码或小区名称",
-            "noMatch": "无匹配",
-            "fullscreen": "全屏",
-        }
-    return {
-        "id": "ID",
-        "status": "Status",
-        "changed": "Status changed this week",
-        "search": "Search site id or compound name",
-        "noMatch": "No match",
-        "fullscreen": "Full screen",
-    }
+def _labels(lang: Lang) -> dict[str, str]:
+    keys = {"id": "id", "status": "status", "changed": "changed", "search": "search", "noMatch": "no_match", "fullscreen": "fullscreen"}
+    return {name: t(f"maps.page.{key}", lang) for name, key in keys.items()}
 
 
-def _legend(lang: str) -> list[dict]:
-    zh = lang == "zh"
+def _legend(lang: Lang) -> list[dict]:
     sections = []
-    for kind, heading in ((MACRO, "5G宏站" if zh else "5G macro stations"), (GARAGE, "车库小区" if zh else "Garage compounds")):
+    for kind in (MACRO, GARAGE):
         sections.append(
             {
-                "heading": heading,
-                "items": [{"className": f"{kind.name} status-{s}", "label": kind.status_label(s, lang)} for s in kind.statuses],
+                "heading": t(f"maps.legend.{kind.name}", lang),
+                "items": [{"className": f"{kind.name} status-{s}", "label": labels.status(kind.name, s, lang)} for s in kind.statuses],
             }
         )
     sections.append(
         {
-            "heading": "标记" if zh else "Marks",
-            "items": [{"className": "macro changed", "label": "本周状态变化" if zh else "changed this week"}],
+            "heading": t("maps.legend.marks", lang),
+            "items": [{"className": "macro changed", "label": t("maps.legend.changed", lang)}],
         }
     )
     bins = [f"{low}–{high}%" for low, high in itertools.pairwise(PCT_BINS)] + ["≥100%"]
     sections.append(
         {
-            "heading": "街道完成率" if zh else "Street % done",
+            "heading": t("maps.legend.pct", lang),
             "items": [{"color": color, "label": label} for color, label in zip(PCT_COLORS, bins, strict=True)],
         }
     )

@@ -16,7 +16,16 @@ from rollout.config import Config, street_districts
 from rollout.schema import GARAGE, MACRO, SiteKind
 from rollout.status import status_as_of
 
-__all__ = ["COLUMN_LABELS", "expected_share", "progress_from_counts", "roll_up", "status_counts", "street_progress", "street_rows"]
+__all__ = [
+    "expected_share",
+    "progress_from_counts",
+    "roll_up",
+    "status_counts",
+    "street_progress",
+    "street_rows",
+    "total_row",
+    "total_rows",
+]
 
 #: A street within this many sites of the linear plan is "on track".
 ON_TRACK_MARGIN = 1.0
@@ -59,6 +68,31 @@ def street_progress(
     return progress_from_counts(counts, streets, targets, config, as_of=as_of)
 
 
+def street_rows(progress: pd.DataFrame) -> pd.DataFrame:
+    """The rows of single streets (no district or city totals)."""
+    return progress[progress["level"] == "street"]
+
+
+def total_rows(progress: pd.DataFrame) -> pd.DataFrame:
+    """The total row as a one-row frame: the city's in a city configuration, else the district's."""
+    top = "city" if (progress["level"] == "city").any() else "district"
+    rows = progress[progress["level"] == top]
+    if len(rows) != 1:
+        msg = f"a progress table has one {top} total row, not {len(rows)}"
+        raise ValueError(msg)
+    return rows
+
+
+def total_row(progress: pd.DataFrame) -> pd.Series:
+    """The total row (see :func:`total_rows`) as a Series.
+
+    >>> table = pd.DataFrame({"street_code": ["a", "b", "d"], "level": ["street", "street", "district"], "macro_done": [1, 2, 3]})
+    >>> int(total_row(table)["macro_done"])
+    3
+    """
+    return total_rows(progress).iloc[0]
+
+
 def status_counts(kind: SiteKind, records: pd.DataFrame, codes: list[str], as_of: dt.date) -> pd.DataFrame:
     """Records per street and status on ``as_of`` (those counting toward the target), plus the
     ones that do not count. Counts of parts of the records add up to the counts of the whole,
@@ -99,7 +133,7 @@ def progress_from_counts(
         out[f"{prefix}_done"] = sum(out[f"{prefix}_{s}"] for s in sorted(kind.done))
         parts.append(out)
     result = pd.concat(parts, axis=1).reset_index().rename(columns={"index": "street_code"})
-    districts = street_districts(config, codes)
+    districts = street_districts(config, streets)
     result.insert(3, "level", "street")
     result.insert(4, "district_code", [districts[c] for c in codes])
     numeric = [c for c in result.columns if c.startswith(("macro_", "garage_"))]
@@ -150,11 +184,6 @@ def roll_up(values: pd.Series, progress: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def street_rows(progress: pd.DataFrame) -> pd.DataFrame:
-    """The rows of single streets (no district or city totals)."""
-    return progress[progress["level"] == "street"]
-
-
 def _derived_columns(result: pd.DataFrame, prefix: str, share: float) -> None:
     target = result[f"{prefix}_target"].astype(float)
     done = result[f"{prefix}_done"].astype(float)
@@ -177,37 +206,3 @@ def _column_order(result: pd.DataFrame) -> list[str]:
         if f"{p}_not_counted" in result.columns:
             ordered.append(f"{p}_not_counted")
     return ordered + [c for c in result.columns if c not in ordered]
-
-
-def _labels() -> dict[str, tuple[str, str]]:
-    labels = {
-        "street_code": ("街道代码", "street code"),
-        "street_name": ("街道", "street"),
-        "street_name_en": ("街道（英文）", "street (English)"),
-        "as_of": ("统计日期", "as of"),
-        "level": ("层级", "level"),
-        "district_code": ("所属区代码", "district code"),
-        "street_zones": ("街道边界", "street zones"),
-    }
-    for kind, zh_name, en_name in ((MACRO, "宏站", "macro"), (GARAGE, "车库", "garage")):
-        p = kind.name
-        done_zh = "已开通" if p == "macro" else "已完成"
-        labels |= {
-            f"{p}_target": (f"{zh_name}目标", f"{en_name} target"),
-            f"{p}_done": (f"{zh_name}{done_zh}", f"{en_name} done"),
-            f"{p}_pct": (f"{zh_name}完成率", f"{en_name} % done"),
-            f"{p}_remaining": (f"{zh_name}剩余", f"{en_name} remaining"),
-            f"{p}_expected": (f"{zh_name}应完成", f"{en_name} expected"),
-            f"{p}_vs_plan": (f"{zh_name}超前(+)/落后(-)", f"{en_name} vs plan"),
-            f"{p}_pace": (f"{zh_name}进度", f"{en_name} pace"),
-            f"{p}_not_counted": (f"{zh_name}不计入目标", f"{en_name} not counted"),
-        }
-        for status in kind.statuses:
-            zh, en = kind.status_labels[status]
-            labels[f"{p}_{status}"] = (f"{zh_name}{zh}", f"{en_name} {en}")
-    return labels
-
-
-#: Column -> (Chinese, English) header.
-COLUMN_LABELS = _labels()
-PACE_LABELS = {"ahead": ("超前", "ahead"), "behind": ("落后", "behind"), "on_track": ("正常", "on track")}

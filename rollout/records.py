@@ -26,7 +26,8 @@ from rollout import crs as _crs
 from rollout import settings
 from rollout.errors import InputFileError
 from rollout.io import RawTable, expand_paths, read_raw_table
-from rollout.messages import say
+from rollout.partitions import split_table
+from rollout.problems import PROBLEM_COLUMNS, REJECTED, WARNING, concat_problems
 from rollout.schema import (
     BAND_INDEX,
     BANDS,
@@ -39,11 +40,21 @@ from rollout.schema import (
 )
 from rollout.values import as_date, map_distinct, parse_bools, parse_dates, parse_multi, parse_numbers, parse_vocab
 
-__all__ = ["PROBLEM_COLUMNS", "SiteLoad", "apply_rejects", "duplicate_id_problems", "read_sites", "reject_duplicate_ids"]
+__all__ = [
+    "PROBLEM_COLUMNS",
+    "REJECTED",
+    "WARNING",
+    "SiteLoad",
+    "apply_rejects",
+    "check_tables",
+    "default_crs",
+    "duplicate_id_problems",
+    "merge_loads",
+    "read_sites",
+    "reference_date",
+    "reject_duplicate_ids",
+]
 
-REJECTED = "rejected"
-WARNING = "warning"
-PROBLEM_COLUMNS = ["file", "row", "column", "value", "severity", "reason_code", "reason", "kind", "record_id"]
 SOURCE_COLUMNS = ["source_file", "source_row"]
 
 
@@ -59,6 +70,8 @@ class SiteLoad:
     #: duplicate-id pass needs, which must see all rows of all files (and partitions) together.
     row_ids: pd.DataFrame | None = None
     id_headers: dict[str, str] | None = None
+    #: Per file, the header each canonical column had in it (for problems found later, e.g. by the join).
+    column_headers: dict[str, dict[str, str]] | None = None
 
     @property
     def rejected_rows(self) -> pd.DataFrame:
@@ -79,11 +92,11 @@ class SiteLoad:
 
     def reject(self, mask: pd.Series, problems: pd.DataFrame) -> SiteLoad:
         """Return a new load with the records under ``mask`` moved out, and ``problems`` added."""
-        return replace(self, records=self.records[~mask], problems=_concat_problems([self.problems, problems]))
+        return replace(self, records=self.records[~mask], problems=concat_problems([self.problems, problems]))
 
     def add_problems(self, problems: pd.DataFrame) -> SiteLoad:
         """Return a new load with more (warning) problems."""
-        return replace(self, problems=_concat_problems([self.problems, problems]))
+        return replace(self, problems=concat_problems([self.problems, problems]))
 
 
 def read_sites(
@@ -115,23 +128,24 @@ def read_sites(
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if not paths:
-        msg = "no site files given."
-        raise InputFileError(msg)
-    default_crs = _default_crs(crs)
+        raise InputFileError("errors.no_site_files_given")
+    crs_name = default_crs(crs)
     tables = [read_raw_table(p, kind=kind, sheet=sheet) for p in expand_paths(list(paths))]
     kinds = {t.kind.name for t in tables}
     if len(kinds) > 1:
         listing = ", ".join(f"{t.path} ({t.kind.name})" for t in tables)
-        msg = f"the files mix macro stations and garage compounds: {listing}. Read each kind separately or pass --kind."
-        raise InputFileError(msg)
+        raise InputFileError("errors.kinds_mixed", listing=listing)
     site_kind = tables[0].kind
-    reference = max(filter(None, [as_of_date(as_of), settings.today()]))
+    reference = reference_date(as_of)
     if sum(len(t.cells) for t in tables) <= CHECK_CHUNK_ROWS:
-        checker = _Checker(site_kind, tables, default_crs=default_crs, reference=reference)
-        return reject_duplicate_ids([checker.run()])[0]
+        return reject_duplicate_ids([check_tables(site_kind, tables, default_crs=crs_name, reference=reference)])[0]
     # Large inputs are checked in chunks, so that the checker's working columns stay small;
     # the duplicate-id pass still sees every row.
-    loads = [_Checker(site_kind, [part], default_crs=default_crs, reference=reference).run() for part in _chunks(tables)]
+    chunks = [part for table in tables for part in split_table(table, CHECK_CHUNK_ROWS)]
+    del tables
+    loads = []
+    while chunks:  # each chunk is let go once checked
+        loads.append(check_tables(site_kind, [chunks.pop(0)], default_crs=crs_name, reference=reference))
     return merge_loads(reject_duplicate_ids(loads))
 
 
@@ -139,18 +153,15 @@ def read_sites(
 CHECK_CHUNK_ROWS = 200_000
 
 
-def _chunks(tables: list[RawTable]):
-    for table in tables:
-        n = len(table.cells)
-        for start in range(0, max(n, 1), CHECK_CHUNK_ROWS):
-            yield replace(
-                table,
-                cells=table.cells.iloc[start : start + CHECK_CHUNK_ROWS].reset_index(drop=True),
-                rows=table.rows.iloc[start : start + CHECK_CHUNK_ROWS].reset_index(drop=True),
-                blank_rows=table.blank_rows if start == 0 else 0,
-                ragged=table.ragged if start == 0 else None,
-            )
-        table.cells = table.cells.iloc[:0]  # the chunks hold the rows now
+def check_tables(kind: SiteKind, tables: list[RawTable], *, default_crs: str, reference: dt.date) -> SiteLoad:
+    """Check the rows of ``tables`` (of one kind) together; the duplicate-id pass is left to the
+    caller, which must see every row (:func:`reject_duplicate_ids`)."""
+    return _Checker(kind, tables, default_crs=default_crs, reference=reference).run()
+
+
+def reference_date(as_of: dt.date | str | None) -> dt.date:
+    """The day after which a done date is in the future: the later of ``as_of`` and today."""
+    return max(filter(None, [as_of_date(as_of), settings.today()]))
 
 
 def merge_loads(loads: Sequence[SiteLoad]) -> SiteLoad:
@@ -167,8 +178,9 @@ def merge_loads(loads: Sequence[SiteLoad]) -> SiteLoad:
     return SiteLoad(
         kind=loads[0].kind,
         records=gpd.GeoDataFrame(records, geometry="geometry", crs=4326),
-        problems=_concat_problems([load.problems for load in loads]),
+        problems=concat_problems([load.problems for load in loads]),
         files=files.reset_index(),
+        column_headers={f: h for load in loads for f, h in (load.column_headers or {}).items()},
     )
 
 
@@ -178,10 +190,10 @@ def duplicate_id_problems(row_ids: pd.DataFrame, kind: SiteKind, id_headers: dic
     present = ids != ""
     duplicate = present & ids.duplicated(keep="first")
     if not duplicate.any():
-        return _concat_problems([])
+        return concat_problems([])
     first = row_ids[present].drop_duplicates("record_id").set_index("record_id")
     copies = row_ids[duplicate]
-    where = [_row_ref(first.at[i, "file"], first.at[i, "row"]) for i in copies["record_id"]]
+    firsts = first.loc[copies["record_id"]]
     return pd.DataFrame(
         {
             "file": copies["file"].to_numpy(),
@@ -190,7 +202,7 @@ def duplicate_id_problems(row_ids: pd.DataFrame, kind: SiteKind, id_headers: dic
             "value": copies["record_id"].to_numpy(),
             "severity": REJECTED,
             "reason_code": "id_duplicate",
-            "reason": [say("id_duplicate", first=w) for w in where],
+            "params": [{"first_file": Path(f).name, "first_row": int(r)} for f, r in zip(firsts["file"], firsts["row"], strict=True)],
             "kind": kind.name,
             "record_id": copies["record_id"].to_numpy(),
         }
@@ -210,7 +222,7 @@ def apply_rejects(load: SiteLoad, problems: pd.DataFrame) -> SiteLoad:
     loaded = pd.MultiIndex.from_arrays([load.records["source_file"], load.records["source_row"]])
     drop = pd.Series(loaded.isin(keys), index=load.records.index)
     kept = load.records[~drop].reset_index(drop=True) if drop.any() else load.records
-    return replace(load, records=kept, problems=_concat_problems([load.problems, mine]))
+    return replace(load, records=kept, problems=concat_problems([load.problems, mine]))
 
 
 def reject_duplicate_ids(loads: Sequence[SiteLoad]) -> list[SiteLoad]:
@@ -230,19 +242,14 @@ def as_of_date(value: dt.date | str | None) -> dt.date | None:
     return as_date(value)
 
 
-def _default_crs(crs: str | None) -> str:
+def default_crs(crs: str | None) -> str:
+    """The canonical coordinate system named by ``--crs`` (``wgs84`` when None)."""
     if crs is None:
         return "wgs84"
     parsed, bad = parse_vocab(pd.Series([crs]), CRS_INDEX)
     if bad.iloc[0]:
-        msg = f"--crs {crs!r}: unknown coordinate system; use wgs84, gcj02 (高德/腾讯) or bd09 (百度)."
-        raise InputFileError(msg)
+        raise InputFileError("errors.crs_option_unknown", value=crs)
     return str(parsed.iloc[0])
-
-
-def _allowed(kind: SiteKind) -> str:
-    lang = settings.language
-    return "/".join(kind.status_label(s, lang) for s in kind.statuses)
 
 
 class _Checker:
@@ -290,7 +297,7 @@ class _Checker:
         values = (value if value is not None else rows.get(column, pd.Series("", index=rows.index)))[mask]
         per_row = {k: v.reindex(self.cells.index)[mask].tolist() for k, v in fields.items() if isinstance(v, pd.Series)}
         fixed = {k: v for k, v in fields.items() if not isinstance(v, pd.Series)}
-        reasons = [say(code, **fixed, **{k: per_row[k][i] for k in per_row}) for i in range(len(rows))]
+        params = [fixed | {k: _plain(per_row[k][i]) for k in per_row} for i in range(len(rows))]
         self.problems.append(
             pd.DataFrame(
                 {
@@ -300,7 +307,7 @@ class _Checker:
                     "value": values.astype(str),
                     "severity": severity,
                     "reason_code": code,
-                    "reason": reasons,
+                    "params": params,
                     "kind": self.kind.name,
                     "record_id": rows[self.kind.id_field].astype(str),
                 }
@@ -357,10 +364,11 @@ class _Checker:
         return SiteLoad(
             kind=self.kind,
             records=records,
-            problems=_concat_problems(self.problems),
+            problems=concat_problems(self.problems),
             files=files,
             row_ids=self.row_ids,
             id_headers={file: headers.get(self.kind.id_field, self.kind.id_field) for file, headers in self.headers.items()},
+            column_headers=self.headers,
         )
 
     def check_ragged(self) -> None:
@@ -420,9 +428,8 @@ class _Checker:
         cells = self.cells["status"].astype(str)
         status = map_distinct(cells, self.kind.parse_status)
         blank = cells.str.strip() == ""
-        allowed = _allowed(self.kind)
-        self.report(blank, "status", "status_missing", REJECTED, allowed=allowed)
-        self.report(status.isna() & ~blank, "status", "status_unknown", REJECTED, allowed=allowed)
+        self.report(blank, "status", "status_missing", REJECTED)
+        self.report(status.isna() & ~blank, "status", "status_unknown", REJECTED)
         return status
 
     def check_dates(self, status: pd.Series) -> dict[str, pd.Series]:
@@ -443,9 +450,11 @@ class _Checker:
                     later,
                     "date_order",
                     REJECTED,
-                    other=self._header(earlier),
+                    other_column=earlier,
+                    other_header=self._header(earlier),
                     other_value=dates[earlier].dt.strftime("%Y-%m-%d"),
-                    later=self._header(later),
+                    later_column=later,
+                    later_header=self._header(later),
                 )
         reference = pd.Timestamp(self.reference)
         for done_status in sorted(self.kind.done):
@@ -457,17 +466,18 @@ class _Checker:
                 milestone,
                 "done_in_future",
                 REJECTED,
-                status=self.kind.status_label(done_status, settings.language),
+                status=done_status,
                 reference=self.reference.isoformat(),
             )
         return dates
 
     def _header(self, column: str) -> str:
-        """The header as most files wrote it, for messages that name a second column."""
+        """The header as a file wrote it, for messages that name a second column ("" when no
+        file has the column: the reason then names the column in the reader's language)."""
         for headers in self.headers.values():
             if column in headers:
                 return headers[column]
-        return self.kind.field(column).zh if settings.language == "zh" else column
+        return ""
 
     def parse_field(self, name: str, kind: str) -> pd.Series:
         if name not in self.given:
@@ -483,11 +493,11 @@ class _Checker:
             return values.round().astype("Int64") if kind == "int" else values
         if kind == "flag":
             values, bad = parse_bools(cells, default=None)
-            self.report(bad, name, "bool_unreadable", WARNING, default="未知" if settings.language == "zh" else "unknown")
+            self.report(bad, name, "bool_unreadable", WARNING, default="unknown")
             return values
         if kind == "bool":
             values, bad = parse_bools(cells, default=True)
-            self.report(bad, name, "bool_unreadable", WARNING, default="是" if settings.language == "zh" else "yes")
+            self.report(bad, name, "bool_unreadable", WARNING, default="yes")
             return values
         vocab = {
             "operators": (OPERATOR_INDEX, OPERATORS, True),
@@ -504,7 +514,6 @@ class _Checker:
     def check_milestones(self, out: pd.DataFrame) -> None:
         """Warnings about statuses and milestone dates that do not agree."""
         ladder = list(self.kind.ladder)
-        lang = settings.language
         out = out[~self.rejected]
         rank = {s: i for i, (s, _) in enumerate(ladder)}
         status_rank = out["status"].map(rank)
@@ -517,8 +526,9 @@ class _Checker:
                     milestone,
                     "done_without_date",
                     WARNING,
-                    status=self.kind.status_label(status, lang),
-                    milestone=self._header(milestone),
+                    status=status,
+                    milestone_column=milestone,
+                    milestone_header=self._header(milestone),
                 )
             ahead = status_rank.lt(position) & out[milestone].notna()
             self.report(
@@ -526,8 +536,9 @@ class _Checker:
                 milestone,
                 "status_behind_dates",
                 WARNING,
-                status=out["status"].map({s: self.kind.status_label(s, lang) for s in self.kind.statuses}),
-                milestone=self._header(milestone),
+                status=out["status"],
+                milestone_column=milestone,
+                milestone_header=self._header(milestone),
             )
         blocked = out["status"].eq("blocked") & out["blocker"].astype(str).str.strip().eq("")
         self.report(blocked, "blocker", "blocked_without_reason", WARNING)
@@ -540,51 +551,18 @@ class _Checker:
         return joined
 
 
-def _row_ref(file: str, row: int) -> str:
-    name = Path(file).name
-    return f"{name} 第 {row} 行" if settings.language == "zh" else f"{name} row {row}"
-
-
 def _vocab_words(table: dict) -> Iterable[str]:
     for key, value in table.items():
         yield value[0] if isinstance(value[0], str) and not value[0].isascii() else key
 
 
-def _concat_problems(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    frames = [f for f in frames if f is not None and not f.empty]
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in PROBLEM_COLUMNS})
-    problems = pd.concat(frames, ignore_index=True)[PROBLEM_COLUMNS]
-    order = problems["severity"].map({REJECTED: 0, WARNING: 1})
-    return (
-        problems.assign(_order=order)
-        .sort_values(["file", "row", "_order", "column"], kind="stable")
-        .drop(columns="_order")
-        .reset_index(drop=True)
-    )
-
-
-def problem_frame(
-    records: pd.DataFrame, kind: SiteKind, mask: pd.Series, column: str, code: str, severity: str, values: pd.Series, reasons: Sequence[str]
-) -> pd.DataFrame:
-    """Problems about loaded records (used after the join): same columns as the checker's.
-
-    ``values`` is aligned to ``records`` or already restricted to the rows under ``mask``.
-    """
-    rows = records.loc[mask]
-    return pd.DataFrame(
-        {
-            "file": rows["source_file"],
-            "row": rows["source_row"],
-            "column": column,
-            "value": (values[mask] if len(values) == len(mask) else values).astype(str).to_numpy(),
-            "severity": severity,
-            "reason_code": code,
-            "reason": list(reasons),
-            "kind": kind.name,
-            "record_id": rows[kind.id_field].astype(str),
-        }
-    )
+def _plain(value: object) -> object:
+    """A parameter as a plain JSON value (numpy numbers become int and float)."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
 
 
 def flags_with(records: pd.DataFrame, mask: pd.Series, word: pd.Series | str) -> pd.Series:

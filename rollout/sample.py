@@ -20,8 +20,9 @@ import pandas as pd
 import shapely
 
 from rollout import crs as _crs
+from rollout.boundaries import read_street_table
 from rollout.config import Config, read_targets
-from rollout.io import atomic_path
+from rollout.writers import atomic_path
 
 __all__ = ["SNAPSHOT", "generate_sample", "write_sample"]
 
@@ -105,7 +106,7 @@ _CRS_WORDS = {"wgs84": ("WGS84", "wgs-84", ""), "gcj02": ("GCJ-02", "高德"), "
 def generate_sample(config: Config, streets: gpd.GeoDataFrame, *, seed: int = 2024) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (macro stations, garage compounds) as frames with Chinese headers, ready to write."""
     rng = np.random.default_rng(seed)
-    targets = read_targets(config, list(streets["street_code"]))
+    targets = read_targets(config, read_street_table(config)).reindex(streets["street_code"])
     macro = _macro(rng, streets, targets)
     garage = _garage(rng, streets, targets)
     return macro, garage

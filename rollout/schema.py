@@ -60,15 +60,12 @@ class SiteKind:
     """A kind of site record (macro stations or garage compounds) and its rules."""
 
     name: str
-    label_zh: str
-    label_en: str
     id_field: str
     fields: tuple[Field, ...]
     #: Status ladder from first to last, each with the milestone date that reaches it.
     ladder: tuple[tuple[str, str | None], ...]
     done: frozenset[str]
     status_aliases: dict[str, tuple[str, ...]]
-    status_labels: dict[str, tuple[str, str]]
     file_stems: tuple[str, ...]
     #: Milestone that marks the record as done, for "date in the future" checks.
     done_dates: tuple[str, ...] = ()
@@ -96,11 +93,6 @@ class SiteKind:
     def date_fields(self) -> tuple[str, ...]:
         """Names of the date columns."""
         return tuple(f.name for f in self.fields if f.type == "date")
-
-    def status_label(self, status: str, lang: str = "zh") -> str:
-        """Human label of a canonical status."""
-        zh, en = self.status_labels[status]
-        return zh if lang == "zh" else en
 
     @property
     def statuses(self) -> tuple[str, ...]:
@@ -141,8 +133,6 @@ _BLOCKED_CANCELLED = {
 
 MACRO = SiteKind(
     name="macro",
-    label_zh="5G室外宏站",
-    label_en="outdoor 5G macro stations",
     id_field="site_id",
     fields=(
         Field(
@@ -175,21 +165,11 @@ MACRO = SiteKind(
         on_air=("已开通", "开通", "在网", "已入网", "已建成", "onair", "live"),
         **_BLOCKED_CANCELLED,
     ),
-    status_labels={
-        "planned": ("规划", "planned"),
-        "site_secured": ("已落点", "site secured"),
-        "under_construction": ("在建", "under construction"),
-        "on_air": ("已开通", "on air"),
-        "blocked": ("受阻", "blocked"),
-        "cancelled": ("取消", "cancelled"),
-    },
     file_stems=("macro_stations",),
 )
 
 GARAGE = SiteKind(
     name="garage",
-    label_zh="住宅小区地下车库",
-    label_en="residential garage compounds",
     id_field="compound_id",
     fields=(
         Field("compound_id", "小区编码", "id", ("小区编号", "编码", "编号", "compound code", "id"), required=True),
@@ -243,28 +223,18 @@ GARAGE = SiteKind(
         accepted=("已验收", "验收", "验收通过", "accepted"),
         **_BLOCKED_CANCELLED,
     ),
-    status_labels={
-        "not_started": ("未启动", "not started"),
-        "surveyed": ("已勘察", "surveyed"),
-        "plan_agreed": ("方案确定", "plan agreed"),
-        "under_construction": ("施工中", "under construction"),
-        "covered": ("已覆盖", "covered"),
-        "accepted": ("已验收", "accepted"),
-        "blocked": ("受阻", "blocked"),
-        "cancelled": ("取消", "cancelled"),
-    },
     file_stems=("garage_compounds",),
 )
 
 KINDS: dict[str, SiteKind] = {MACRO.name: MACRO, GARAGE.name: GARAGE}
 
-#: Operators: canonical code -> (Chinese, English, aliases).
-OPERATORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "tower": ("铁塔", "China Tower", ("中国铁塔", "铁塔公司", "tower", "ct tower", "chinatower")),
-    "cmcc": ("移动", "China Mobile", ("中国移动", "移动公司", "cmcc", "mobile", "chinamobile", "cm")),
-    "ctc": ("电信", "China Telecom", ("中国电信", "电信公司", "ctc", "telecom", "chinatelecom", "ct")),
-    "cucc": ("联通", "China Unicom", ("中国联通", "联通公司", "cucc", "unicom", "chinaunicom", "cu")),
-    "cbn": ("广电", "China Broadnet", ("中国广电", "广电公司", "cbn", "broadnet", "chinabroadnet")),
+#: Operators: canonical code -> what people write for it (names in words: rollout.labels).
+OPERATORS: dict[str, tuple[str, ...]] = {
+    "tower": ("铁塔", "China Tower", "中国铁塔", "铁塔公司", "tower", "ct tower", "chinatower"),
+    "cmcc": ("移动", "China Mobile", "中国移动", "移动公司", "cmcc", "mobile", "chinamobile", "cm"),
+    "ctc": ("电信", "China Telecom", "中国电信", "电信公司", "ctc", "telecom", "chinatelecom", "ct"),
+    "cucc": ("联通", "China Unicom", "中国联通", "联通公司", "cucc", "unicom", "chinaunicom", "cu"),
+    "cbn": ("广电", "China Broadnet", "中国广电", "广电公司", "cbn", "broadnet", "chinabroadnet"),
 }
 
 #: NR bands: canonical -> aliases (frequencies as people write them).
@@ -275,12 +245,12 @@ BANDS: dict[str, tuple[str, ...]] = {
     "n79": ("n79", "4.9g", "4.9ghz", "4900", "4900mhz", "4.9"),
 }
 
-#: Garage coverage solutions: canonical -> (Chinese, English, aliases).
-SOLUTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "das": ("室分", "indoor distributed antenna system", ("室分系统", "室内分布", "室内分布系统", "das")),
-    "pico": ("皮站", "pico cells", ("皮基站", "微站", "pico", "picocell")),
-    "leaky_feeder": ("漏缆", "leaky feeder", ("泄漏电缆", "漏泄电缆", "leaky cable", "leakyfeeder")),
-    "repeater": ("直放站", "repeater", ("中继", "repeater")),
+#: Garage coverage solutions: canonical -> what people write for it (the first is the Chinese name).
+SOLUTIONS: dict[str, tuple[str, ...]] = {
+    "das": ("室分", "indoor distributed antenna system", "室分系统", "室内分布", "室内分布系统", "das"),
+    "pico": ("皮站", "pico cells", "皮基站", "微站", "pico", "picocell"),
+    "leaky_feeder": ("漏缆", "leaky feeder", "泄漏电缆", "漏泄电缆", "leaky cable", "leakyfeeder"),
+    "repeater": ("直放站", "repeater", "中继", "repeater"),
 }
 
 #: Coordinate system names: canonical -> aliases.
@@ -297,8 +267,8 @@ def _index(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
 
 CRS_INDEX = _index(CRS_ALIASES)
 BAND_INDEX = _index(BANDS)
-OPERATOR_INDEX = _index({k: (zh, en, *al) for k, (zh, en, al) in OPERATORS.items()})
-SOLUTION_INDEX = _index({k: (zh, en, *al) for k, (zh, en, al) in SOLUTIONS.items()})
+OPERATOR_INDEX = _index(OPERATORS)
+SOLUTION_INDEX = _index(SOLUTIONS)
 
 TRUE_WORDS = frozenset(normalize_token(w) for w in ("yes", "y", "true", "t", "1", "是", "计入", "√", "✓"))
 FALSE_WORDS = frozenset(normalize_token(w) for w in ("no", "n", "false", "f", "0", "否", "不计入", "×", "✗"))

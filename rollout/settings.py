@@ -12,9 +12,6 @@ from pathlib import Path
 #: Folder holding ``rollout.toml``, ``targets.csv``, ``sites/`` and ``boundaries/``.
 data_dir: Path = Path("data")
 
-#: Language of human-facing labels: ``"zh"`` (default) or ``"en"``.
-language: str = "zh"
-
 #: Points up to this distance (metres) outside the district are snapped to the nearest
 #: street and flagged; points farther out are rejected.
 snap_tolerance_m: float = 50.0

@@ -17,7 +17,7 @@ import pandas as pd
 from rollout import settings
 from rollout.schema import SiteKind
 
-__all__ = ["status_as_of"]
+__all__ = ["done_counts", "done_interval", "status_as_of"]
 
 
 def status_as_of(records: pd.DataFrame, kind: SiteKind, as_of: dt.date, *, today: dt.date | None = None) -> pd.Series:
@@ -69,3 +69,77 @@ def _own_date_missing(records: pd.DataFrame, kind: SiteKind) -> pd.Series:
         if milestone is not None:
             missing |= records["status"].eq(status) & records[milestone].isna()
     return missing
+
+
+def done_interval(records: pd.DataFrame, kind: SiteKind, *, today: dt.date | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """When each record is done, as :func:`status_as_of` would say on any day: done on ``day``
+    exactly when ``since <= day < until`` (``datetime64[D]``; NaT ``since``: never done; NaT
+    ``until``: done from then on).
+
+    The same rules in one pass instead of one per day: done is reached on the first milestone
+    date at or above the first done step, when the declared status is at or above it too (or
+    from today when the declared status has no date of its own); a blocked or cancelled record
+    stops being done from its ``status_date`` (or from today when it has none).
+    """
+    today = settings.today() if today is None else today
+    n = len(records)
+    never = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    if n == 0:
+        return never, never.copy()
+    steps = [s for s, _ in kind.ladder]
+    first_done = min(steps.index(s) for s in kind.done)
+    reached = never.copy()
+    for position, (_, milestone) in enumerate(kind.ladder):
+        if milestone is not None and position >= first_done:
+            dates = records[milestone].to_numpy(dtype="datetime64[D]")
+            reached = np.fmin(reached, dates)
+    declared = records["status"]
+    rank = declared.map({s: i for i, s in enumerate(steps)})
+    has_rank = rank.notna().to_numpy()
+    high_enough = (rank.fillna(-1).to_numpy() >= first_done) & has_rank
+    today64 = np.datetime64(today, "D")
+    own_missing = _own_date_missing(records, kind).to_numpy()
+    since = np.where(high_enough, reached, never)
+    since = np.where(high_enough & own_missing, np.fmin(since, today64), since)
+    final = declared.isin(["blocked", "cancelled"]).to_numpy()
+    since = np.where(final | (~has_rank & ~final), reached, since)  # no ladder status: the milestones decide
+    until = never.copy()
+    if "status_date" in records.columns:
+        status_date = records["status_date"].to_numpy(dtype="datetime64[D]")
+    else:
+        status_date = never
+    until = np.where(final, np.where(np.isnat(status_date), today64, status_date), until)
+    # A record blocked before it was ever done is never done.
+    since = np.where(~np.isnat(until) & (since >= until), np.datetime64("NaT"), since)
+    return since.astype("datetime64[D]"), until.astype("datetime64[D]")
+
+
+def done_counts(
+    records: pd.DataFrame, kind: SiteKind, days: list[dt.date], codes: list[str], *, today: dt.date | None = None
+) -> pd.DataFrame:
+    """Records done on each of ``days`` (sorted), per street: a frame of days x street codes.
+
+    >>> from rollout.schema import MACRO
+    >>> records = pd.DataFrame({
+    ...     "street_code": ["a", "a", "b"], "status": ["on_air", "blocked", "on_air"],
+    ...     "site_secured_date": pd.NaT, "construction_start_date": pd.NaT,
+    ...     "on_air_date": pd.to_datetime(["2024-01-10", "2024-01-05", "2024-02-01"]),
+    ...     "status_date": pd.to_datetime([None, "2024-01-20", None]),
+    ... })
+    >>> done_counts(records, MACRO, [dt.date(2024, 1, 15), dt.date(2024, 2, 15)], ["a", "b"], today=dt.date(2024, 6, 1)).values.tolist()
+    [[2, 0], [1, 1]]
+    """
+    days64 = np.array(days, dtype="datetime64[D]")
+    table = np.zeros((len(days) + 1, len(codes)), dtype=np.int64)
+    if len(records):
+        since, until = done_interval(records, kind, today=today)
+        column = pd.Index(codes).get_indexer(records["street_code"])
+        known = column >= 0
+        # +1 from the first day on or after `since`, -1 from the first day on or after `until`.
+        start = np.searchsorted(days64, since, side="left")
+        stop = np.searchsorted(days64, until, side="left")
+        counted = known & ~np.isnat(since)
+        np.add.at(table, (start[counted], column[counted]), 1)
+        ends = counted & ~np.isnat(until)
+        np.add.at(table, (stop[ends], column[ends]), -1)
+    return pd.DataFrame(np.cumsum(table, axis=0)[:-1], index=days, columns=codes)

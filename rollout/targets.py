@@ -11,7 +11,7 @@ from rollout import crs as _crs
 from rollout.boundaries import read_street_table
 from rollout.config import TARGET_COLUMNS, Config, allocate_targets
 from rollout.errors import ConfigError
-from rollout.io import write_table
+from rollout.writers import write_table
 
 __all__ = ["allocate_street_targets", "write_targets"]
 
@@ -19,15 +19,17 @@ __all__ = ["allocate_street_targets", "write_targets"]
 COMPUTED_WEIGHTS = {"area": "area of each street polygon", "equal": "the same for every street"}
 
 
-def allocate_street_targets(config: Config, streets: gpd.GeoDataFrame, *, by: str) -> pd.DataFrame:
+def allocate_street_targets(
+    config: Config, streets: gpd.GeoDataFrame, *, by: str, street_table: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Split the district targets over the streets in proportion to ``by``.
 
     ``by`` is a numeric column of ``streets.csv`` (e.g. ``population``, ``area_km2``),
     ``area`` (computed from the street polygons) or ``equal``.
     """
-    table = read_street_table(config)
+    table = read_street_table(config) if street_table is None else street_table
     if by == "area":
-        areas = streets.set_index("street_code").to_crs(_crs.METRIC_CRS).area
+        areas = _crs.to_metric(streets.set_index("street_code")).area
         weights = areas.reindex(table["street_code"]).to_numpy()
     elif by == "equal":
         weights = [1.0] * len(table)
@@ -35,13 +37,11 @@ def allocate_street_targets(config: Config, streets: gpd.GeoDataFrame, *, by: st
         values = pd.to_numeric(table[by].replace("", None), errors="coerce")
         if values.isna().any():
             missing = ", ".join(table.loc[values.isna(), "name"])
-            msg = f"{config.streets_table}: column {by!r} has no number for {missing}; fill it in or use --by area."
-            raise ConfigError(msg)
+            raise ConfigError("errors.allocate_column_blank", path=config.streets_table, column=by, missing=missing)
         weights = values.to_numpy()
     else:
         known = [c for c in table.columns if pd.to_numeric(table[c].replace("", None), errors="coerce").notna().any()]
-        msg = f"--by {by!r}: not a column of streets.csv; use one of {', '.join([*COMPUTED_WEIGHTS, *known])}."
-        raise ConfigError(msg)
+        raise ConfigError("errors.allocate_by_unknown", value=by, allowed=", ".join([*COMPUTED_WEIGHTS, *known]))
     series = pd.Series(weights, index=table["street_code"], dtype=float)
     out = pd.DataFrame({"street_code": table["street_code"], "street_name": table["name"]})
     for column in TARGET_COLUMNS:

@@ -176,6 +176,7 @@ def as_date(value: dt.date | str | None) -> dt.date | None:
         return value
     parsed, bad = parse_dates(pd.Series([value]))
     if bad.iloc[0]:
-        msg = f"cannot read the date {value!r}; write it as 2024-06-30"
-        raise ValueError(msg)
+        from rollout.errors import InvalidValueError
+
+        raise InvalidValueError("errors.date_unreadable", value=value)
     return parsed.iloc[0].date()

@@ -19,7 +19,6 @@ TODAY = "2026-11-26"
 def _fixed_today_and_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fix "today" and restore global settings after each test."""
     monkeypatch.setenv("ROLLOUT_TODAY", TODAY)
-    monkeypatch.setattr(settings, "language", "zh")
     monkeypatch.setattr(settings, "data_dir", Path("data"))
     monkeypatch.setattr(settings, "snap_tolerance_m", 50.0)
 

@@ -15,20 +15,34 @@ from conftest import REPO, write_text
 
 from rollout import __version__
 from rollout.cli import cli
+from rollout.cli.options import CliState
+from rollout.i18n import t
 
 
-def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
-    for name, command in group.commands.items():
+def _commands(group: click.Group = cli, prefix: tuple[str, ...] = ()):
+    """Every command path, walking the lazy group as click does."""
+    ctx = click.Context(group, obj=CliState())
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         yield (*prefix, name)
         if isinstance(command, click.Group):
             yield from _commands(command, (*prefix, name))
 
 
-@pytest.mark.parametrize("path", list(_commands(cli)), ids=" ".join)
-def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
-    result = CliRunner().invoke(cli, [*path, "-h"])
+_WORDS = {"zh": ("用法：", "选项", "示例："), "en": ("Usage:", "Options", "Example:")}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("path", list(_commands()), ids=" ".join)
+def test_every_command_has_help_with_an_example(path: tuple[str, ...], lang: str) -> None:
+    result = CliRunner().invoke(cli, ["--lang", lang, *path, "-h"])
     assert result.exit_code == 0, result.output
-    assert "Example" in result.output
+    for word in _WORDS[lang]:
+        assert word in result.output
+    key = "cli." + ".".join(p.replace("-", "_") for p in path) + ".help"
+    first_line = t(key, lang).splitlines()[0]
+    assert first_line[:30] in result.output.replace("\n  ", " ")
+    assert t("cli.options.lang", lang)[:20] in result.output  # global options are accepted after the command too
 
 
 def test_version_and_top_level_help() -> None:
@@ -87,22 +101,25 @@ def test_validate_clean_geojson_per_kind(sample_data_dir: Path, tmp_path: Path) 
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("content", "message", "chinese"),
     [
-        ("", "the file is empty"),
-        ("序号,金额\n1,2\n", "no recognisable columns"),
-        (b"\xff\xfe\x00", "UTF-16"),
+        ("", "the file is empty", "文件为空"),
+        ("序号,金额\n1,2\n", "no recognisable columns", "没有可识别的列"),
+        (b"\xff\xfe\x00", "UTF-16", "文件声明为 UTF-16 编码"),
     ],
 )
-def test_file_problems_are_one_line_without_traceback(data_dir: Path, tmp_path: Path, content, message: str) -> None:
+def test_file_problems_are_one_line_without_traceback(data_dir: Path, tmp_path: Path, content, message: str, chinese: str) -> None:
     path = tmp_path / "macro_stations.csv"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
-    result = CliRunner().invoke(cli, ["--data", str(data_dir), "validate", str(path)])
-    assert result.exit_code == 1
+    result = CliRunner().invoke(cli, ["--data", str(data_dir), "--lang", "en", "validate", str(path)])
+    assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert message in result.output
     assert result.output.count("\n") == 1
     assert str(path) in result.output
+    zh = CliRunner().invoke(cli, ["--data", str(data_dir), "validate", str(path)])
+    assert zh.exit_code == 2 and zh.output.count("\n") == 1
+    assert zh.output.startswith("错误：") and str(path) in zh.output and chinese in zh.output
 
 
 def test_usage_errors_exit_two(data_dir: Path) -> None:
@@ -113,8 +130,8 @@ def test_usage_errors_exit_two(data_dir: Path) -> None:
 
 def test_missing_config_is_a_clear_message(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--data", str(tmp_path), "progress"])
-    assert result.exit_code == 1
-    assert "rollout.toml" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2
+    assert "rollout.toml" in result.output and "Traceback" not in result.output and "没有配置文件" in result.output
 
 
 def test_progress_formats_carry_the_same_numbers(sample_data_dir: Path, tmp_path: Path) -> None:
@@ -148,9 +165,9 @@ def test_progress_formats_carry_the_same_numbers(sample_data_dir: Path, tmp_path
 
 def test_targets_allocate_refuses_to_overwrite_then_forces(data_dir: Path) -> None:
     result = run(data_dir, "targets", "allocate", "--by", "population")
-    assert result.exit_code == 1 and "--force" in result.output
+    assert result.exit_code == 2 and "--force" in result.output
     missing = run(data_dir, "targets", "allocate", "--by", "population", "--force")
-    assert missing.exit_code == 1 and "宜川路街道" in missing.output  # no population figure
+    assert missing.exit_code == 2 and "宜川路街道" in missing.output  # no population figure
     assert run(data_dir, "targets", "allocate", "--by", "equal", "--force").exit_code == 0
     targets = pd.read_csv(data_dir / "targets.csv", encoding="utf-8-sig")
     assert targets["macro_target"].tolist() == [20] * 10

@@ -32,7 +32,7 @@ def _same(memory, distributed) -> None:
         pd.testing.assert_frame_equal(theirs.records.drop(columns="geometry"), mine.records.drop(columns="geometry"))
         assert theirs.records.geometry.geom_equals(mine.records.geometry).all()
         pd.testing.assert_frame_equal(theirs.problems.reset_index(drop=True), mine.problems.reset_index(drop=True))
-        summary, problems = getattr(distributed, kind).summary_and_problems()
+        summary, problems = distributed.loads[kind].summary_and_problems()
         pd.testing.assert_frame_equal(summary, mine.summary())
         pd.testing.assert_frame_equal(problems.reset_index(drop=True), mine.problems.reset_index(drop=True))
 
@@ -82,7 +82,7 @@ def synthetic(tmp_path_factory) -> Path:
 def test_larger_parquet_set_identical(client, synthetic: Path, data_dir: Path) -> None:
     memory = load_project(data_dir, macro=[synthetic], garage=[], as_of=AS_OF)
     distributed = load_project_distributed(client, data_dir, macro=[synthetic], garage=[], as_of=AS_OF)
-    assert len(distributed.macro.partitions) > 1
+    assert len(distributed.loads["macro"].parts) > 1
     assert (memory.macro.problems["reason_code"] == "id_duplicate").sum() >= 40
     assert (memory.macro.problems["reason_code"] == "outside_district").sum() > 0
     _same(memory, distributed)

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from conftest import write_text
 
 from rollout.cli import cli
-from rollout.gaps import forecast_completion, street_gaps
+from rollout.gaps import evidence_text, forecast_completion, reasons_text, street_gaps
 from rollout.pipeline import load_project
+from rollout.progress import total_row
 from rollout.reports import write_gap_report
 
 CS = "121.4290,31.2462"  # 长寿路街道
@@ -66,7 +67,8 @@ def test_no_recent_progress_is_at_risk(report) -> None:
     taopu = report.summary.set_index("street_code").loc["310107103000"]
     assert taopu["macro_done"] == 1 and taopu["macro_weekly_rate"] == 0.0
     assert taopu["macro_forecast"] == "" and taopu["macro_at_risk"]
-    assert "近期无进展" in taopu["reasons"]
+    assert "近期无进展" in reasons_text(taopu["reasons"], "zh")
+    assert "macro: no recent progress" in reasons_text(taopu["reasons"], "en")
 
 
 def test_numbers_agree_with_progress(gap_data: Path, report) -> None:
@@ -74,7 +76,7 @@ def test_numbers_agree_with_progress(gap_data: Path, report) -> None:
     summary = report.summary.set_index("street_code")
     for column in ("macro_target", "macro_done", "macro_remaining", "macro_expected", "garage_done", "garage_remaining"):
         assert summary[column].reindex(progress.index).tolist() == progress[column].tolist()
-    assert report.summary["street_code"].iloc[-1] == "310107"
+    assert total_row(report.summary)["street_code"] == "310107"
 
 
 def test_blocked_stale_priority_and_evidence(report) -> None:
@@ -87,7 +89,8 @@ def test_blocked_stale_priority_and_evidence(report) -> None:
     # Weights 0.5 parking, 0.3 age, 0.2 complaints, each scaled 0-1: G2 0.8, G3 0.2, G1 0.
     assert report.not_started[["priority", "compound_id", "score"]].values.tolist() == [[1, "G2", 0.8], [2, "G3", 0.2], [3, "G1", 0.0]]
     assert report.acceptance["compound_id"].tolist() == ["G4"]
-    assert "联通可通话率 80% < 90%" in report.acceptance["problems"].iloc[0]
+    assert "联通可通话率 80% < 90%" in evidence_text(report.acceptance["problems"].iloc[0], "zh")
+    assert "China Unicom callable 80% < 90%" in evidence_text(report.acceptance["problems"].iloc[0], "en")
     changshou = report.summary.set_index("street_code").loc["310107015000"]
     assert (changshou["not_started"], changshou["acceptance_flags"], changshou["stale"]) == (3, 1, 1)
 

@@ -15,6 +15,7 @@ from rollout import settings
 from rollout.boundaries import read_streets
 from rollout.config import load_config
 from rollout.join import _covering_polygon, assign_streets, place_sites
+from rollout.problems import with_reasons
 from rollout.records import read_sites
 
 
@@ -80,11 +81,13 @@ def test_points_just_outside_are_snapped_and_far_ones_rejected_with_their_distri
     load = place_sites(read_sites(path), streets, config)
     assert load.records["site_id"].tolist() == ["S0"]
     assert load.records.iloc[0]["flags"].startswith("snapped_")
-    problems = load.problems.set_index("reason_code")
+    problems = with_reasons(load.problems, "zh").set_index("reason_code")
     assert problems.loc["snapped", "severity"] == "warning"
     reason = problems.loc["outside_district", "reason"]
     assert problems.loc["outside_district", "severity"] == "rejected"
     assert re.fullmatch(r"位于静安区，距普陀区边界 1\.\d km：请核对坐标及坐标系", reason)
+    english = with_reasons(load.problems, "en").set_index("reason_code").loc["outside_district", "reason"]
+    assert re.fullmatch(r"lies in 静安区, 1\.\d km outside Putuo District: check the coordinates and their coordinate system", english)
 
 
 def test_declared_street_that_differs_is_a_warning(tmp_path: Path, putuo) -> None:
@@ -97,7 +100,7 @@ def test_declared_street_that_differs_is_a_warning(tmp_path: Path, putuo) -> Non
     )
     load = place_sites(read_sites(path), streets, config)
     assert load.records["street_name"].tolist() == ["长寿路街道"] * 3
-    reasons = load.problems.set_index("row")[["reason_code", "reason"]]
+    reasons = with_reasons(load.problems, "zh").set_index("row")[["reason_code", "reason"]]
     assert reasons.loc[2, "reason_code"] == "street_mismatch"
     assert reasons.loc[2, "reason"] == "填报街道为桃浦镇，坐标位于长寿路街道"
     assert reasons.loc[4, "reason_code"] == "street_unknown"

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from conftest import write_text
 
-from rollout import settings
 from rollout.crs import wgs84_to_gcj02
 from rollout.maps import build_map, save_map
 from rollout.pipeline import load_project
@@ -122,8 +121,7 @@ def test_gaode_basemap_shifts_vectors_to_gcj02(sample_project) -> None:
 
 
 def test_english_labels(sample_project) -> None:
-    settings.language = "en"
-    page = render(sample_project)
+    page = render(sample_project, lang="en")
     data = site_data(page)
     assert "Macro % done (streets)" in page and "Caoyang Xincun Subdistrict" in page
     assert data["approximate"] == "approximate street zones"

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from conftest import INSIDE, MACRO_HEADER, write_text
 
-from rollout import settings
 from rollout.errors import InputFileError
+from rollout.problems import with_reasons
 from rollout.records import read_sites
 
 CS = "{},{}".format(*INSIDE["changshou"])
@@ -58,7 +58,8 @@ def test_title_row_above_header_and_english_headers_keep_excel_row_numbers(tmp_p
         ]
     )
     load = read_sites(write_text(tmp_path / "macro_stations.csv", text + "\n"))
-    rejected = load.problems[load.problems.severity == "rejected"]
+    problems = with_reasons(load.problems, "zh")
+    rejected = problems[problems.severity == "rejected"]
     assert rejected[["row", "column", "value"]].values.tolist() == [[5, "Site ID", "PT1"]]
     assert "第 3 行" in rejected["reason"].iloc[0]
     summary = load.summary().iloc[0]
@@ -96,7 +97,7 @@ def test_every_kind_of_bad_row_is_rejected_with_row_column_value_reason(tmp_path
     }
     assert load.records["site_id"].tolist() == ["PT1"]
     assert len(load.records) + len(load.rejected_rows) == len(rows)
-    order = rejected[rejected.row == 10].iloc[0]
+    order = with_reasons(rejected[rejected.row == 10], "zh").iloc[0]
     assert (order["column"], order["value"]) == ("开通日期", "2024-04-01")
     assert "开工日期" in order["reason"] and "2024-05-01" in order["reason"]
 
@@ -190,7 +191,6 @@ def test_row_with_too_many_cells_is_rejected_not_truncated(tmp_path: Path) -> No
 
 
 def test_garage_kind_guessed_from_headers_and_english_messages(tmp_path: Path) -> None:
-    settings.language = "en"
     text = (
         "小区编码,小区名称,经度,纬度,户数,状态,覆盖日期\nGA1,甲小区,{},{},800,已覆盖,\nGA2,乙小区,{},{},八百,covered,2024-05-01\n".format(
             *INSIDE["taopu"], *INSIDE["taopu"]
@@ -199,7 +199,7 @@ def test_garage_kind_guessed_from_headers_and_english_messages(tmp_path: Path) -
     load = read_sites(write_text(tmp_path / "list.csv", text))
     assert load.kind.name == "garage"
     assert load.records["households"].tolist()[0] == 800
-    reasons = load.problems.set_index("row")["reason"].to_dict()
+    reasons = with_reasons(load.problems, "en").set_index("row")["reason"].to_dict()
     assert reasons == {2: "marked covered without 覆盖日期", 3: "not a number; the value is ignored"}
 
 
@@ -214,7 +214,7 @@ def test_duplicates_across_files_name_the_first_file(tmp_path: Path) -> None:
     first = _macro(tmp_path, f"PT1,a,移动,{CS},,,n78,30,在建,,,,", name="macro_a.csv")
     second = _macro(tmp_path, f"PT1,a,移动,{CS},,,n78,30,在建,,,,", name="macro_b.csv")
     load = read_sites([first, second])
-    problem = load.problems.iloc[0]
+    problem = with_reasons(load.problems, "zh").iloc[0]
     assert problem["file"].endswith("macro_b.csv")
     assert "macro_a.csv 第 2 行" in problem["reason"]
 
@@ -233,7 +233,7 @@ def test_xlsx_row_numbers_count_title_and_blank_rows(tmp_path: Path) -> None:
     book.save(path)
     load = read_sites(path)
     assert load.problems[["row", "reason_code"]].values.tolist() == [[6, "id_duplicate"]]
-    assert "macro.xlsx 第 4 行" in load.problems.iloc[0]["reason"]
+    assert "macro.xlsx 第 4 行" in with_reasons(load.problems, "zh").iloc[0]["reason"]
     assert load.summary().iloc[0][["rows", "loaded", "rejected", "blank_rows"]].tolist() == [2, 1, 1, 1]
 
 

@@ -14,12 +14,12 @@ import pytest
 from click.testing import CliRunner
 from conftest import write_text
 
-from rollout import weekly
 from rollout.charts import cjk_font
 from rollout.cli import cli
 from rollout.pipeline import load_project
 from rollout.schema import MACRO
 from rollout.weekly import PACK_FILES, build_weekly_pack, iso_week, status_changes, week_end
+from rollout.writers import files
 
 
 def test_iso_weeks() -> None:
@@ -138,7 +138,8 @@ def test_a_failure_leaves_the_previous_pack_intact(sample_data_dir: Path, tmp_pa
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(weekly, "_write_geopackage", broken)
+    # The GeoPackage is written last but one: every other file of the new pack is on disk by then.
+    monkeypatch.setattr(files, "write_geo", broken)
     with pytest.raises(OSError, match="disk full"):
         build_weekly_pack(project, out)
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
@@ -159,7 +160,12 @@ def test_weekly_options_are_checked(sample_data_dir: Path, tmp_path: Path) -> No
     clash = runner.invoke(
         cli, ["--data", str(sample_data_dir), "weekly", "--week", "2024-W26", "--as-of", "2024-07-03", "--out", str(tmp_path)]
     )
-    assert clash.exit_code == 2 and "not in 2024-W26" in clash.output
+    assert clash.exit_code == 2 and "--as-of 2024-07-03 不在 2024-W26 内" in clash.output
+    english = runner.invoke(
+        cli,
+        ["--data", str(sample_data_dir), "weekly", "--week", "2024-W26", "--as-of", "2024-07-03", "--out", str(tmp_path), "--lang", "en"],
+    )
+    assert english.exit_code == 2 and "not in 2024-W26" in english.output
 
 
 def test_english_pack(sample_data_dir: Path, tmp_path: Path) -> None:

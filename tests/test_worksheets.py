@@ -146,13 +146,17 @@ def test_operator_bundle_folder_and_zip(sample_project, tmp_path: Path) -> None:
     assert [p.split("_")[0] for p in pages] == sorted(expected)
     with zipfile.ZipFile(tmp_path / "operator-广电.zip") as bundle:
         assert sorted(bundle.namelist()) == sorted(f"operator-广电/{p.name}" for p in folder.iterdir())
-    bad = CliRunner().invoke(cli, ["--data", str(REPO / "data"), "worksheets", "--operator", "小灵通", "--out", str(tmp_path)])
-    assert bad.exit_code == 1 and "移动, 电信, 联通, 广电 or 铁塔" in bad.output
+    bad = CliRunner().invoke(
+        cli, ["--data", str(REPO / "data"), "--lang", "en", "worksheets", "--operator", "小灵通", "--out", str(tmp_path)]
+    )
+    assert bad.exit_code == 2 and "移动, 电信, 联通, 广电 or 铁塔" in bad.output
+    chinese = CliRunner().invoke(cli, ["--data", str(REPO / "data"), "worksheets", "--operator", "小灵通", "--out", str(tmp_path)])
+    assert chinese.exit_code == 2 and "请用 移动、电信、联通、广电 或 铁塔" in chinese.output
 
 
 def test_unknown_compound_and_format_are_clear(tmp_path: Path) -> None:
     runner = CliRunner()
-    unknown = runner.invoke(cli, ["--data", str(REPO / "data"), "worksheets", "--compound", "NOPE", "--out", str(tmp_path)])
-    assert unknown.exit_code == 1 and "no garage compound with id NOPE" in unknown.output
+    unknown = runner.invoke(cli, ["--data", str(REPO / "data"), "worksheets", "--compound", "NOPE", "--out", str(tmp_path), "--lang", "en"])
+    assert unknown.exit_code == 2 and "no garage compound with id NOPE" in unknown.output
     bad = runner.invoke(cli, ["--data", str(REPO / "data"), "worksheets", "--format", "docx", "--out", str(tmp_path)])
     assert bad.exit_code == 2

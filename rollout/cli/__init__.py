@@ -1,78 +1,65 @@
 """The ``rollout`` command line: a thin layer over the library.
 
-One module per command; shared options live in :mod:`rollout.cli.options`; library errors
-become one-line messages in :class:`RolloutGroup`, never tracebacks.
+Commands are imported when they run: the registry below names each command's module, and the
+listing in ``rollout --help`` comes from the catalogue (``rollout/locale/cli.toml``), so help
+costs no more than click. To add a command, write ``rollout/cli/<name>.py`` with a click
+``command`` and add a line here; its help and option help go into ``cli.toml``
+(``<name>.short``, ``<name>.help``, ``<name>.options.<param>``).
+
+This module imports only the standard library at the top, so that Ctrl-C during start-up is
+one line too.
 """
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
+import sys
+from typing import Any
 
-import click
+__all__ = ["COMMANDS", "cli", "main"]
 
-from rollout import __version__, settings
-from rollout.errors import RolloutError
-
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class RolloutGroup(click.Group):
-    """A click group that turns library errors into clean one-line messages."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except RolloutError as e:
-            raise click.ClickException(str(e)) from e
-        except PermissionError as e:
-            raise click.ClickException(f"{e.filename}: permission denied; choose another --out or close the file in Excel/WPS.") from e
-        except OSError as e:
-            if e.filename is None:
-                raise
-            raise click.ClickException(f"{e.filename}: {e.strerror}") from e
+#: Command name -> "module:attribute" of its click command, in the order ``--help`` lists them.
+COMMANDS: dict[str, str] = {
+    "validate": "rollout.cli.validate:command",
+    "progress": "rollout.cli.progress:command",
+    "weekly": "rollout.cli.weekly:command",
+    "map": "rollout.cli.weekly:map_command",
+    "gaps": "rollout.cli.gaps:command",
+    "worksheets": "rollout.cli.worksheets:command",
+    "coverage": "rollout.cli.coverage:command",
+    "plan-sites": "rollout.cli.coverage:plan_command",
+    "boundaries": "rollout.cli.boundaries:command",
+    "targets": "rollout.cli.targets:command",
+    "sample": "rollout.cli.sample:command",
+}
 
 
-@click.group(cls=RolloutGroup, context_settings=CONTEXT_SETTINGS)
-@click.version_option(__version__, "--version", prog_name="rollout")
-@click.option("-v", "--verbose", count=True, help="Say more (-v: every warning; -vv: debug log).")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("data"),
-    show_default=True,
-    help="Data folder with rollout.toml, targets.csv, sites/ and boundaries/.",
-)
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of labels and messages.")
-@click.pass_context
-def cli(ctx: click.Context, verbose: int, data_dir: Path, lang: str) -> None:
-    """Track Putuo's 5G macro station and garage coverage rollout, street by street.
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the command line; Ctrl-C at any moment is one line, exit 130."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        from rollout.cli.group import cli
 
-    \b
-    Example:
-      rollout weekly --week 2024-W26
-      rollout validate
-      rollout progress --as-of 2024-06-30
-    """
-    settings.data_dir = data_dir
-    settings.language = lang
-    logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.WARNING, format="%(levelname)s: %(message)s")
-    ctx.obj = {"verbose": verbose, "lang": lang}
+        cli.main(args=args, prog_name="rollout")
+    except KeyboardInterrupt:
+        interrupted(args)
 
 
-def _register() -> None:
-    from rollout.cli import boundaries, coverage, gaps, progress, sample, targets, validate, weekly, worksheets
+def interrupted(args: list[str]) -> None:
+    """Say "interrupted" in one line, in the chosen language, and exit 130 (as shells do for Ctrl-C)."""
+    from rollout.i18n import DEFAULT_LANG, LanguageError, argv_lang, t
 
-    for module in (validate, progress, weekly, gaps, worksheets, coverage, boundaries, targets, sample):
-        cli.add_command(module.command)
-    cli.add_command(weekly.map_command)
-    cli.add_command(coverage.plan_command)
+    try:
+        lang = argv_lang(args)
+    except LanguageError:
+        lang = DEFAULT_LANG
+    sys.stderr.write(t("cli.msg.interrupted", lang) + "\n")
+    sys.exit(130)
 
 
-_register()
+def __getattr__(name: str) -> Any:
+    if name == "cli":
+        from rollout.cli.group import cli
 
-
-def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="rollout")
+        return cli
+    msg = f"module 'rollout.cli' has no attribute {name!r}"
+    raise AttributeError(msg)

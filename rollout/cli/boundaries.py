@@ -6,95 +6,68 @@ from pathlib import Path
 
 import click
 
-from rollout import settings
-from rollout.boundaries import fetch_streets, import_streets, read_streets, write_streets
-from rollout.config import load_config
-from rollout.crs import METRIC_CRS
+from rollout.cli.options import CONTEXT_SETTINGS, current_data_dir, current_lang
+from rollout.i18n import t
 
 
-@click.group("boundaries", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("boundaries", context_settings=CONTEXT_SETTINGS)
 def command() -> None:
-    """Street polygons: fetch them from OpenStreetMap, import your own, or show what is used.
-
-    \b
-    Example:
-      rollout boundaries fetch
-      rollout boundaries import 街道边界.shp --name-field 街道名称
-    """
+    """Street polygons: fetch them from OpenStreetMap, import your own, or show what is used."""
 
 
 @command.command("fetch")
-@click.option("--nominatim-url", default=None, help="Nominatim server (default: osmnx's, nominatim.openstreetmap.org).")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Where to write (default: data/boundaries/<district>_streets.geojson).",
-)
+@click.option("--nominatim-url", default=None, help="Nominatim server.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Where to write.")
 def fetch(nominatim_url: str | None, out: Path | None) -> None:
-    """Download the street polygons from OpenStreetMap by their relation ids (osm_relation_id in
-    streets.csv), check them and write them as GeoJSON.
-
-    \b
-    Example:
-      rollout boundaries fetch
-    """
+    """Download the street polygons from OpenStreetMap."""
     import osmnx as ox
+
+    from rollout.boundaries import fetch_streets, write_streets
+    from rollout.config import load_config
 
     if nominatim_url:
         ox.settings.nominatim_url = nominatim_url
-    config = load_config(settings.data_dir)
+    config = load_config(current_data_dir())
     streets = fetch_streets(config)
-    path = write_streets(streets, out or config.boundaries_file)
-    _report(streets, path)
+    _report(streets, write_streets(streets, out or config.boundaries_file))
 
 
 @command.command("import")
 @click.argument("file", type=click.Path(exists=True, path_type=Path))
 @click.option("--name-field", default=None, help="Field holding street names (default: guessed).")
 @click.option("--code-field", default=None, help="Field holding 12-digit street codes.")
-@click.option("--crs", default=None, help="The file's CRS if missing or wrong: EPSG:4326, EPSG:4490, gcj02, bd09, ...")
+@click.option("--crs", default=None, help="The file's CRS if missing or wrong.")
 @click.option("--layer", default=None, help="Layer to read from a GeoPackage.")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Where to write (default: data/boundaries/<district>_streets.geojson).",
-)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Where to write.")
 def import_(file: Path, name_field: str | None, code_field: str | None, crs: str | None, layer: str | None, out: Path | None) -> None:
-    """Import the team's own street boundary file (GeoJSON, GeoPackage, Shapefile; any CRS),
-    matching its features to the streets by code, name or alias.
+    """Import the team's own street boundary file."""
+    from rollout.boundaries import import_streets, write_streets
+    from rollout.config import load_config
 
-    \b
-    Example:
-      rollout boundaries import 普陀街道.geojson --name-field name --crs gcj02
-    """
-    config = load_config(settings.data_dir)
+    config = load_config(current_data_dir())
     streets = import_streets(file, config, name_field=name_field, code_field=code_field, crs=crs, layer=layer)
-    path = write_streets(streets, out or config.boundaries_file)
-    _report(streets, path)
+    _report(streets, write_streets(streets, out or config.boundaries_file))
 
 
 @command.command("show")
 def show() -> None:
-    """List the street polygons in use, where they come from and their areas.
+    """List the street polygons in use, where they come from and their areas."""
+    from rollout.boundaries import read_streets
+    from rollout.config import load_config
 
-    \b
-    Example:
-      rollout boundaries show
-    """
-    config = load_config(settings.data_dir)
-    streets = read_streets(config)
-    _report(streets, None)
+    _report(read_streets(load_config(current_data_dir())), None)
 
 
 def _report(streets, path: Path | None) -> None:
-    zh = settings.language == "zh"
-    areas = streets.to_crs(METRIC_CRS).area / 1e6
-    for row, area in zip(streets.itertuples(index=False), areas, strict=True):
-        name = row.name if zh else row.name_en
-        click.echo(f"{row.street_code}  {name}  {area:.2f} km²  ({row.source})")
+    from rollout import labels
+    from rollout.crs import to_metric
+
+    lang = current_lang()
+    areas = to_metric(streets).area / 1e6
+    name = "name" if lang == "zh" else "name_en"
+    for row, area in zip(streets.to_dict("records"), areas, strict=True):
+        click.echo(t("cli.msg.street_line", lang, code=row["street_code"], name=row[name], area=area, source=row["source"]))
     if path is not None:
-        click.echo(f"已写入 {path}" if zh else f"Written to {path}")
+        click.echo(t("cli.msg.written", lang, path=path))
     if (streets["source"] == "approximate").any():
-        click.echo("注：街道边界为近似示意" if zh else "Note: approximate street zones")
+        click.echo(t("labels.note", lang, text=labels.approximate_note(lang)))

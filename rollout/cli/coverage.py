@@ -7,13 +7,12 @@ from pathlib import Path
 import click
 import geopandas as gpd
 
-from rollout import settings
-from rollout.cli.options import as_of_option, project_options
+from rollout.cli.options import as_of_option, current_lang, project_options
 from rollout.coverage import coverage_analysis, write_coverage
-from rollout.io import atomic_path, write_table
 from rollout.maps import build_project_map, save_map
 from rollout.pipeline import load_project
 from rollout.records import read_sites
+from rollout.writers import atomic_path, write_table
 
 
 def _read_geo(path: Path, what: str) -> gpd.GeoDataFrame:
@@ -63,12 +62,13 @@ def command(as_of, operator, service, grid, existing, out, crs, sheet, boundarie
     existing_records = read_sites(existing, kind="macro", crs=crs).records if existing else None
     result = coverage_analysis(project, operator=operator, service=service, grid=grid, existing=existing_records)
     write_coverage(result, out)
-    zh = settings.language == "zh"
+    zh = current_lang() == "zh"
     fmap = build_project_map(
         project,
         title=f"{project.config.district_name} 模型覆盖" if zh else f"{project.config.district_name_en} modelled coverage",
         subtitle=f"{'截至' if zh else 'as of'} {project.as_of} · {service}",
         coverage=result,
+        lang=current_lang(),
     )
     save_map(fmap, out / "coverage.html")
     total = result.by_street.iloc[-1]
@@ -150,8 +150,8 @@ def plan_command(
             result.sites.to_file(tmp, driver="GeoJSON")
     else:
         write_table(result.sites.drop(columns="geometry"), out)
-    zh = settings.language == "zh"
-    fmap = build_project_map(project, title="推荐站址" if zh else "Recommended sites", recommended=result.sites)
+    zh = current_lang() == "zh"
+    fmap = build_project_map(project, title="推荐站址" if zh else "Recommended sites", recommended=result.sites, lang=current_lang())
     save_map(fmap, out.with_suffix(".html"))
     gap = result.gap_to_optimum_pct
     click.echo(

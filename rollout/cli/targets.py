@@ -4,40 +4,41 @@ from __future__ import annotations
 
 import click
 
-from rollout import settings
-from rollout.boundaries import read_streets
-from rollout.config import load_config
-from rollout.targets import allocate_street_targets, write_targets
+from rollout.cli.options import CONTEXT_SETTINGS, current_data_dir, current_lang
+from rollout.i18n import t
 
 
-@click.group("targets", context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("targets", context_settings=CONTEXT_SETTINGS)
 def command() -> None:
-    """Per-street targets (data/targets.csv).
-
-    \b
-    Example:
-      rollout targets allocate --by population
-    """
+    """Per-street targets (data/targets.csv)."""
 
 
 @command.command("allocate")
-@click.option(
-    "--by", "by", required=True, help="Weight: a numeric column of streets.csv (population, area_km2), area (from polygons) or equal."
-)
+@click.option("--by", "by", required=True, help="Weight: a numeric column of streets.csv, area or equal.")
 @click.option("--force", is_flag=True, help="Overwrite an existing targets.csv.")
 def allocate(by: str, force: bool) -> None:
-    """Split the district targets over the streets by largest remainder and write targets.csv.
+    """Split the district targets over the streets by largest remainder and write targets.csv."""
+    from rollout.boundaries import read_street_table, read_streets
+    from rollout.config import load_config
+    from rollout.errors import ConfigError
+    from rollout.targets import allocate_street_targets, write_targets
 
-    \b
-    Example:
-      rollout targets allocate --by area
-    """
-    config = load_config(settings.data_dir)
+    lang = current_lang()
+    config = load_config(current_data_dir())
     if config.targets_file.exists() and not force:
-        raise click.ClickException(f"{config.targets_file} exists (the district's own targets?); add --force to replace it.")
-    targets = allocate_street_targets(config, read_streets(config), by=by)
+        raise ConfigError("errors.targets_exist", path=config.targets_file)
+    table = read_street_table(config)
+    targets = allocate_street_targets(config, read_streets(config, street_table=table), by=by, street_table=table)
     write_targets(targets, config.targets_file)
-    zh = settings.language == "zh"
-    for row in targets.itertuples(index=False):
-        click.echo(f"{row.street_code}  {row.street_name}  {row.macro_target}  {row.garage_target}")
-    click.echo(f"已写入 {config.targets_file}" if zh else f"Written to {config.targets_file}")
+    for row in targets.to_dict("records"):
+        click.echo(
+            t(
+                "cli.msg.target_line",
+                lang,
+                code=row["street_code"],
+                name=row["street_name"],
+                macro=row["macro_target"],
+                garage=row["garage_target"],
+            )
+        )
+    click.echo(t("cli.msg.written", lang, path=config.targets_file))

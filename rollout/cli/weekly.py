@@ -7,42 +7,35 @@ from pathlib import Path
 
 import click
 
-from rollout import settings
-from rollout.cli.options import as_of_option, engine_options, open_project, project_options
-from rollout.maps import BASEMAPS, build_project_map, save_map
-from rollout.pipeline import load_project
-from rollout.weekly import build_weekly_pack, iso_week, status_changes, week_end
+from rollout.cli.options import as_of_option, current_data_dir, current_lang, engine_options, open_project, project_options
+from rollout.i18n import t
 
-basemap_option = click.option(
-    "--basemap",
-    type=click.Choice(BASEMAPS),
-    default="osm",
-    show_default=True,
-    help="Background tiles: OpenStreetMap, Gaode (vectors shifted to GCJ-02 to line up) or none.",
-)
+BASEMAPS = ("osm", "gaode", "none")  # as rollout.maps.BASEMAPS (not imported here: folium is heavy)
+
+basemap_option = click.option("--basemap", type=click.Choice(BASEMAPS), default="osm", show_default=True, help="Background tiles.")
 
 
 def _as_of(week: str | None, as_of: dt.date | None) -> tuple[str | None, dt.date | None]:
+    from rollout.errors import InvalidValueError
+    from rollout.weekly import iso_week, week_end
+
     if week is None:
         return None, as_of
+    lang = current_lang()
     try:
         end = week_end(week)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--week") from e
+    except InvalidValueError as e:
+        raise click.BadParameter(e.message(lang), param_hint="--week") from e
     if as_of is not None and iso_week(as_of) != week.upper():
-        raise click.BadParameter(f"--as-of {as_of} is not in {week}", param_hint="--as-of")
+        raise click.BadParameter(t("cli.msg.week_as_of", lang, as_of=as_of, week=week), param_hint="--as-of")
     return week.upper(), as_of or end
 
 
 @click.command("weekly")
-@click.option("--week", default=None, help="ISO week such as 2024-W26 (default: the week of --as-of, or this week).")
+@click.option("--week", default=None, help="ISO week such as 2024-W26.")
 @as_of_option
 @click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("maps"),
-    show_default=True,
-    help="Folder that holds the weekly packs.",
+    "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("maps"), show_default=True, help="Folder of the packs."
 )
 @basemap_option
 @project_options
@@ -59,66 +52,53 @@ def command(
     scheduler: str | None,
     partitions: int | None,
 ) -> None:
-    """Write the weekly coverage pack: map, progress tables, changes, burn-up chart, summary and
-    GeoPackage, in OUT/<YYYY-Www>/, and the list of packs in OUT/index.html.
+    """Write the weekly coverage pack."""
+    from rollout.progress import total_row
+    from rollout.weekly import build_weekly_pack
 
-    The as-of date is the week's last day unless given.
-
-    \b
-    Example:
-      rollout weekly --week 2024-W26
-    """
+    lang = current_lang()
     week, as_of = _as_of(week, as_of)
     with open_project(engine, scheduler, partitions, as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries) as project:
-        pack = build_weekly_pack(project, out, week=week, basemap=basemap)
-    zh = settings.language == "zh"
-    total = pack.progress.iloc[-1]
+        pack = build_weekly_pack(project, out, week=week, basemap=basemap, lang=lang)
+        rejected = sum(int(summary["rejected"].sum()) for summary, _ in (load.summary_and_problems() for load in project.loads.values()))
+    total = total_row(pack.progress)
     click.echo(
-        f"{pack.week}（截至 {pack.as_of}）：宏站 {total['macro_done']}/{total['macro_target']}，"
-        f"车库 {total['garage_done']}/{total['garage_target']}，本周状态变化 {len(pack.changes)} 条"
-        if zh
-        else f"{pack.week} (as of {pack.as_of}): macro {total['macro_done']}/{total['macro_target']}, "
-        f"garage {total['garage_done']}/{total['garage_target']}, {len(pack.changes)} status changes this week"
-    )
-    rejected = len(project.macro.rejected_rows) + len(project.garage.rejected_rows)
-    if rejected:
-        click.echo(
-            f"注意：{rejected} 行被拒收，运行 rollout validate 查看"
-            if zh
-            else f"Note: {rejected} rows rejected; run rollout validate to see them"
+        t(
+            "cli.msg.weekly_done",
+            lang,
+            week=pack.week,
+            as_of=pack.as_of,
+            macro_done=total["macro_done"],
+            macro_target=total["macro_target"],
+            garage_done=total["garage_done"],
+            garage_target=total["garage_target"],
+            changes=len(pack.changes),
         )
-    click.echo(f"已写入 {pack.folder}/index.html" if zh else f"Written to {pack.folder}/index.html")
+    )
+    if rejected:
+        click.echo(t("cli.msg.rows_rejected", lang, count=rejected))
+    click.echo(t("cli.msg.pack_written", lang, path=pack.folder))
 
 
 @click.command("map")
 @as_of_option
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("maps/map.html"), show_default=True, help="HTML file to write."
-)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("maps/map.html"), show_default=True, help="HTML file.")
 @basemap_option
 @project_options
 def map_command(as_of, out: Path, basemap: str, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
-    """Write only the interactive coverage map for a day.
+    """Write only the interactive coverage map for a day."""
+    from rollout.maps import build_project_map, save_map
+    from rollout.pipeline import load_project
+    from rollout.weekly import status_changes
 
-    \b
-    Example:
-      rollout map --as-of 2024-06-30 --out putuo.html --basemap gaode
-    """
-    project = load_project(as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
-    progress = project.progress()
-    zh = settings.language == "zh"
+    lang = current_lang()
+    project = load_project(current_data_dir(), as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
     previous = project.as_of - dt.timedelta(days=7)
     changed = {
         load.kind.name: set(status_changes(load.records, load.kind, previous, project.as_of)["record_id"])
         for load in (project.macro, project.garage)
     }
-    district = project.config.district_name if zh else project.config.district_name_en
-    fmap = build_project_map(
-        project,
-        progress=progress,
-        title=f"{district} 5G宏站与车库覆盖" if zh else f"{district} 5G and garage coverage",
-        changed=changed,
-        basemap=basemap,
-    )
+    district = project.config.district_name if lang == "zh" else project.config.district_name_en
+    fmap = build_project_map(project, title=t("weekly.map_title", lang, district=district), changed=changed, basemap=basemap, lang=lang)
     save_map(fmap, out)
-    click.echo(f"已写入 {out}" if zh else f"Written to {out}")
+    click.echo(t("cli.msg.written", lang, path=out))

@@ -1,0 +1,141 @@
+"""Problems found in site files: rejects and warnings as codes with parameters.
+
+A problem names the file, the row as Excel shows it (header = row 1), the column as written
+in the file, the value, its severity, a stable ``reason_code`` and the ``params`` the reason
+needs (a dict of JSON values). The reason is words only where people read it:
+:func:`with_reasons` renders it in the reader's language (``rollout/locale/reasons.toml``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from rollout import labels
+from rollout.i18n import Lang, t
+from rollout.schema import KINDS
+
+__all__ = [
+    "PROBLEM_COLUMNS",
+    "REJECTED",
+    "REPORT_COLUMNS",
+    "WARNING",
+    "concat_problems",
+    "problem_frame",
+    "reason",
+    "with_reasons",
+]
+
+REJECTED = "rejected"
+WARNING = "warning"
+#: Columns of a problems table.
+PROBLEM_COLUMNS = ["file", "row", "column", "value", "severity", "reason_code", "params", "kind", "record_id"]
+#: Columns of a problems report people read: the reason in words instead of the parameters.
+REPORT_COLUMNS = ["file", "row", "column", "value", "severity", "reason_code", "reason", "kind", "record_id"]
+
+
+def concat_problems(frames: Sequence[pd.DataFrame | None]) -> pd.DataFrame:
+    """Problems tables joined and sorted by file, row, severity (rejects first) and column."""
+    kept = [f for f in frames if f is not None and not f.empty]
+    if not kept:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in PROBLEM_COLUMNS})
+    problems = pd.concat(kept, ignore_index=True)[PROBLEM_COLUMNS]
+    order = problems["severity"].map({REJECTED: 0, WARNING: 1})
+    return (
+        problems.assign(_order=order)
+        .sort_values(["file", "row", "_order", "column"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+
+
+def problem_frame(
+    records: pd.DataFrame,
+    kind_name: str,
+    id_field: str,
+    mask: pd.Series,
+    column: str,
+    code: str,
+    severity: str,
+    values: pd.Series,
+    params: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Problems about the loaded ``records`` under ``mask`` (after the row checks, e.g. the join).
+
+    ``values`` is aligned to ``records`` or already restricted to the rows under ``mask``;
+    ``params`` is one dict for every row or a list with one per row.
+    """
+    rows = records.loc[mask]
+    if params is None or isinstance(params, Mapping):
+        per_row = [dict(params or {})] * len(rows)
+    else:
+        per_row = [dict(p) for p in params]
+    return pd.DataFrame(
+        {
+            "file": rows["source_file"],
+            "row": rows["source_row"],
+            "column": column,
+            "value": (values[mask] if len(values) == len(mask) else values).astype(str).to_numpy(),
+            "severity": severity,
+            "reason_code": code,
+            "params": per_row,
+            "kind": kind_name,
+            "record_id": rows[id_field].astype(str),
+        }
+    )
+
+
+def reason(code: str, params: Mapping[str, Any], kind_name: str, lang: Lang) -> str:
+    """The reason of one problem in ``lang``.
+
+    >>> reason("id_duplicate", {"first_file": "a.csv", "first_row": 12}, "macro", "zh")
+    '编码重复，首次出现在 a.csv 第 12 行：请删除重复行或改用新编码'
+    """
+    return t(f"reasons.{code}", lang, **_rendered_params(code, params, kind_name, lang))
+
+
+def with_reasons(problems: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """The problems report: ``params`` replaced by the ``reason`` in ``lang``."""
+    cache: dict[tuple, str] = {}
+    reasons = []
+    for code, params, kind_name in zip(problems["reason_code"], problems["params"], problems["kind"], strict=True):
+        key = (code, kind_name, tuple(sorted((params or {}).items())))
+        text = cache.get(key)
+        if text is None:
+            text = cache[key] = reason(code, params or {}, kind_name, lang)
+        reasons.append(text)
+    return problems.assign(reason=pd.Series(reasons, index=problems.index, dtype=object))[REPORT_COLUMNS]
+
+
+def _rendered_params(code: str, params: Mapping[str, Any], kind_name: str, lang: Lang) -> dict[str, Any]:
+    """Parameters that are codes or headers, in words."""
+    out = dict(params)
+    kind = KINDS.get(kind_name)
+    if code in ("status_missing", "status_unknown") and kind is not None:
+        out["allowed"] = "/".join(labels.status(kind_name, s, lang) for s in kind.statuses)
+    if "status" in out:
+        out["status"] = labels.status(kind_name, out["status"], lang)
+    for name in ("later", "other", "milestone"):
+        column = out.pop(f"{name}_column", None)
+        if column is not None:
+            header = out.pop(f"{name}_header", "")
+            out[name] = header or _field_header(kind_name, column, lang)
+    if code == "bool_unreadable":
+        out["default"] = t(f"labels.{out.get('default', 'unknown')}", lang)
+    if code == "outside_district":
+        where = out.get("where", "")
+        out["where"] = t("reasons.where.in", lang, name=where) if where else t("reasons.where.outside", lang)
+        out["district"] = out.get(f"district_{lang}") or out.get("district_zh", "")
+    return out
+
+
+def _field_header(kind_name: str, column: str, lang: Lang) -> str:
+    kind = KINDS.get(kind_name)
+    if kind is None or lang != "zh":
+        return column
+    try:
+        return kind.field(column).zh
+    except KeyError:
+        return column

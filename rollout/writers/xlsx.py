@@ -1,0 +1,186 @@
+"""One way to style workbooks: bold shaded headers, frozen header row, fitted column widths,
+numbers stored as numbers, dates as dates, text that could run as a formula neutralised."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from rollout.writers.neutral import neutralize_text
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
+__all__ = ["new_workbook", "put_rows", "put_table", "put_title", "workbook_bytes"]
+
+HEADER_FILL = "DDEBF7"
+#: Workbook metadata and zip entry dates are fixed, so that the same table gives the same bytes.
+_FIXED_TIME = dt.datetime(2000, 1, 1)
+
+
+def new_workbook(first_sheet: str) -> Workbook:
+    """An empty workbook whose first sheet is called ``first_sheet``."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = sheet_title(first_sheet)
+    return book
+
+
+def sheet_title(name: str, used: set[str] | None = None) -> str:
+    """A valid, unique sheet name (at most 31 characters, none of ``[]:*?/\\``)."""
+    import re
+
+    base = re.sub(r"[\[\]:*?/\\]", "_", str(name))[:31] or "sheet"
+    candidate, n = base, 2
+    while used is not None and candidate in used:
+        candidate = f"{base[:28]}_{n}"
+        n += 1
+    if used is not None:
+        used.add(candidate)
+    return candidate
+
+
+def put_title(sheet: Worksheet, row: int, text: str, *, size: float | None = None) -> int:
+    """A bold line of text in column A of ``row``; returns the next row."""
+    from openpyxl.styles import Font
+
+    cell = sheet.cell(row=row, column=1, value=neutralize_text(text))
+    cell.font = Font(bold=True, size=size) if size else Font(bold=True)
+    return row + 1
+
+
+def put_rows(sheet: Worksheet, row: int, rows: Iterable[Sequence[object]], *, header: Sequence[str] | None = None) -> int:
+    """Plain rows (and a styled header above them) from ``row``; returns the next row."""
+    if header:
+        _header_cells(sheet, row, header)
+        row += 1
+    for values in rows:
+        for column, value in enumerate(values, start=1):
+            _put(sheet.cell(row=row, column=column), value)
+        row += 1
+    return row
+
+
+def put_table(
+    sheet: Worksheet,
+    frame: pd.DataFrame,
+    *,
+    start: int = 1,
+    headers: Mapping[str, str] | None = None,
+    percent_columns: Iterable[str] = (),
+    date_columns: Iterable[str] = (),
+    highlights: Sequence[tuple[Any, str, str]] = (),
+    max_width: int = 40,
+) -> int:
+    """``frame`` as a table from row ``start``: header row, then one row per record.
+
+    ``percent_columns`` hold shares (0.405) shown as 40.5%; ``date_columns`` hold ISO date text
+    or timestamps, stored as dates. ``highlights`` are (column test, value, fill colour):
+    conditional formats that shade the cells of matching columns equal to the value. Returns
+    the row after the table.
+    """
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import get_column_letter
+
+    columns = list(frame.columns)
+    names = [headers.get(c, c) if headers else c for c in columns]
+    _header_cells(sheet, start, names)
+    percent, dates = set(percent_columns), set(date_columns)
+    values = frame.to_numpy(dtype=object)
+    for r, record in enumerate(values, start=start + 1):
+        for c, value in enumerate(record):
+            cell = sheet.cell(row=r, column=c + 1)
+            _put(cell, _as_date(value) if columns[c] in dates else value)
+            if columns[c] in percent:
+                cell.number_format = "0.0%"
+    last = start + len(frame)
+    for c, column in enumerate(columns, start=1):
+        letter = get_column_letter(c)
+        if last > start:
+            for test, value, colour in highlights:
+                if test(column):
+                    rule = CellIsRule(operator="equal", formula=[f'"{value}"'], fill=PatternFill("solid", fgColor=colour))
+                    sheet.conditional_formatting.add(f"{letter}{start + 1}:{letter}{last}", rule)
+        width = max([_display_width(str(names[c - 1]))] + [_display_width(_shown(v)) for v in values[:500, c - 1]])
+        current = sheet.column_dimensions[letter].width or 0
+        sheet.column_dimensions[letter].width = max(current if start > 1 else 0, min(max(width + 2, 8), max_width))
+    return last + 1
+
+
+def workbook_bytes(book: Workbook) -> bytes:
+    """The workbook as XLSX bytes, the same for the same content (fixed dates inside)."""
+    book.properties.creator = "rollout"
+    book.properties.created = _FIXED_TIME
+    book.properties.modified = _FIXED_TIME
+    raw = io.BytesIO()
+    book.save(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, source.read(info.filename))
+    return out.getvalue()
+
+
+def _header_cells(sheet: Worksheet, row: int, names: Sequence[object]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
+    for column, name in enumerate(names, start=1):
+        cell = sheet.cell(row=row, column=column, value=neutralize_text(str(name)))
+        cell.font, cell.fill = bold, fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+
+
+def _put(cell: Any, value: object) -> None:
+    """A value in a cell: numbers as numbers, dates as dates, text neutralised, missing as empty."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        cell.value = None
+        return
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        value = value.date()
+    if isinstance(value, (dt.date, dt.datetime)):
+        cell.value = value
+        cell.number_format = "yyyy-mm-dd" if not isinstance(value, dt.datetime) else "yyyy-mm-dd hh:mm"
+        return
+    if isinstance(value, (bool, int, float)):
+        cell.value = value
+        return
+    cell.value = neutralize_text(str(value))
+    cell.data_type = "s"  # never a formula, whatever the text
+
+
+def _as_date(value: object) -> object:
+    if isinstance(value, str):
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _shown(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _display_width(text: str) -> int:
+    """Width in Excel character cells: CJK characters count double."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
