@@ -81,10 +81,10 @@ def burnup_png(
     series: pd.DataFrame,
     targets: pd.DataFrame,
     names: Mapping[str, str],
-    *,
     start: dt.date,
     deadline: dt.date,
     as_of: dt.date,
+    *,
     title: str,
     lang: Lang,
 ) -> bytes:

@@ -54,3 +54,55 @@ class InMemoryExecutor:
     def broadcast(self, value: Any) -> Any:
         """The value itself."""
         return value
+
+
+class _Done:
+    """A result computed here, with the interface of a future."""
+
+    def __init__(self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self._value = function(*args, **kwargs)
+
+    def result(self) -> Any:
+        return self._value
+
+
+class _Forked:
+    """A result computed in a forked process (which sees this process's memory: nothing is copied
+    to it), sent back through a pipe."""
+
+    def __init__(self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+
+        def run() -> None:
+            try:
+                send.send((True, function(*args, **kwargs)))
+            except BaseException as e:  # sent back and raised where the result is asked for
+                send.send((False, e))
+            finally:
+                send.close()
+
+        self._process = context.Process(target=run, daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self) -> Any:
+        ok, value = self._receive.recv()
+        self._process.join()
+        if not ok:
+            raise value
+        return value
+
+
+def in_background(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Start ``function(*args, **kwargs)`` in a forked process and return a future of its result
+    (``.result()``), so that slow independent work (drawing a chart) overlaps with the rest. Where
+    fork is not available, or with one CPU, the function runs here."""
+    import multiprocessing
+    import os
+
+    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return _Done(function, args, kwargs)
+    return _Forked(function, args, kwargs)

@@ -98,18 +98,26 @@ def status_counts(kind: SiteKind, records: pd.DataFrame, codes: list[str], as_of
     ones that do not count. Counts of parts of the records add up to the counts of the whole,
     which is what lets a distributed engine compute them per partition."""
     prefix = kind.name
-    counted = records
-    out = pd.DataFrame(index=pd.Index(codes, name="street_code"))
+    index = pd.Index(codes, name="street_code")
+    street = index.get_indexer(records["street_code"]) if len(records) else np.empty(0, dtype=np.int64)
+    known = street >= 0
+    columns: dict[str, np.ndarray] = {}
+    counted = np.ones(len(records), dtype=bool)
     if "counts_toward_target" in records.columns:
-        counts_mask = records["counts_toward_target"].astype(bool)
-        counted = records[counts_mask]
-        out[f"{prefix}_not_counted"] = records[~counts_mask].groupby("street_code").size().reindex(codes, fill_value=0).astype(int)
-    states = status_as_of(counted, kind, as_of) if len(counted) else pd.Series(dtype=object)
-    by_status = pd.crosstab(counted["street_code"], states) if len(counted) else pd.DataFrame()
-    for status in kind.statuses:
-        column = by_status[status] if status in by_status.columns else pd.Series(dtype=int)
-        out[f"{prefix}_{status}"] = column.reindex(codes, fill_value=0).astype(int)
-    return out
+        counted = records["counts_toward_target"].astype(bool).to_numpy()
+        columns[f"{prefix}_not_counted"] = np.bincount(street[known & ~counted], minlength=len(codes))
+    statuses = list(kind.statuses)
+    if len(records):
+        state = pd.Index(statuses).get_indexer(status_as_of(records, kind, as_of))
+        keep = known & counted & (state >= 0)
+        table = np.bincount(street[keep] * len(statuses) + state[keep], minlength=len(codes) * len(statuses))
+        table = table.reshape(len(codes), len(statuses))
+    else:
+        table = np.zeros((len(codes), len(statuses)), dtype=np.int64)
+    for position, status in enumerate(statuses):
+        columns[f"{prefix}_{status}"] = table[:, position]
+    ordered = [c for c in (f"{prefix}_not_counted",) if c in columns] + [f"{prefix}_{s}" for s in statuses]
+    return pd.DataFrame({c: columns[c].astype(int) for c in ordered}, index=index)
 
 
 def progress_from_counts(

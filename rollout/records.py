@@ -38,7 +38,7 @@ from rollout.schema import (
     SOLUTIONS,
     SiteKind,
 )
-from rollout.values import as_date, map_distinct, parse_bools, parse_dates, parse_multi, parse_numbers, parse_vocab
+from rollout.values import as_date, map_distinct, parse_bools, parse_date_columns, parse_multi, parse_numbers, parse_vocab
 
 __all__ = [
     "PROBLEM_COLUMNS",
@@ -434,11 +434,13 @@ class _Checker:
 
     def check_dates(self, status: pd.Series) -> dict[str, pd.Series]:
         dates: dict[str, pd.Series] = {}
+        given = [name for name in self.kind.date_fields() if name in self.given]
+        parsed_columns = parse_date_columns(self.cells, given)
         for name in self.kind.date_fields():
             if name not in self.given:
                 dates[name] = pd.Series(pd.NaT, index=self.cells.index, dtype="datetime64[ns]")
                 continue
-            parsed, bad = parse_dates(self.cells[name])
+            parsed, bad = parsed_columns[name]
             self.report(bad, name, "date_unreadable", REJECTED)
             dates[name] = parsed
         ladder = [d for _, d in self.kind.ladder if d]

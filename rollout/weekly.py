@@ -21,6 +21,7 @@ import pandas as pd
 from rollout import labels
 from rollout.charts import burnup_png, burnup_series
 from rollout.errors import InvalidValueError
+from rollout.executors import in_background
 from rollout.exports import progress_table, records_table
 from rollout.i18n import Lang, t
 from rollout.pipeline import Project
@@ -142,6 +143,9 @@ def weekly_pack(project: Project, *, week: str | None = None, basemap: str = "os
     district = config.district_name if lang == "zh" else config.district_name_en
     title = t("weekly.title", lang, district=district)
     subtitle = t("weekly.subtitle", lang, week=week, date=as_of.isoformat())
+    # The chart is the slowest file (matplotlib's import and drawing): draw it alongside the rest.
+    burnup = in_background(burnup_png, *_burnup_data(project, progress, lang=lang), title=title, lang=lang)
+    coverage = in_background(coverage_analysis, project)
     fmap = build_map(
         project.streets,
         progress,
@@ -153,7 +157,7 @@ def weekly_pack(project: Project, *, week: str | None = None, basemap: str = "os
         changed={k: set(changes.loc[changes["kind"] == k, "record_id"]) for k in ("macro", "garage")},
         basemap=basemap,
         approximate=project.approximate,
-        coverage=coverage_analysis(project),
+        coverage=coverage.result(),
         aggregate_above=config.map_aggregate_above,
         lang=lang,
     )
@@ -163,10 +167,10 @@ def weekly_pack(project: Project, *, week: str | None = None, basemap: str = "os
         "progress.xlsx": progress_table(progress, fmt="xlsx", lang=lang, approximate=project.approximate),
         "changes.csv": Table(_changes_for_people(changes, lang), headers=labels.headers(changes.columns, lang, family="change_column")),
         "changes_by_street.csv": Table(_changes_by_street(changes, progress)),
-        "burnup.png": _burnup(project, progress, title=title, lang=lang),
         "summary.md": _summary(project, progress, changes, week=week, title=title, lang=lang),
         "sites.gpkg": _geopackage(project, progress),
     }
+    files["burnup.png"] = burnup.result()
     return WeeklyPack(week=week, as_of=as_of, progress=progress, changes=changes, files=files, lang=lang)
 
 
@@ -205,8 +209,9 @@ def _changes_by_street(changes: pd.DataFrame, progress: pd.DataFrame) -> pd.Data
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
 
 
-def _burnup(project: Project, progress: pd.DataFrame, *, title: str, lang: Lang) -> bytes:
-    """The burn-up chart: done per street and for the district every week, in one pass per kind."""
+def _burnup_data(project: Project, progress: pd.DataFrame, *, lang: Lang) -> tuple[Any, ...]:
+    """What the burn-up chart draws: done per street and for the district every week, counted in
+    one pass per kind (:func:`rollout.status.done_counts`), with targets and street names."""
     config = project.config
     weeks = [d.date() for d in pd.date_range(config.start, project.as_of, freq="W-SUN")]
     if not weeks or weeks[-1] != project.as_of:
@@ -226,7 +231,7 @@ def _burnup(project: Project, progress: pd.DataFrame, *, title: str, lang: Lang)
     name_column = labels.street_name_column(lang)
     names = dict(zip(progress["street_code"], progress[name_column], strict=True))
     ordered = {district: names[district], **{c: names[c] for c in codes}}
-    return burnup_png(series, targets, ordered, start=config.start, deadline=config.deadline, as_of=project.as_of, title=title, lang=lang)
+    return series, targets, ordered, config.start, config.deadline, project.as_of
 
 
 def _summary(project: Project, progress: pd.DataFrame, changes: pd.DataFrame, *, week: str, title: str, lang: Lang) -> str:
