@@ -71,11 +71,11 @@ def match_streets(values: pd.Series, table: pd.DataFrame) -> pd.Series:
     accepts 12-digit codes and their 9-digit short form.
     """
     index: dict[str, str] = {}
-    for row in table.itertuples(index=False):
-        words = [row.street_code, row.street_code[:9], row.name, row.name_en, *str(row.aliases).split(";")]
-        for word in words:
+    columns = [table[c].astype(str).tolist() for c in ("street_code", "name", "name_en", "aliases")]
+    for code, name, name_en, aliases in zip(*columns, strict=True):
+        for word in [code, code[:9], name, name_en, *aliases.split(";")]:
             if word.strip():
-                index.setdefault(normalize_token(word), row.street_code)
+                index.setdefault(normalize_token(word), code)
     distinct = pd.Series(values.dropna().astype(str).unique())
     mapping = dict(zip(distinct, distinct.map(lambda v: index.get(normalize_token(v))), strict=True))
     return values.map(mapping)
@@ -257,7 +257,7 @@ def fetch_streets(config: Config) -> gpd.GeoDataFrame:
     table = read_street_table(config)
     if "osm_relation_id" not in table.columns or (table["osm_relation_id"].str.strip() == "").any():
         raise BoundaryError("errors.fetch_relations_missing", path=config.streets_table)
-    queries = [f"R{rel.strip()}" for rel in table["osm_relation_id"]]
+    queries: list[str | dict[str, str]] = [f"R{rel.strip()}" for rel in table["osm_relation_id"]]
     try:
         found = ox.geocode_to_gdf(queries, by_osmid=True)
     except (requests.RequestException, ox._errors.InsufficientResponseError, ValueError, TypeError) as e:

@@ -52,8 +52,8 @@ def chart_style() -> Iterator[None]:
     import matplotlib
 
     font = cjk_font()
-    rc = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"], "axes.unicode_minus": False, "svg.hashsalt": "rollout"}
-    with matplotlib.rc_context(rc):
+    rc: dict[str, Any] = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"], "axes.unicode_minus": False}
+    with matplotlib.rc_context(rc):  # type: ignore[arg-type]  # the stubs list rc keys as literals
         yield
 
 
@@ -100,7 +100,8 @@ def burnup_png(
     codes = list(names)
     columns = 4
     rows = int(np.ceil(len(codes) / columns))
-    by_key: dict[tuple[Any, Any], pd.DataFrame] = dict(tuple(series.groupby(["street_code", "kind"], sort=False)))
+    by_key: dict[Any, pd.DataFrame] = {key: group for key, group in series.groupby(["street_code", "kind"], sort=False)}
+    target_of = {kind: targets[f"{kind}_target"].astype(float).to_dict() for kind in ("macro", "garage")}
     with chart_style():
         figure = Figure(figsize=(4 * columns, 2.8 * rows), dpi=100)
         axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
@@ -109,7 +110,7 @@ def burnup_png(
             ax.plot(plan_x, [0, 100], linestyle="--", color="#888888", linewidth=1, label=t("weekly.chart.plan", lang))
             for kind, color in (("macro", "#2166ac"), ("garage", "#e08214")):
                 rows_of = by_key.get((code, kind))
-                target = float(targets.loc[code, f"{kind}_target"]) if code in targets.index else 0.0
+                target = target_of[kind].get(code, 0.0)
                 if target <= 0 or rows_of is None or rows_of.empty:
                     continue
                 label = t(f"labels.kind.{kind}", lang)

@@ -273,10 +273,11 @@ def allocate_targets(weights: pd.Series, total: int) -> pd.Series:
     if values.isna().any() or (values < 0).any() or values.sum() <= 0:
         raise ConfigError("errors.allocation_weights")
     quotas = values / values.sum() * total
-    floors = np.floor(quotas).astype(int)
+    shares = quotas.to_numpy()
+    floors = np.floor(shares).astype(int)
     left = total - int(floors.sum())
-    remainders = (quotas - floors).to_numpy()
+    remainders = shares - floors
     order = np.lexsort((np.arange(len(values)), -remainders))
-    result = floors.to_numpy().copy()
+    result = floors.copy()
     result[order[:left]] += 1
     return pd.Series(result, index=weights.index, name=weights.name)

@@ -279,7 +279,9 @@ def acceptance_check(records: pd.DataFrame, *, threshold: float, required: tuple
     rows = []
     status = status_as_of(records, GARAGE, as_of)
     for (_, record), state in zip(records.iterrows(), status, strict=True):
-        passing, failing, problems = [], [], []
+        passing: list[str] = []
+        failing: list[str] = []
+        problems: list[dict[str, Any]] = []
         for operator in required:
             value = record.get(_OPERATOR_COLUMNS[operator])
             if value is None or pd.isna(value):
@@ -353,9 +355,11 @@ def _rank(summary: pd.DataFrame) -> pd.DataFrame:
     ).round(2)
     streets = streets.sort_values(["attention_score", "street_code"], ascending=[False, True], kind="stable")
     streets["attention_rank"] = range(1, len(streets) + 1)
-    streets["reasons"] = [_reasons(row) for _, row in streets.iterrows()]
-    total = summary[summary["level"] != "street"].assign(attention_score=np.nan, attention_rank=pd.NA)
-    total["reasons"] = [[] for _ in range(len(total))]
+    streets["reasons"] = pd.Series([_reasons(row) for _, row in streets.iterrows()], index=streets.index, dtype=object)
+    total = summary[summary["level"] != "street"].copy()
+    total["attention_score"] = np.nan
+    total["attention_rank"] = pd.Series(pd.NA, index=total.index, dtype="Int64")
+    total["reasons"] = pd.Series([[] for _ in range(len(total))], index=total.index, dtype=object)
     return pd.concat([streets, total], ignore_index=True)
 
 

@@ -18,6 +18,7 @@ import itertools
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -151,12 +152,13 @@ def build_map(
     if basemap not in BASEMAPS:
         raise InvalidValueError("errors.basemap_unknown", value=basemap, allowed=", ".join(BASEMAPS))
     shift = "gcj02" if basemap == "gaode" else "wgs84"
-    changed = {k: set(v) for k, v in (changed or {}).items()}
+    changed_ids: dict[str, set[str]] = {k: set(v) for k, v in (changed or {}).items()}
     streets = _shifted_streets(streets, shift)
     west, south, east, north = streets.total_bounds
     fmap = OfflineMap(location=[(south + north) / 2, (west + east) / 2], zoom_start=13, tiles=None, control_scale=True, prefer_canvas=False)
-    fmap.get_root().header.add_child(Element(inline_head()), name="rollout_assets")
-    fmap.get_root().title = title
+    root: Any = fmap.get_root()
+    root.header.add_child(Element(inline_head()), name="rollout_assets")
+    root.title = title
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
     elif basemap == "gaode":
@@ -179,11 +181,13 @@ def build_map(
             layer.add_to(fmap)
     if recommended is not None and len(recommended):
         _recommended_layer(recommended, shift, lang).add_to(fmap)
-    macro_group = folium.FeatureGroup(name=t("maps.layer.macro", lang), show=True).add_to(fmap)
-    garage_group = folium.FeatureGroup(name=t("maps.layer.garage", lang), show=True).add_to(fmap)
+    macro_group = folium.FeatureGroup(name=t("maps.layer.macro", lang), show=True)
+    garage_group = folium.FeatureGroup(name=t("maps.layer.garage", lang), show=True)
+    macro_group.add_to(fmap)
+    garage_group.add_to(fmap)
     limit = AGGREGATE_THRESHOLD if aggregate_above is None else aggregate_above
-    macro_spec = _site_rows(macro, MACRO, _MACRO_FIELDS, as_of, changed.get("macro", set()), shift, lang, limit)
-    garage_spec = _site_rows(garage, GARAGE, _GARAGE_FIELDS, as_of, changed.get("garage", set()), shift, lang, limit)
+    macro_spec = _site_rows(macro, MACRO, _MACRO_FIELDS, as_of, changed_ids.get("macro", set()), shift, lang, limit)
+    garage_spec = _site_rows(garage, GARAGE, _GARAGE_FIELDS, as_of, changed_ids.get("garage", set()), shift, lang, limit)
     aggregated = [spec["count"] for spec in (macro_spec, garage_spec) if spec.get("aggregated")]
     if aggregated and not aggregated_note:
         aggregated_note = t("maps.aggregated", lang, count=sum(aggregated), cell=f"{AGGREGATE_CELL_M:.0f}")

@@ -56,7 +56,7 @@ def problem_frame(
     kind_name: str,
     id_field: str,
     mask: pd.Series,
-    column: str,
+    column: str | Sequence[str],
     code: str,
     severity: str,
     values: pd.Series,

@@ -99,7 +99,7 @@ def status_counts(kind: SiteKind, records: pd.DataFrame, codes: list[str], as_of
     which is what lets a distributed engine compute them per partition."""
     prefix = kind.name
     index = pd.Index(codes, name="street_code")
-    street = index.get_indexer(records["street_code"]) if len(records) else np.empty(0, dtype=np.int64)
+    street = index.get_indexer(pd.Index(records["street_code"])) if len(records) else np.empty(0, dtype=np.int64)
     known = street >= 0
     columns: dict[str, np.ndarray] = {}
     counted = np.ones(len(records), dtype=bool)
@@ -108,7 +108,7 @@ def status_counts(kind: SiteKind, records: pd.DataFrame, codes: list[str], as_of
         columns[f"{prefix}_not_counted"] = np.bincount(street[known & ~counted], minlength=len(codes))
     statuses = list(kind.statuses)
     if len(records):
-        state = pd.Index(statuses).get_indexer(status_as_of(records, kind, as_of))
+        state = pd.Index(statuses).get_indexer(pd.Index(status_as_of(records, kind, as_of)))
         keep = known & counted & (state >= 0)
         table = np.bincount(street[keep] * len(statuses) + state[keep], minlength=len(codes) * len(statuses))
         table = table.reshape(len(codes), len(statuses))

@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -483,8 +484,8 @@ class _Checker:
 
     def parse_field(self, name: str, kind: str) -> pd.Series:
         if name not in self.given:
-            blank = {"float": np.nan, "int": pd.NA, "bool": True, "flag": pd.NA}.get(kind, "")
-            dtype = {"float": "float64", "int": "Int64", "bool": bool, "flag": "boolean"}.get(kind, object)
+            blank: Any = {"float": np.nan, "int": pd.NA, "bool": True, "flag": pd.NA}.get(kind, "")
+            dtype: Any = {"float": "float64", "int": "Int64", "bool": bool, "flag": "boolean"}.get(kind, object)
             return pd.Series(blank, index=self.cells.index, dtype=dtype)
         cells = self.cells[name]
         if kind in ("text", "id"):

@@ -133,7 +133,7 @@ def done_counts(
     table = np.zeros((len(days) + 1, len(codes)), dtype=np.int64)
     if len(records):
         since, until = done_interval(records, kind, today=today)
-        column = pd.Index(codes).get_indexer(records["street_code"])
+        column = pd.Index(codes).get_indexer(pd.Index(records["street_code"]))
         known = column >= 0
         # +1 from the first day on or after `since`, -1 from the first day on or after `until`.
         start = np.searchsorted(days64, since, side="left")

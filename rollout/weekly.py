@@ -97,7 +97,7 @@ def status_changes(records: pd.DataFrame, kind: SiteKind, before: dt.date, after
     dates = []
     for index, status in new[moved].items():
         column = milestone.get(status) or "status_date"
-        value = rows.at[index, column] if column in rows.columns else pd.NaT
+        value: Any = rows.at[index, column] if column in rows.columns else pd.NaT
         dates.append(pd.Timestamp(value).date().isoformat() if pd.notna(value) else after.isoformat())
     table = pd.DataFrame(
         {
@@ -285,17 +285,17 @@ def _summary(project: Project, progress: pd.DataFrame, changes: pd.DataFrame, *,
     )
     lines.append(t("weekly.summary.blocked_now", lang, macro=int(total["macro_blocked"]), garage=int(total["garage_blocked"])))
     blockers = []
-    for kind, records in ((MACRO, project.macro.records), (GARAGE, project.garage.records)):
+    for site_kind, records in ((MACRO, project.macro.records), (GARAGE, project.garage.records)):
         if records.empty:
             continue
-        states = status_as_of(records, kind, project.as_of)
+        states = status_as_of(records, site_kind, project.as_of)
         for _, row in records[states.eq("blocked").to_numpy()].sort_values("street_code").iterrows():
             blockers.append(
                 t(
                     "weekly.summary.blocked_item",
                     lang,
                     street=_md_text(row["street_name"]),
-                    record_id=_md_text(row[kind.id_field]),
+                    record_id=_md_text(row[site_kind.id_field]),
                     name=_md_text(row.get("name", "")),
                     reason=_md_text(row.get("blocker", "")) or t("weekly.summary.no_reason", lang),
                 )

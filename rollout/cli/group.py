@@ -39,7 +39,7 @@ class Failure(click.ClickException):
 class RolloutGroup(click.Group):
     """The top-level group: lazy subcommands, localized help, errors as one line."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, *other: Any, **extra: Any) -> Any:  # type: ignore[override]
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, *other: Any, **extra: Any) -> Any:
         args = list(sys.argv[1:] if args is None else args)
         try:
             lang = argv_lang(args)

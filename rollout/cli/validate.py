@@ -78,23 +78,24 @@ def command(
 def _print_load(kind: str, summary: pd.DataFrame, problems: pd.DataFrame, *, verbose: int, lang: Lang) -> None:
     from rollout.problems import REJECTED, WARNING, with_reasons
 
-    for row in summary.itertuples(index=False):
+    for row in summary.to_dict("records"):
+        encoding, sheet = str(row["encoding"] or ""), str(row["sheet"] or "")
         line = t(
             "cli.msg.file_summary",
             lang,
-            file=row.file,
+            file=row["file"],
             kind=labels.kind_title(kind, lang),
-            encoding=t("cli.msg.encoding", lang, encoding=row.encoding.upper()) if row.encoding else "",
-            sheet=t("cli.msg.sheet", lang, sheet=row.sheet) if row.sheet else "",
-            rows=row.rows,
-            loaded=row.loaded,
-            rejected=row.rejected,
-            warnings=row.warnings,
+            encoding=t("cli.msg.encoding", lang, encoding=encoding.upper()) if encoding else "",
+            sheet=t("cli.msg.sheet", lang, sheet=sheet) if sheet else "",
+            rows=row["rows"],
+            loaded=row["loaded"],
+            rejected=row["rejected"],
+            warnings=row["warnings"],
         )
-        if row.blank_rows:
-            line += t("cli.msg.blank_rows", lang, count=row.blank_rows)
+        if row["blank_rows"]:
+            line += t("cli.msg.blank_rows", lang, count=row["blank_rows"])
         click.echo(line)
-        mine = problems[problems["file"] == row.file]
+        mine = problems[problems["file"] == row["file"]]
         for severity in (REJECTED, WARNING):
             shown = mine[mine["severity"] == severity]
             hidden = 0
@@ -102,9 +103,9 @@ def _print_load(kind: str, summary: pd.DataFrame, problems: pd.DataFrame, *, ver
                 hidden = max(len(shown) - _WARNINGS_SHOWN, 0)
                 shown = shown.head(_WARNINGS_SHOWN)
             mark = t(f"labels.severity.{severity}", lang)
-            for p in with_reasons(shown, lang).itertuples(index=False):
-                column = f" {p.column}" if p.column else ""
-                value = f" = {p.value!r}" if p.value else ""
-                click.echo(t("cli.msg.problem", lang, severity=mark, row=p.row, column=column, value=value, reason=p.reason))
+            for p in with_reasons(shown, lang).to_dict("records"):
+                column = f" {p['column']}" if p["column"] else ""
+                value = f" = {p['value']!r}" if p["value"] else ""
+                click.echo(t("cli.msg.problem", lang, severity=mark, row=p["row"], column=column, value=value, reason=p["reason"]))
             if hidden:
                 click.echo(t("cli.msg.more_warnings", lang, count=hidden))
