@@ -120,3 +120,37 @@ def test_targets_must_sum_to_the_district_target(data_dir: Path) -> None:
     targets.to_csv(data_dir / "targets.csv", index=False)
     with pytest.raises(ConfigError, match=r"macro_target sums to 201 but the district target in rollout\.toml is 200"):
         load_project(data_dir, as_of=dt.date(2024, 6, 30)).progress()
+
+
+def test_done_counts_agree_with_the_status_on_each_day() -> None:
+    """The one-pass weekly counts give, every day, what status_as_of gives for that day."""
+    import numpy as np
+
+    from rollout.schema import MACRO
+    from rollout.status import done_counts
+
+    rng = np.random.default_rng(7)
+    n = 400
+    base = pd.Timestamp("2024-01-01")
+
+    def dates(p: float) -> pd.Series:
+        values = base + pd.to_timedelta(rng.integers(0, 400, n), unit="D")
+        return pd.Series(values).where(rng.random(n) < p)
+
+    records = pd.DataFrame(
+        {
+            "street_code": rng.choice(["a", "b", "c"], n),
+            "status": rng.choice(list(MACRO.statuses), n),
+            "site_secured_date": dates(0.7),
+            "construction_start_date": dates(0.6),
+            "on_air_date": dates(0.5),
+            "status_date": dates(0.5),
+        }
+    )
+    today = dt.date(2024, 9, 1)
+    days = [d.date() for d in pd.date_range("2023-12-25", "2025-03-01", freq="W-SUN")]
+    counted = done_counts(records, MACRO, days, ["a", "b", "c"], today=today)
+    for day in days:
+        done = status_as_of(records, MACRO, day, today=today).isin(MACRO.done)
+        expected = records[done.to_numpy()].groupby("street_code").size().reindex(["a", "b", "c"], fill_value=0)
+        assert counted.loc[day].tolist() == expected.tolist(), day

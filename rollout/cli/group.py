@@ -132,5 +132,7 @@ def cli(ctx: click.Context) -> None:
 def _localize_group(group: click.Group, lang: Lang) -> None:
     group.help = t("cli.rollout.help", lang)
     for param in group.params:
-        if isinstance(param, click.Option) and param.name and has(f"cli.options.{param.name}"):
+        if isinstance(param, click.Option) and param.name == "version":
+            param.help = t("click.version_option", lang)  # click set it when the module was imported
+        elif isinstance(param, click.Option) and param.name and has(f"cli.options.{param.name}"):
             param.help = t(f"cli.options.{param.name}", lang)

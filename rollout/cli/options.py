@@ -76,6 +76,7 @@ def _global_specs() -> list[tuple[tuple[str, ...], dict[str, Any]]]:
             ("--data", "data_dir"),
             {
                 "type": click.Path(file_okay=False, path_type=Path),
+                "metavar": "DIR",
                 "default": None,
                 "expose_value": False,
                 "is_eager": True,
