@@ -62,9 +62,9 @@ def cli(ctx: click.Context, verbose: int, data_dir: Path, lang: str) -> None:
 
 
 def _register() -> None:
-    from rollout.cli import boundaries, coverage, gaps, progress, sample, targets, validate, weekly, worksheets
+    from rollout.cli import boundaries, coverage, gaps, progress, sample, targets, template, validate, weekly, worksheets
 
-    for module in (validate, progress, weekly, gaps, worksheets, coverage, boundaries, targets, sample):
+    for module in (validate, progress, weekly, gaps, worksheets, coverage, boundaries, targets, template, sample):
         cli.add_command(module.command)
     cli.add_command(weekly.map_command)
     cli.add_command(coverage.plan_command)
