@@ -93,7 +93,7 @@ def site_rows(order, n_greedy, candidates, stations, coverage, points, demand, s
                 "clutter": CLUTTER_CODES[int(clutter_codes[j])],
                 "driver": COMPONENTS[int(np.argmax(weighted))] if rank <= n_greedy and weighted.sum() > 0 else "densify",
                 **{c: float(g) for c, g in zip(COMPONENTS, gains, strict=True)},
-                "compounds": "、".join(compounds),
+                "compounds": ";".join(compounds),
                 "offload_mbps": round(float(by_neighbour.sum()), 1),
                 "neighbours": ";".join(by_neighbour.index[:3]),
                 "nearest_station_m": round(nearest),
@@ -134,7 +134,8 @@ def site_rationale(site: pd.Series, lang: Lang) -> str:
     """Why this site, in words: what it serves and the load it takes off its neighbours."""
     parts = []
     if site["households"] > 0:
-        parts.append(t("planning.why.households", lang, households=f"{int(site['households']):,}", compounds=site["compounds"]))
+        names = site["compounds"].replace(";", t("planning.why.list_sep", lang))
+        parts.append(t("planning.why.households", lang, households=f"{int(site['households']):,}", compounds=names))
     if site["area_km2"] >= 0.001:
         parts.append(t("planning.why.area", lang, km2=f"{site['area_km2']:.2f}"))
     if site["weak_mr_samples"] > 0:
@@ -144,7 +145,8 @@ def site_rationale(site: pd.Series, lang: Lang) -> str:
     if site["traffic_mbps"] >= 0.1:
         parts.append(t("planning.why.traffic", lang, mbps=f"{site['traffic_mbps']:.0f}"))
     if site["offload_mbps"] >= 1:
-        parts.append(t("planning.why.offload", lang, mbps=f"{site['offload_mbps']:.0f}", sites=site["neighbours"].replace(";", "、")))
+        neighbours = site["neighbours"].replace(";", t("planning.why.list_sep", lang))
+        parts.append(t("planning.why.offload", lang, mbps=f"{site['offload_mbps']:.0f}", sites=neighbours))
     if site["driver"] == "densify":
         parts.append(t("planning.why.densify", lang, metres=int(site["nearest_station_m"])))
     return t("planning.why.join", lang).join(parts)
@@ -214,6 +216,9 @@ def localised_sites(sites: gpd.GeoDataFrame, lang: Lang) -> pd.DataFrame:
     """The sites table for people: a rationale column and words for the codes."""
     table = pd.DataFrame(sites.drop(columns="geometry"))
     table["rationale"] = [site_rationale(row, lang) for _, row in table.iterrows()]
+    sep = t("planning.why.list_sep", lang)
+    table["compounds"] = table["compounds"].fillna("").str.replace(";", sep)
+    table["neighbours"] = table["neighbours"].fillna("").str.replace(";", sep)
     table["driver"] = table["driver"].map(lambda c: t(f"planning.driver.{c}", lang))
     table["clutter"] = table["clutter"].map(lambda c: t(f"coverage.clutter.{c}", lang))
     table["type"] = table["type"].map(lambda c: t(f"planning.type.{c}", lang))
