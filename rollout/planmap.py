@@ -77,8 +77,8 @@ def _sites(sites: gpd.GeoDataFrame, lang: Lang) -> folium.FeatureGroup:
     for _, site in sites.iterrows():
         color = DRIVER_COLORS.get(site["driver"], "#6a3d9a")
         label = f'<div class="recommended-site rank-label" style="{_RANK_STYLE}background:{color}">{int(site["rank"])}</div>'
-        popup = (
-            html.escape(
+        text = (
+            _safe(
                 t(
                     "planning.map.popup",
                     lang,
@@ -90,13 +90,13 @@ def _sites(sites: gpd.GeoDataFrame, lang: Lang) -> folium.FeatureGroup:
                 )
             )
             + "<br>"
-            + html.escape(site_rationale(site, lang))
+            + _safe(site_rationale(site, lang))
         )
         folium.Marker(
             [site.geometry.y, site.geometry.x],
             icon=folium.DivIcon(html=label, icon_size=(22, 22), icon_anchor=(11, 11), class_name="rank-icon"),
-            tooltip=html.escape(f"#{int(site['rank'])} {site['candidate_id']} · {site['street_name']}"),
-            popup=folium.Popup(popup, max_width=360),
+            tooltip=folium.Tooltip(text, style="max-width: 360px; white-space: normal;", sticky=False),
+            z_index_offset=1000,  # above the site markers
         ).add_to(group)
     return group
 
@@ -129,7 +129,7 @@ def _mr(mr: pd.DataFrame, lang: Lang) -> folium.FeatureGroup:
             fill=True,
             fill_opacity=0.7,
             class_name="weak-mr",
-            tooltip=html.escape(f"{row.rsrp_dbm:.1f} dBm · {int(row.samples)}"),
+            tooltip=_safe(f"{row.rsrp_dbm:.1f} dBm · {int(row.samples)}"),
         ).add_to(group)
     return group
 
@@ -146,7 +146,7 @@ def _complaints(complaints: pd.DataFrame, lang: Lang) -> folium.FeatureGroup:
             fill_color=COMPLAINT_COLOR,
             fill_opacity=0.9,
             class_name="complaint",
-            tooltip=html.escape(str(row.complaint_id)),
+            tooltip=_safe(str(row.complaint_id)),
         ).add_to(group)
     return group
 
@@ -163,6 +163,11 @@ def existing_layer(existing: pd.DataFrame, lang: Lang) -> folium.FeatureGroup:
             fill=True,
             fill_opacity=0.8,
             class_name="existing-station",
-            tooltip=html.escape(str(row.site_id)),
+            tooltip=_safe(str(row.site_id)),
         ).add_to(group)
     return group
+
+
+def _safe(text: str) -> str:
+    """Text for a tooltip: HTML-escaped, and safe inside the JavaScript template literal folium puts it in."""
+    return html.escape(str(text)).replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
