@@ -168,7 +168,7 @@ def budget_lines(band: Band, clutter: Clutter, receiver: Receiver, *, indoor: bo
 
     >>> lines = budget_lines(BANDS["n78"], CLUTTER["dense_urban"], Receiver())
     >>> [(line.code, round(line.value, 1)) for line in lines if line.code == "mapl"]
-    [('mapl', 125.8), ('mapl', 132.9)]
+    [('mapl', 125.9), ('mapl', 132.9)]
     """
     pen = penetration_db(band, clutter, receiver) if indoor else 0.0
     r = receiver
