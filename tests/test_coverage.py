@@ -228,3 +228,35 @@ def test_stations_outside_the_district_cover_its_edge(shared_data: Path) -> None
     a = coverage_analysis(project, existing=inside_only).by_street.iloc[-1]["covered_km2"]
     b = coverage_analysis(project, existing=with_margin).by_street.iloc[-1]["covered_km2"]
     assert b > a  # the 471 stations within 3 km outside serve the district's edge
+
+
+def test_weekly_and_map_take_the_existing_network(sample_data_dir: Path, shared_data: Path, tmp_path: Path) -> None:
+    existing = shared_data / "shanghai_telecom_base_stations_shanghai.csv"
+    runner = CliRunner()
+    base = ["--data", str(sample_data_dir)]
+    plain = runner.invoke(cli, [*base, "map", "--as-of", "2024-06-30", "--out", str(tmp_path / "plain.html")], catch_exceptions=False)
+    with_network = runner.invoke(
+        cli,
+        [*base, "map", "--as-of", "2024-06-30", "--existing", str(existing), "--out", str(tmp_path / "map.html")],
+        catch_exceptions=False,
+    )
+    assert plain.exit_code == 0 and with_network.exit_code == 0, with_network.output
+    assert "现网：区内 159 个站点，区界外 3 km 内 471 个站点计入" in with_network.output
+    plain_page = (tmp_path / "plain.html").read_text(encoding="utf-8")
+    page = (tmp_path / "map.html").read_text(encoding="utf-8")
+    assert "coverage-gap" in plain_page and "existing-station" not in plain_page
+    assert page.count("existing-station") == 159 + 471
+    # Fewer or smaller gaps once the existing network is counted.
+    project = load_project(sample_data_dir, as_of=dt.date(2024, 6, 30))
+    from rollout.network import read_existing
+
+    gaps_alone = coverage_analysis(project).gaps["area_m2"].sum()
+    gaps_with = coverage_analysis(project, existing=read_existing(existing, project.streets)).gaps["area_m2"].sum()
+    assert gaps_with < gaps_alone
+    # rollout.toml can name the file, so weekly needs no option.
+    toml = sample_data_dir / "rollout.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('existing = ""', f'existing = "{existing.as_posix()}"'), encoding="utf-8")
+    weekly = runner.invoke(cli, [*base, "weekly", "--week", "2024-W26", "--out", str(tmp_path / "maps")], catch_exceptions=False)
+    assert weekly.exit_code == 0, weekly.output
+    assert "区界外 3 km 内 471 个站点计入" in weekly.output
+    assert (tmp_path / "maps" / "2024-W26" / "index.html").read_text(encoding="utf-8").count("existing-station") == 630
