@@ -120,7 +120,7 @@ def write_mr_grid(path: Path, n: int = 20_000, seed: int = 7) -> Path:
     from scipy.spatial import cKDTree
 
     distance, _ = cKDTree(np.column_stack([s.x, s.y])).query(np.column_stack([p.x, p.y]))
-    rsrp = np.clip(-75 - 35 * np.log10(np.maximum(distance, 30) / 30) + rng.normal(0, 6, n), -140, -44)
+    rsrp = np.clip(-68 - 30 * np.log10(np.maximum(distance, 30) / 30) + rng.normal(0, 6, n), -140, -44)
     blon, blat = wgs84_to_bd09(lon, lat)
     frame = pd.DataFrame(
         {

@@ -10,7 +10,7 @@ out and counted per street, so that a street whose quota cannot be filled can sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,7 +23,7 @@ from scipy.spatial import cKDTree
 from rollout.coverage import make_grid
 from rollout.errors import ConfigError, InputFileError
 from rollout.join import assign_streets
-from rollout.measurements import TableLoad, read_points
+from rollout.measurements import TableLoad, empty_rejects, read_points
 from rollout.schema import normalize_token
 from rollout.tablekinds import CANDIDATES
 
@@ -125,8 +125,6 @@ def read_candidates(
             "source_row": kept["source_row"].to_numpy(),
         }
     )
-    from dataclasses import replace
-
     return CandidateSet(frame, replace(load, rejects=pd.concat([load.rejects, rejects], ignore_index=True), records=kept), "file")
 
 
@@ -173,10 +171,8 @@ def _points_from_geo(path: Path) -> TableLoad:
     out = pd.DataFrame({f.name: columns.get(f.name, pd.Series("", index=frame.index)) for f in CANDIDATES.fields})
     out["lon"], out["lat"] = points.x.to_numpy(), points.y.to_numpy()
     out["source_row"] = np.arange(2, len(frame) + 2)  # as a table with a header row would number them
-    from rollout.measurements import _empty_rejects
-
     empty = frame.geometry.isna() | frame.geometry.is_empty
-    rejects = _empty_rejects()
+    rejects = empty_rejects()
     if empty.any():
         rejects = pd.DataFrame(
             {
@@ -188,4 +184,4 @@ def _points_from_geo(path: Path) -> TableLoad:
                 "params": [{}] * int(empty.sum()),
             }
         )
-    return TableLoad(CANDIDATES, path, out[~empty.to_numpy()].reset_index(drop=True), rejects, _empty_rejects(), len(frame), headers)
+    return TableLoad(CANDIDATES, path, out[~empty.to_numpy()].reset_index(drop=True), rejects, empty_rejects(), len(frame), headers)

@@ -69,11 +69,6 @@ class CoverageSettings:
     weights: DemandWeights = field(default_factory=DemandWeights)
     traffic: TrafficModel = field(default_factory=TrafficModel)
 
-    @property
-    def budget(self) -> Receiver:
-        """The receiver side (kept under its older name)."""
-        return self.receiver
-
 
 _TOP = {
     "model",

@@ -27,7 +27,7 @@ from rollout.schema import CRS_INDEX, normalize_token
 from rollout.tablekinds import COMPLAINTS, MR, TableKind
 from rollout.values import parse_dates, parse_numbers, parse_vocab
 
-__all__ = ["REJECT_COLUMNS", "TableLoad", "read_complaints", "read_mr", "read_points", "reject_reasons"]
+__all__ = ["REJECT_COLUMNS", "TableLoad", "empty_rejects", "read_complaints", "read_mr", "read_points", "reject_reasons", "weak_samples"]
 
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason_code", "params"]
 #: SS-RSRP reporting range of TS 38.133 (Table 10.1.6.1-1): values outside are not measurements.
@@ -108,8 +108,8 @@ def read_points(path: Path | str, kind: TableKind, *, crs: str | None = None, sh
         x, y = _crs.to_wgs84(lon[good].to_numpy(), lat[good].to_numpy(), names[good].to_numpy())
         wgs_lon[good], wgs_lat[good] = x, y
     records = cells.assign(lon=wgs_lon, lat=wgs_lat, crs_input=names, source_row=rows)
-    rejects = pd.concat(problems, ignore_index=True) if problems else _empty_rejects()
-    return TableLoad(kind, path, records[good].reset_index(drop=True), rejects, _empty_rejects(), len(cells), dict(raw.headers))
+    rejects = pd.concat(problems, ignore_index=True) if problems else empty_rejects()
+    return TableLoad(kind, path, records[good].reset_index(drop=True), rejects, empty_rejects(), len(cells), dict(raw.headers))
 
 
 def read_mr(
@@ -268,14 +268,15 @@ def _default_crs(crs: str) -> str:
     return str(parsed.iloc[0])
 
 
-def _empty_rejects() -> pd.DataFrame:
+def empty_rejects() -> pd.DataFrame:
+    """A rejects table with no rows."""
     return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in REJECT_COLUMNS})
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
-        return _empty_rejects()
+        return empty_rejects()
     return pd.concat(frames, ignore_index=True).sort_values(["file", "row"], kind="stable").reset_index(drop=True)
 
 

@@ -117,55 +117,66 @@ def _ranges(sites: gpd.GeoDataFrame, lang: Lang) -> folium.FeatureGroup:
     return group
 
 
-def _mr(mr: pd.DataFrame, lang: Lang) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=t("planning.map.mr", lang), show=True)
+def _mr(mr: pd.DataFrame, lang: Lang) -> folium.GeoJson:
     weak = mr[mr["weak"]]
-    for row in weak.itertuples(index=False):
-        folium.CircleMarker(
-            [row.lat, row.lon],
-            radius=3,
-            color=MR_COLOR,
-            weight=0,
-            fill=True,
-            fill_opacity=0.7,
-            class_name="weak-mr",
-            tooltip=_safe(f"{row.rsrp_dbm:.1f} dBm · {int(row.samples)}"),
-        ).add_to(group)
-    return group
+    frame = pd.DataFrame(
+        {"rsrp_dbm": weak["rsrp_dbm"].round(1), "samples": weak["samples"].astype(int), "lon": weak["lon"], "lat": weak["lat"]}
+    )
+    return _points(
+        frame,
+        t("planning.map.mr", lang),
+        "weak-mr",
+        MR_COLOR,
+        3,
+        ["rsrp_dbm", "samples"],
+        ["RSRP (dBm)", t("planning.map.samples", lang)],
+        show=True,
+    )
 
 
-def _complaints(complaints: pd.DataFrame, lang: Lang) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=t("planning.map.complaints", lang), show=True)
-    for row in complaints.itertuples(index=False):
-        folium.CircleMarker(
-            [row.lat, row.lon],
-            radius=4,
-            color="#ffffff",
-            weight=1,
-            fill=True,
-            fill_color=COMPLAINT_COLOR,
-            fill_opacity=0.9,
-            class_name="complaint",
-            tooltip=_safe(str(row.complaint_id)),
-        ).add_to(group)
-    return group
+def _complaints(complaints: pd.DataFrame, lang: Lang) -> folium.GeoJson:
+    frame = pd.DataFrame({"complaint_id": complaints["complaint_id"], "lon": complaints["lon"], "lat": complaints["lat"]})
+    return _points(
+        frame,
+        t("planning.map.complaints", lang),
+        "complaint",
+        COMPLAINT_COLOR,
+        4,
+        ["complaint_id"],
+        [t("planning.map.ticket", lang)],
+        show=True,
+    )
 
 
-def existing_layer(existing: pd.DataFrame, lang: Lang) -> folium.FeatureGroup:
+def existing_layer(existing: pd.DataFrame, lang: Lang) -> folium.GeoJson:
     """Existing-network stations as small grey dots (off until switched on)."""
-    group = folium.FeatureGroup(name=t("planning.map.existing", lang), show=False)
-    for row in existing.itertuples(index=False):
-        folium.CircleMarker(
-            [row.lat, row.lon],
-            radius=2.5,
-            color=EXISTING_COLOR,
-            weight=0,
-            fill=True,
-            fill_opacity=0.8,
-            class_name="existing-station",
-            tooltip=_safe(str(row.site_id)),
-        ).add_to(group)
-    return group
+    frame = pd.DataFrame({"site_id": existing["site_id"], "lon": existing["lon"], "lat": existing["lat"]})
+    return _points(
+        frame,
+        t("planning.map.existing", lang),
+        "existing-station",
+        EXISTING_COLOR,
+        2.5,
+        ["site_id"],
+        [t("planning.map.site", lang)],
+        show=False,
+    )
+
+
+def _points(frame: pd.DataFrame, name: str, class_name: str, color: str, radius: float, fields, aliases, *, show: bool) -> folium.GeoJson:
+    """Many points as one GeoJSON layer of circle markers (a marker element each would make the page slow)."""
+    shown = frame.drop(columns=["lon", "lat"]).copy()
+    for column in shown.columns:
+        if shown[column].dtype == object:
+            shown[column] = shown[column].astype(str).map(html.escape)  # file text: escaped before it reaches the page
+    points = gpd.GeoDataFrame(shown, geometry=gpd.points_from_xy(frame["lon"].round(6), frame["lat"].round(6)), crs=4326)
+    return folium.GeoJson(
+        points.to_json(drop_id=True),
+        name=name,
+        show=show,
+        marker=folium.CircleMarker(radius=radius, weight=0, fill=True, fill_color=color, fill_opacity=0.75, class_name=class_name),
+        tooltip=folium.GeoJsonTooltip(fields=list(fields), aliases=list(aliases)),
+    )
 
 
 def _safe(text: str) -> str:

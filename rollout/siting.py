@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -31,13 +31,14 @@ from rollout.candidates import CandidateSet, filter_candidates, grid_candidates
 from rollout.clutter import ClutterMap
 from rollout.coverage import district_crs, project_clutter, project_stations
 from rollout.coverage_settings import CoverageSettings, DemandWeights, load_coverage_settings
-from rollout.demand import COMPONENTS, Demand, build_demand
+from rollout.demand import COMPONENTS, build_demand
 from rollout.mclp import LOWER_BOUND, MCLP, exact_mclp, greedy_mclp, random_instance
 from rollout.measurements import TableLoad
 from rollout.network import ExistingNetwork
 from rollout.progress import street_rows
 from rollout.schema import MACRO
 from rollout.servers import clutter_index, link_pairs, station_table
+from rollout.siting_report import site_rows
 from rollout.status import status_as_of
 
 __all__ = ["LOWER_BOUND", "MCLP", "SitingResult", "exact_mclp", "greedy_mclp", "plan_sites", "random_instance"]
@@ -89,8 +90,6 @@ def plan_sites(
     """Choose where each street's remaining stations should go to serve the most demand."""
     settings = settings or load_coverage_settings(project.config)
     if weights is not None:
-        from dataclasses import replace
-
         settings = replace(settings, weights=weights)
     clutter = project_clutter(project, settings, clutter)
     crs = district_crs(project.streets)
@@ -115,7 +114,7 @@ def plan_sites(
     filled = _fill(problem, chosen, usable, fixed)
     order = chosen + filled
     site_clutter = clutter_index(clutter.classes_at(usable["lon"].to_numpy(), usable["lat"].to_numpy(), usable["street_code"].to_numpy()))
-    sites = _describe(order, len(chosen), usable, stations, coverage, points, demand, settings, clutter_codes=site_clutter)
+    sites = site_rows(order, len(chosen), usable, stations, coverage, points, demand, settings, clutter_codes=site_clutter)
     placed = sites.groupby("street_code").size() if len(sites) else pd.Series(dtype=int)
     table = _reasons(table, placed, counts, n, len(order))
     added = sites[list(COMPONENTS)].sum() if len(sites) else pd.Series(0.0, index=list(COMPONENTS))
@@ -228,13 +227,6 @@ def _fill(problem: MCLP, chosen: list[int], candidates: pd.DataFrame, fixed: pd.
         blocked[neighbours.get(j, [])] = True
         nearest = np.minimum(nearest, np.hypot(xy[:, 0] - xy[j, 0], xy[:, 1] - xy[j, 1]))
     return filled
-
-
-def _describe(order, n_greedy, candidates, stations, coverage, points, demand: Demand, settings, *, clutter_codes) -> gpd.GeoDataFrame:
-    """Ranked sites with what each serves, in each component's unit, and the load it takes off neighbours."""
-    from rollout.siting_report import site_rows
-
-    return site_rows(order, n_greedy, candidates, stations, coverage, points, demand, settings, clutter_codes=clutter_codes)
 
 
 def _reasons(table: pd.DataFrame, placed: pd.Series, counts: pd.DataFrame, limit: int | None, total: int) -> pd.DataFrame:
