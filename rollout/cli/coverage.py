@@ -17,7 +17,6 @@ from rollout.cli.planning_options import (
     rejects_table,
 )
 from rollout.i18n import t
-from rollout.linkbudget import CLUTTER_CODES
 
 
 def _read_geo(path: Path, what: str):
@@ -47,7 +46,7 @@ def _read_geo(path: Path, what: str):
 @clutter_option
 @click.option(
     "--explain",
-    type=click.Choice(CLUTTER_CODES),
+    type=click.Choice(["dense_urban", "urban", "suburban", "open"]),  # rollout.linkbudget.CLUTTER_CODES, kept light for --help
     is_flag=False,
     flag_value="dense_urban",
     default=None,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from rollout.i18n import Lang, t
 
@@ -116,8 +115,10 @@ def load_lines(load, lang: Lang, *, limit: int = 10) -> list[str]:
     return lines
 
 
-def rejects_table(loads, lang: Lang) -> pd.DataFrame:
-    """Every rejected or ignored row of the planning tables, with the reason in words."""
+def rejects_table(loads, lang: Lang):
+    """Every rejected or ignored row of the planning tables, with the reason in words (a DataFrame)."""
+    import pandas as pd
+
     from rollout.measurements import reject_reasons
 
     frames = []
