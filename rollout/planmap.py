@@ -84,7 +84,7 @@ def _sites(sites: gpd.GeoDataFrame, lang: Lang) -> folium.FeatureGroup:
                     lang,
                     rank=int(site["rank"]),
                     id=site["candidate_id"],
-                    street=site["street_name"],
+                    street=site.get("street_name_en", site["street_name"]) if lang == "en" else site["street_name"],
                     driver=t(f"planning.driver.{site['driver']}", lang),
                     range=int(site["range_m"]),
                 )

@@ -121,9 +121,11 @@ def plan_sites(
     summary = demand.totals.assign(added=[float(added[c]) for c in COMPONENTS])
     total = float((demand.totals["total"] * demand.totals["weight"]).sum())
     fixed_weighted = float((demand.totals["fixed"] * demand.totals["weight"]).sum())
-    names = project.streets.set_index("street_code")["name"]
-    sites.insert(3, "street_name", sites["street_code"].map(names))
-    table.insert(0, "street_name", table.index.map(names))
+    names = project.streets.set_index("street_code")
+    sites.insert(3, "street_name", sites["street_code"].map(names["name"]))
+    sites.insert(4, "street_name_en", sites["street_code"].map(names["name_en"]))
+    table.insert(0, "street_name", table.index.map(names["name"]))
+    table.insert(1, "street_name_en", table.index.map(names["name_en"]))
     return SitingResult(
         sites,
         table.reset_index(),
@@ -158,8 +160,8 @@ def _quotas(project, streets: list[str] | None) -> pd.DataFrame:
         pipeline = records[mask.to_numpy()].groupby("street_code").size().reindex(progress.index, fill_value=0)
     table = pd.DataFrame({"remaining": progress["macro_remaining"].astype(int), "pipeline": pipeline.astype(int)})
     table["quota"] = (table["remaining"] - table["pipeline"]).clip(lower=0)
-    if streets:
-        table.loc[~table.index.isin(streets), "quota"] = 0
+    table["selected"] = table.index.isin(streets) if streets else True
+    table.loc[~table["selected"], "quota"] = 0
     return table
 
 

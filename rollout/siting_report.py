@@ -179,6 +179,9 @@ def street_lines(streets: pd.DataFrame, lang: Lang) -> list[str]:
     """Per street: quota and placed; for a shortfall, which street and why."""
     lines = [t("planning.streets.heading", lang)]
     for row in streets.itertuples(index=False):
+        if not row.selected:
+            continue
+        row = row._replace(street_name=row.street_name_en if lang == "en" else row.street_name)
         lines.append(
             t(
                 "planning.streets.line",
@@ -215,6 +218,10 @@ def _number(value: float) -> str:
 def localised_sites(sites: gpd.GeoDataFrame, lang: Lang) -> pd.DataFrame:
     """The sites table for people: a rationale column and words for the codes."""
     table = pd.DataFrame(sites.drop(columns="geometry"))
+    if "street_name_en" in table:
+        if lang == "en":
+            table["street_name"] = table["street_name_en"]
+        table = table.drop(columns="street_name_en")
     table["rationale"] = [site_rationale(row, lang) for _, row in table.iterrows()]
     sep = t("planning.why.list_sep", lang)
     table["compounds"] = table["compounds"].fillna("").str.replace(";", sep)
@@ -243,7 +250,8 @@ def write_streets(streets: pd.DataFrame, path: Path | str, lang: Lang) -> Path:
     """Write the per-street quota table (with the reason for any shortfall) as CSV/XLSX."""
     from rollout.io import write_table
 
-    table = streets.copy()
+    table = streets[streets["selected"]].drop(columns=["selected", "street_name" if lang == "en" else "street_name_en"])
+    table = table.rename(columns={"street_name_en": "street_name"})
     table["reason"] = [
         ""
         if not r.reason
