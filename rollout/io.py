@@ -28,6 +28,7 @@ import pandas as pd
 
 from rollout.errors import InputFileError
 from rollout.schema import KINDS, SiteKind, normalize_token
+from rollout.tablekinds import TableKind
 
 __all__ = ["RawTable", "atomic_path", "detect_kind", "neutralize_formulas", "read_raw_table", "write_table"]
 
@@ -42,7 +43,7 @@ class RawTable:
     """A site file read as text: canonical columns plus where each row came from."""
 
     path: Path
-    kind: SiteKind
+    kind: SiteKind | TableKind
     cells: pd.DataFrame  # canonical column -> str; extra columns under their own header
     rows: pd.Series  # Excel row number of each row, aligned to ``cells``
     headers: dict[str, str]  # canonical column -> header as written in the file
@@ -79,15 +80,17 @@ def parquet_row_groups(path: Path | str) -> list[int]:
 def read_raw_table(
     path: Path | str,
     *,
-    kind: str | None = None,
+    kind: str | TableKind | None = None,
     sheet: str | None = None,
     row_groups: list[int] | None = None,
 ) -> RawTable:
     """Read a CSV, XLSX or (Geo)Parquet site file into text cells under canonical column names.
 
     ``row_groups`` reads only those row groups of a Parquet file (rows keep their numbers in
-    the whole file). Raises :class:`InputFileError` with a one-line message for problems with
-    the file as a whole: missing, empty, unreadable encoding, no recognisable header.
+    the whole file). ``kind`` is ``"macro"``, ``"garage"`` (guessed when omitted) or a
+    :class:`rollout.tablekinds.TableKind` for the planning tables (MR grids, complaints, ...).
+    Raises :class:`InputFileError` with a one-line message for problems with the file as a
+    whole: missing, empty, unreadable encoding, no recognisable header.
     """
     path = Path(path)
     if path.suffix.lower() in (".parquet", ".geoparquet"):
@@ -184,7 +187,7 @@ def _strict(path: Path, data: bytes, encoding: str) -> str:
 # --- grids --------------------------------------------------------------------------------
 
 
-def _read_csv_grid(path: Path, data: bytes, encoding: str, kind: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _read_csv_grid(path: Path, data: bytes, encoding: str, kind: str | TableKind | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Parse CSV bytes into a frame of strings with no header, choosing the delimiter."""
     head = data[:65536].decode(encoding, errors="ignore").splitlines()[: _HEADER_SEARCH_ROWS + 5]
     delimiter = max(
@@ -325,9 +328,9 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _best_header(rows: list[list[str]], kind: str | None) -> tuple[int, int]:
+def _best_header(rows: list[list[str]], kind: str | TableKind | None) -> tuple[int, int]:
     """Return (index, recognised-column count) of the row most like a header."""
-    kinds = [KINDS[kind]] if kind else list(KINDS.values())
+    kinds = [kind] if isinstance(kind, TableKind) else [KINDS[kind]] if kind else list(KINDS.values())
     best = (0, 0)
     for i, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
         tokens = [normalize_token(c) for c in row if str(c).strip()]
@@ -342,7 +345,7 @@ def _frame_from_grid(
     grid: pd.DataFrame,
     ragged: pd.DataFrame | None,
     *,
-    kind: str | None,
+    kind: str | TableKind | None,
     encoding: str,
     sheet: str,
 ) -> RawTable:
@@ -354,13 +357,15 @@ def _frame_from_grid(
         hint = ""
         if len([c for c in first if str(c).strip()]) == 1 and any(d in shown for d in ":：、 "):
             hint = " The columns look joined by an unusual delimiter: use comma, tab or semicolon."
-        msg = (
-            f"{path}: no recognisable columns (first row: {shown or 'empty'}). "
-            f"Expected headers such as 站址编码/site_id, 经度/lon, 纬度/lat, 状态/status.{hint}"
+        expected = (
+            ", ".join(f"{f.zh}/{f.name}" for f in kind.fields if f.required)
+            if isinstance(kind, TableKind)
+            else "站址编码/site_id, 经度/lon, 纬度/lat, 状态/status"
         )
+        msg = f"{path}: no recognisable columns (first row: {shown or 'empty'}). Expected headers such as {expected}.{hint}"
         raise InputFileError(msg)
     headers = [str(h).strip() for h in grid.iloc[header_idx].tolist()]
-    site_kind = KINDS[kind] if kind else detect_kind(path, headers)
+    site_kind = kind if isinstance(kind, TableKind) else KINDS[kind] if kind else detect_kind(path, headers)
     if site_kind is None:
         msg = f"{path}: cannot tell macro stations from garage compounds; say which with --kind macro|garage."
         raise InputFileError(msg)

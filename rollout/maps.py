@@ -128,6 +128,8 @@ def build_map(
     coverage=None,
     recommended: gpd.GeoDataFrame | None = None,
     aggregate_above: int | None = None,
+    layers: Iterable[folium.map.Layer] = (),
+    legend: Iterable[dict] = (),
 ) -> folium.Map:
     """Build the coverage map (no file is written).
 
@@ -143,6 +145,9 @@ def build_map(
         Record ids per kind (``"macro"``, ``"garage"``) whose status changed this week.
     basemap
         ``osm``, ``gaode`` (GCJ-02 tiles: every vector is shifted to GCJ-02 to line up) or ``none``.
+    layers, legend
+        More layers (e.g. :func:`rollout.planmap.planning_layers`) and legend sections
+        (``{"heading": ..., "items": [{"color" or "className": ..., "label": ...}]}``).
     """
     if basemap not in BASEMAPS:
         msg = f"basemap {basemap!r}: use one of {', '.join(BASEMAPS)}"
@@ -182,6 +187,8 @@ def build_map(
             layer.add_to(fmap)
     if recommended is not None and len(recommended):
         _recommended_layer(recommended, shift, zh).add_to(fmap)
+    for layer in layers:
+        layer.add_to(fmap)
     macro_group = folium.FeatureGroup(name=("5G宏站" if zh else "5G macro stations"), show=True).add_to(fmap)
     garage_group = folium.FeatureGroup(name=("车库覆盖小区" if zh else "Garage compounds"), show=True).add_to(fmap)
     limit = AGGREGATE_THRESHOLD if aggregate_above is None else aggregate_above
@@ -204,7 +211,7 @@ def build_map(
         "pctBins": list(PCT_BINS),
         "pctColors": list(PCT_COLORS),
         "labels": _labels(lang),
-        "legend": _legend(lang),
+        "legend": _legend(lang) + list(legend),
         "macro": macro_spec,
         "garage": garage_spec,
     }
@@ -276,6 +283,19 @@ def _coverage_layers(coverage, shift: str, zh: bool) -> list[folium.GeoJson]:
                     fields=["gap_id", "street_name", "area_m2"],
                     aliases=["缺口", "街道", "面积(㎡)"] if zh else ["Gap", "Street", "Area (m²)"],
                 ),
+            )
+        )
+    existing = coverage.stations[coverage.stations["source"] == "existing"] if "source" in coverage.stations else None
+    if existing is not None and len(existing):
+        from rollout.planmap import existing_layer
+
+        points = gpd.GeoDataFrame(
+            {"site_id": existing["site_id"].to_numpy()}, geometry=gpd.points_from_xy(existing["x"], existing["y"]), crs=coverage.cells.crs
+        )
+        points = _shift_frame(points, shift)
+        layers.append(
+            existing_layer(
+                pd.DataFrame({"site_id": points["site_id"], "lon": points.geometry.x, "lat": points.geometry.y}), "zh" if zh else "en"
             )
         )
     return layers

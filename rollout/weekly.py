@@ -119,8 +119,14 @@ class WeeklyPack:
     changes: pd.DataFrame
 
 
-def build_weekly_pack(project: Project, out_root: Path | str, *, week: str | None = None, basemap: str = "osm") -> WeeklyPack:
-    """Write the pack for the week of ``project.as_of`` (or ``week``) under ``out_root``."""
+def build_weekly_pack(
+    project: Project, out_root: Path | str, *, week: str | None = None, basemap: str = "osm", existing=None
+) -> WeeklyPack:
+    """Write the pack for the week of ``project.as_of`` (or ``week``) under ``out_root``.
+
+    ``existing`` (a :class:`rollout.network.ExistingNetwork`) adds the existing network to the
+    map's coverage and gap layers.
+    """
     as_of = project.as_of
     week = week or iso_week(as_of)
     out_root = Path(out_root)
@@ -149,7 +155,7 @@ def build_weekly_pack(project: Project, out_root: Path | str, *, week: str | Non
             changed={k: set(changes.loc[changes["kind"] == k, "record_id"]) for k in ("macro", "garage")},
             basemap=basemap,
             approximate=project.approximate,
-            coverage=coverage_analysis(project),
+            coverage=coverage_analysis(project, existing=existing),
             aggregate_above=config.map_aggregate_above,
         )
         save_map(fmap, staging / "index.html")

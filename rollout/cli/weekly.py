@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from rollout import settings
-from rollout.cli.options import as_of_option, engine_options, open_project, project_options
+from rollout.cli.options import as_of_option, current_lang, engine_options, open_project, project_options
+from rollout.cli.planning_options import existing_option, read_existing_network
 from rollout.maps import BASEMAPS, build_project_map, save_map
 from rollout.pipeline import load_project
 from rollout.weekly import build_weekly_pack, iso_week, status_changes, week_end
@@ -45,6 +46,7 @@ def _as_of(week: str | None, as_of: dt.date | None) -> tuple[str | None, dt.date
     help="Folder that holds the weekly packs.",
 )
 @basemap_option
+@existing_option
 @project_options
 @engine_options
 def command(
@@ -52,6 +54,7 @@ def command(
     as_of,
     out: Path,
     basemap: str,
+    existing: Path | None,
     crs: str | None,
     sheet: str | None,
     boundaries: Path | None,
@@ -70,7 +73,8 @@ def command(
     """
     week, as_of = _as_of(week, as_of)
     with open_project(engine, scheduler, partitions, as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries) as project:
-        pack = build_weekly_pack(project, out, week=week, basemap=basemap)
+        network = read_existing_network(project, existing, crs=crs, lang=current_lang())
+        pack = build_weekly_pack(project, out, week=week, basemap=basemap, existing=network)
     zh = settings.language == "zh"
     total = pack.progress.iloc[-1]
     click.echo(
@@ -96,15 +100,19 @@ def command(
     "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("maps/map.html"), show_default=True, help="HTML file to write."
 )
 @basemap_option
+@existing_option
 @project_options
-def map_command(as_of, out: Path, basemap: str, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
+def map_command(as_of, out: Path, basemap: str, existing: Path | None, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
     """Write only the interactive coverage map for a day.
 
     \b
     Example:
       rollout map --as-of 2024-06-30 --out putuo.html --basemap gaode
     """
+    from rollout.coverage import coverage_analysis
+
     project = load_project(as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
+    network = read_existing_network(project, existing, crs=crs, lang=current_lang())
     progress = project.progress()
     zh = settings.language == "zh"
     previous = project.as_of - dt.timedelta(days=7)
@@ -119,6 +127,7 @@ def map_command(as_of, out: Path, basemap: str, crs: str | None, sheet: str | No
         title=f"{district} 5G宏站与车库覆盖" if zh else f"{district} 5G and garage coverage",
         changed=changed,
         basemap=basemap,
+        coverage=coverage_analysis(project, existing=network),
     )
     save_map(fmap, out)
     click.echo(f"已写入 {out}" if zh else f"Written to {out}")
