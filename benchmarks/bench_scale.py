@@ -104,9 +104,6 @@ def _sites(scale: str, n: int) -> Path:
 
 
 def _run(scale: str, n: int, engine: str) -> dict:
-    from rollout import settings
-
-    settings.language = "en"
     data, sites = _data_dir(scale), _sites(scale, n)
     start = time.perf_counter()
     if engine == "memory":

@@ -101,6 +101,10 @@ class Config:
         """Default folder of the site files."""
         return self.data_dir / "sites"
 
+    def district(self, lang: str) -> str:
+        """The top level's name as readers of ``lang`` say it (普陀区 / Putuo District)."""
+        return self.district_name if lang == "zh" else self.district_name_en
+
     def district_target(self, kind: str) -> int:
         """The district target for ``macro`` or ``garage``."""
         return self.macro_target if kind == "macro" else self.garage_target

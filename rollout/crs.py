@@ -42,8 +42,8 @@ Pair = tuple[np.ndarray, np.ndarray]
 #: The three coordinate systems a site file may use.
 CANONICAL_CRS = ("wgs84", "gcj02", "bd09")
 
-#: UTM zone 51N, Shanghai's; kept for code not yet moved to :func:`metric_crs`, which picks the
-#: zone of the area being measured (use that).
+#: UTM zone 51N, Shanghai's: what :func:`metric_crs` falls back to for empty bounds. Use
+#: :func:`metric_crs`, which picks the zone of the area being measured.
 METRIC_CRS = pyproj.CRS.from_epsg(32651)
 
 

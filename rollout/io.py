@@ -21,8 +21,9 @@ import pandas as pd
 
 from rollout.errors import InputFileError
 from rollout.schema import KINDS, SiteKind, normalize_token
+from rollout.tablekinds import TableKind
 
-__all__ = ["RawTable", "detect_kind", "expand_paths", "parquet_row_groups", "read_raw_table"]
+__all__ = ["RawTable", "detect_kind", "expand_paths", "parquet_row_groups", "read_geo", "read_raw_table"]
 
 _DELIMITERS = (",", "\t", ";", "|")
 _HEADER_SEARCH_ROWS = 10
@@ -35,7 +36,7 @@ class RawTable:
     """A site file read as text: canonical columns plus where each row came from."""
 
     path: Path
-    kind: SiteKind
+    kind: SiteKind | TableKind
     cells: pd.DataFrame  # canonical column -> str; extra columns under their own header
     rows: pd.Series  # Excel row number of each row, aligned to ``cells``
     headers: dict[str, str]  # canonical column -> header as written in the file
@@ -71,15 +72,17 @@ def parquet_row_groups(path: Path | str) -> list[int]:
 def read_raw_table(
     path: Path | str,
     *,
-    kind: str | None = None,
+    kind: str | TableKind | None = None,
     sheet: str | None = None,
     row_groups: list[int] | None = None,
 ) -> RawTable:
     """Read a CSV, XLSX or (Geo)Parquet site file into text cells under canonical column names.
 
     ``row_groups`` reads only those row groups of a Parquet file (rows keep their numbers in
-    the whole file). Raises :class:`InputFileError` with a one-line message for problems with
-    the file as a whole: missing, empty, unreadable encoding, no recognisable header.
+    the whole file). ``kind`` is ``"macro"``, ``"garage"`` (guessed when omitted) or a
+    :class:`rollout.tablekinds.TableKind` for the planning tables (MR grids, complaints, ...).
+    Raises :class:`InputFileError` with a one-line message for problems with the file as a
+    whole: missing, empty, unreadable encoding, no recognisable header.
     """
     path = Path(path)
     if path.suffix.lower() in (".parquet", ".geoparquet"):
@@ -107,6 +110,21 @@ def read_raw_table(
             data, encoding = data.decode("utf-16").encode("utf-8"), "utf-16"
         grid, ragged = _read_csv_grid(path, data, "utf-8" if encoding == "utf-16" else encoding, kind)
     return _frame_from_grid(path, grid, ragged, kind=kind, encoding=encoding, sheet=sheet_name)
+
+
+def read_geo(path: Path | str, *, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read a GeoJSON, GeoPackage or Shapefile (polygons or points); WGS-84 when it names no CRS.
+
+    Raises :class:`InputFileError` with a one-line message when it cannot be read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError("errors.no_such_file", path=path)
+    try:
+        frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+    except Exception as e:  # pyogrio raises its own error types for unreadable files
+        raise InputFileError("errors.geo_unreadable", path=path, detail=str(e)) from e
+    return frame.set_crs(4326) if frame.crs is None else frame
 
 
 def detect_kind(path: Path, headers: list[str]) -> SiteKind | None:
@@ -169,7 +187,7 @@ def _strict(path: Path, data: bytes, encoding: str) -> str:
 # --- grids --------------------------------------------------------------------------------
 
 
-def _read_csv_grid(path: Path, data: bytes, encoding: str, kind: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _read_csv_grid(path: Path, data: bytes, encoding: str, kind: str | TableKind | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Parse CSV bytes into a frame of strings with no header, choosing the delimiter."""
     head = data[:65536].decode(encoding, errors="ignore").splitlines()[: _HEADER_SEARCH_ROWS + 5]
     delimiter = max(
@@ -304,9 +322,9 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _best_header(rows: list[list[str]], kind: str | None) -> tuple[int, int]:
+def _best_header(rows: list[list[str]], kind: str | TableKind | None) -> tuple[int, int]:
     """Return (index, recognised-column count) of the row most like a header."""
-    kinds = [KINDS[kind]] if kind else list(KINDS.values())
+    kinds = [kind] if isinstance(kind, TableKind) else [KINDS[kind]] if kind else list(KINDS.values())
     best = (0, 0)
     for i, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
         tokens = [normalize_token(c) for c in row if str(c).strip()]
@@ -321,7 +339,7 @@ def _frame_from_grid(
     grid: pd.DataFrame,
     ragged: pd.DataFrame | None,
     *,
-    kind: str | None,
+    kind: str | TableKind | None,
     encoding: str,
     sheet: str,
 ) -> RawTable:
@@ -331,9 +349,16 @@ def _frame_from_grid(
         first = next((r for r in rows_as_lists if any(str(c).strip() for c in r)), [])
         shown = " | ".join(str(c) for c in first if str(c).strip())[:120]
         joined = len([c for c in first if str(c).strip()]) == 1 and any(d in shown for d in ":：、 ")
-        raise InputFileError("errors.no_columns_joined" if joined else "errors.no_columns", path=path, first=shown or "—")
+        expected = (
+            ", ".join(f"{f.zh}/{f.name}" for f in kind.fields if f.required)
+            if isinstance(kind, TableKind)
+            else "站址编码/site_id, 经度/lon, 纬度/lat, 状态/status"
+        )
+        raise InputFileError(
+            "errors.no_columns_joined" if joined else "errors.no_columns", path=path, first=shown or "—", expected=expected
+        )
     headers = [str(h).strip() for h in grid.iloc[header_idx].tolist()]
-    site_kind = KINDS[kind] if kind else detect_kind(path, headers)
+    site_kind = kind if isinstance(kind, TableKind) else KINDS[kind] if kind else detect_kind(path, headers)
     if site_kind is None:
         raise InputFileError("errors.kind_unknown", path=path)
     body = grid.iloc[header_idx + 1 :]

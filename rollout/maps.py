@@ -39,10 +39,10 @@ from rollout.map_data import (
     MACRO_FIELDS,
     PCT_BINS,
     PCT_COLORS,
-    legend,
     page_labels,
     site_rows,
 )
+from rollout.map_data import legend as base_legend
 from rollout.schema import GARAGE, MACRO
 from rollout.writers import write_text
 
@@ -99,9 +99,10 @@ def build_map(
     approximate: bool = False,
     aggregated_note: str = "",
     coverage=None,
-    recommended: gpd.GeoDataFrame | None = None,
     aggregate_above: int | None = None,
     lang: Lang = "zh",
+    layers: Iterable[folium.map.Layer] = (),
+    legend: Iterable[dict] = (),
 ) -> folium.Map:
     """Build the coverage map (no file is written).
 
@@ -119,6 +120,9 @@ def build_map(
         ``osm``, ``gaode`` (GCJ-02 tiles: every vector is shifted to GCJ-02 to line up) or ``none``.
     lang
         Language of every label on the page.
+    layers, legend
+        More layers (e.g. :func:`rollout.planmap.planning_layers`) and legend sections
+        (``{"heading": ..., "items": [{"color" or "className": ..., "label": ...}]}``).
     """
     if basemap not in BASEMAPS:
         raise InvalidValueError("errors.basemap_unknown", value=basemap, allowed=", ".join(BASEMAPS))
@@ -150,8 +154,8 @@ def build_map(
     if coverage is not None:
         for layer in _coverage_layers(coverage, shift, lang):
             layer.add_to(fmap)
-    if recommended is not None and len(recommended):
-        _recommended_layer(recommended, shift, lang).add_to(fmap)
+    for extra in layers:
+        extra.add_to(fmap)
     macro_group = folium.FeatureGroup(name=t("maps.layer.macro", lang), show=True)
     garage_group = folium.FeatureGroup(name=t("maps.layer.garage", lang), show=True)
     macro_group.add_to(fmap)
@@ -171,7 +175,7 @@ def build_map(
         "pctBins": list(PCT_BINS),
         "pctColors": list(PCT_COLORS),
         "labels": page_labels(lang),
-        "legend": legend(lang),
+        "legend": base_legend(lang) + list(legend),
         "macro": macro_spec,
         "garage": garage_spec,
     }
@@ -247,23 +251,18 @@ def _coverage_layers(coverage, shift: str, lang: Lang) -> list[folium.GeoJson]:
                 ),
             )
         )
+    existing = coverage.stations[coverage.stations["source"] == "existing"] if "source" in coverage.stations else None
+    if existing is not None and len(existing):
+        from rollout.planmap import existing_layer
+
+        points = gpd.GeoDataFrame(
+            {"site_id": existing["site_id"].to_numpy()}, geometry=gpd.points_from_xy(existing["x"], existing["y"]), crs=coverage.cells.crs
+        )
+        points = _shift_frame(points, shift)
+        layers.append(
+            existing_layer(pd.DataFrame({"site_id": points["site_id"], "lon": points.geometry.x, "lat": points.geometry.y}), lang)
+        )
     return layers
-
-
-def _recommended_layer(sites: gpd.GeoDataFrame, shift: str, lang: Lang) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=t("maps.layer.recommended", lang), show=True)
-    shifted = _shift_frame(sites, shift)
-    for _, site in shifted.iterrows():
-        folium.CircleMarker(
-            [site.geometry.y, site.geometry.x],
-            radius=7,
-            color="#6a3d9a",
-            fill=True,
-            fill_opacity=0.9,
-            class_name="recommended-site",
-            tooltip=html.escape(f"#{site['rank']} {site['candidate_id']} · {site['street_name']} · +{site['marginal_demand']:g}"),
-        ).add_to(group)
-    return group
 
 
 def render_map(fmap: folium.Map) -> str:

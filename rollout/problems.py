@@ -18,6 +18,7 @@ from rollout.i18n import Lang, t
 from rollout.schema import KINDS
 
 __all__ = [
+    "IGNORED",
     "PROBLEM_COLUMNS",
     "REJECTED",
     "REPORT_COLUMNS",
@@ -30,6 +31,8 @@ __all__ = [
 
 REJECTED = "rejected"
 WARNING = "warning"
+#: Rows read but not counted (a planning table's rows that do not apply, e.g. a complaint not about signal).
+IGNORED = "ignored"
 #: Columns of a problems table.
 PROBLEM_COLUMNS = ["file", "row", "column", "value", "severity", "reason_code", "params", "kind", "record_id"]
 #: Columns of a problems report people read: the reason in words instead of the parameters.
@@ -42,7 +45,7 @@ def concat_problems(frames: Sequence[pd.DataFrame | None]) -> pd.DataFrame:
     if not kept:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in PROBLEM_COLUMNS})
     problems = pd.concat(kept, ignore_index=True)[PROBLEM_COLUMNS]
-    order = problems["severity"].map({REJECTED: 0, WARNING: 1})
+    order = problems["severity"].map({REJECTED: 0, WARNING: 1, IGNORED: 2})
     return (
         problems.assign(_order=order)
         .sort_values(["file", "row", "_order", "column"], kind="stable")

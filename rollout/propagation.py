@@ -1,30 +1,49 @@
-"""Path-loss models and the link budget, vectorised over numpy arrays.
+"""Path-loss models, the antenna's vertical pattern and outdoor-to-indoor loss, vectorised over numpy arrays.
 
 Models
 ------
 - :func:`uma_38901`: 3GPP TR 38.901 (v17) Urban Macro, LOS and NLOS, 0.5-100 GHz, with the
   breakpoint distance ``d'_BP = 4 h'_BS h'_UT f_c / c`` (effective environment height 1 m).
+  The antenna height enters through the 3D distance and (LOS) the breakpoint.
 - :func:`cost231_hata`: COST-231 Hata (urban; dense urban adds the 3 dB metropolitan
   correction). Its published range is 1500-2000 MHz. The tool extends it: below 1500 MHz it
   uses the original Okumura-Hata urban formula it was derived from (valid from 150 MHz), and
   above 2000 MHz it adds free-space frequency scaling, ``20 log10(f / 2000 MHz)``, to the
   2000 MHz value. Both joins are continuous in frequency; the extension above 2 GHz is an
-  engineering assumption, so prefer 38.901 UMa there (the default).
+  engineering assumption, so prefer 38.901 UMa there (the default). The antenna height
+  enters through ``-13.82 log10(h_BS)`` and the distance slope.
+- :func:`vertical_attenuation_db`: the 3GPP vertical antenna pattern (TR 38.901 Table 7.3-1,
+  ``-min(12 ((theta - tilt) / theta_3dB)^2, SLA_V)``) applied beyond the point where the
+  main beam meets the ground; nearer the mast the lower side lobes and the null fill of real
+  macro antennas keep the signal up, so no pattern loss is applied there (an engineering
+  assumption that keeps the loss growing with distance). This is how downtilt and height
+  shorten or lengthen a cell, whatever the path-loss model.
+- :func:`o2i_penetration_db`: TR 38.901 section 7.4.3 outdoor-to-indoor loss: the low-loss
+  (standard glass, concrete) and high-loss (IRR glass, concrete) building models mixed by
+  the share of high-loss buildings, plus the indoor loss ``0.5 d_2D-in``.
 
-The link budget turns a band's EIRP per resource element, gains, losses and an RSRP threshold
-into a maximum allowed path loss, and :func:`cell_range_m` solves the model for the distance
-at which it is reached, for many stations at once (bisection, vectorised).
+:func:`cell_range_m` solves ``path loss + pattern loss = maximum allowed path loss`` for the
+distance, for many stations at once (bisection on log-distance, vectorised); the link budgets
+themselves are in :mod:`rollout.linkbudget`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BANDS", "Band", "LinkBudget", "cell_range_m", "cost231_hata", "path_loss", "uma_38901"]
+__all__ = [
+    "MODELS",
+    "cell_range_m",
+    "cost231_hata",
+    "o2i_penetration_db",
+    "path_loss",
+    "total_loss",
+    "uma_38901",
+    "vertical_attenuation_db",
+]
 
 SPEED_OF_LIGHT = 299_792_458.0
 
@@ -118,48 +137,64 @@ def path_loss(model: str, f_mhz: npt.ArrayLike, d_m: npt.ArrayLike, h_bs_m: npt.
     raise ValueError(msg)
 
 
-@dataclass(frozen=True)
-class Band:
-    """One NR band's link-budget inputs.
+def vertical_attenuation_db(
+    d2d_m: npt.ArrayLike,
+    h_bs_m: npt.ArrayLike,
+    tilt_deg: npt.ArrayLike,
+    beamwidth_deg: npt.ArrayLike,
+    *,
+    h_ut_m: float = 1.5,
+    sla_db: float = 30.0,
+) -> np.ndarray:
+    """Loss (dB, >= 0) of the antenna's vertical pattern towards a ground point ``d2d_m`` away.
 
-    ``eirp_dbm_per_re`` is the EIRP per resource element, i.e. what RSRP is measured against:
-    total power over the carrier's resource elements plus the antenna (beamforming) gain.
+    ``theta`` is the angle below the horizon; beyond the main beam's ground point
+    (``theta < tilt``) the loss is ``min(12 ((tilt - theta) / beamwidth)^2, sla_db)``, nearer
+    the mast it is 0 (see the module docstring).
+
+    >>> # 30 m mast, 6 degrees down, 6 degree beam: at 1 km theta = 1.63 degrees
+    >>> round(float(vertical_attenuation_db(1000, 30, 6, 6)), 2)
+    6.36
+    >>> float(vertical_attenuation_db(100, 30, 6, 6))
+    0.0
     """
-
-    name: str
-    f_mhz: float
-    eirp_dbm_per_re: float
-    penetration_loss_db: float
-    default_height_m: float = 30.0
-
-
-#: Defaults: total power and bandwidth typical of Chinese operators' 5G macro deployments,
-#: spread over the carrier's resource elements (e.g. 200 W over 3,276 REs of 100 MHz at 30 kHz
-#: = 17.8 dBm/RE), plus antenna gain (64T64R ~24 dBi, 32T32R ~22 dBi, 4T4R ~15 dBi).
-#: Indoor penetration: 3GPP TR 38.901 O2I low-loss model at the band's frequency, rounded.
-BANDS: dict[str, Band] = {
-    "n28": Band("n28", 760.0, 33.0, 12.0),
-    "n41": Band("n41", 2600.0, 41.8, 16.0),
-    "n78": Band("n78", 3500.0, 41.8, 18.0),
-    "n79": Band("n79", 4900.0, 38.8, 20.0),
-}
+    d = np.maximum(np.asarray(d2d_m, dtype=float), 1.0)
+    h = np.asarray(h_bs_m, dtype=float) - h_ut_m
+    theta = np.degrees(np.arctan2(h, d))
+    above = np.maximum(np.asarray(tilt_deg, dtype=float) - theta, 0.0)
+    return np.minimum(12.0 * (above / np.asarray(beamwidth_deg, dtype=float)) ** 2, sla_db)
 
 
-@dataclass(frozen=True)
-class LinkBudget:
-    """Receiver side and margins shared by all bands."""
+def total_loss(
+    model: str,
+    f_mhz: npt.ArrayLike,
+    d_m: npt.ArrayLike,
+    h_bs_m: npt.ArrayLike,
+    tilt_deg: npt.ArrayLike,
+    beamwidth_deg: npt.ArrayLike,
+    h_ut_m: float = 1.5,
+) -> np.ndarray:
+    """Path loss plus the vertical pattern's loss, in dB."""
+    return path_loss(model, f_mhz, d_m, h_bs_m, h_ut_m) + vertical_attenuation_db(d_m, h_bs_m, tilt_deg, beamwidth_deg, h_ut_m=h_ut_m)
 
-    rsrp_threshold_dbm: float = -105.0
-    ue_gain_dbi: float = 0.0
-    body_loss_db: float = 3.0
-    shadow_margin_db: float = 8.0
-    ue_height_m: float = 1.5
-    model: str = "uma_nlos"
 
-    def max_path_loss(self, band: Band, *, indoor: bool = False) -> float:
-        """Maximum allowed path loss (dB) for ``band``, outdoor or indoor service."""
-        losses = self.body_loss_db + self.shadow_margin_db + (band.penetration_loss_db if indoor else 0.0)
-        return band.eirp_dbm_per_re + self.ue_gain_dbi - losses - self.rsrp_threshold_dbm
+def o2i_penetration_db(f_mhz: npt.ArrayLike, high_loss_share: npt.ArrayLike, *, indoor_depth_m: float = 25.0 / 3.0) -> np.ndarray:
+    """Outdoor-to-indoor loss in dB (TR 38.901 section 7.4.3, mean values without the spread).
+
+    ``PL_tw`` of the low-loss model (30 % standard glass, 70 % concrete) and of the high-loss
+    model (70 % IRR glass, 30 % concrete), mixed in dB by ``high_loss_share``, plus
+    ``0.5 d_2D-in``; the default depth, 25/3 m, is the mean of the UMa indoor distance
+    ``min(U(0, 25), U(0, 25))``.
+
+    >>> round(float(o2i_penetration_db(3500, 0.0)), 2), round(float(o2i_penetration_db(3500, 1.0)), 2)
+    (16.86, 31.02)
+    """
+    f = np.asarray(f_mhz, dtype=float) / 1000.0
+    glass, irr_glass, concrete = 2.0 + 0.2 * f, 23.0 + 0.3 * f, 5.0 + 4.0 * f
+    low = 5.0 - 10.0 * np.log10(0.3 * 10 ** (-glass / 10) + 0.7 * 10 ** (-concrete / 10))
+    high = 5.0 - 10.0 * np.log10(0.7 * 10 ** (-irr_glass / 10) + 0.3 * 10 ** (-concrete / 10))
+    share = np.clip(np.asarray(high_loss_share, dtype=float), 0.0, 1.0)
+    return share * high + (1.0 - share) * low + 0.5 * indoor_depth_m
 
 
 def cell_range_m(
@@ -168,30 +203,37 @@ def cell_range_m(
     h_bs_m: npt.ArrayLike,
     max_path_loss_db: npt.ArrayLike,
     *,
+    tilt_deg: npt.ArrayLike = 0.0,
+    beamwidth_deg: npt.ArrayLike = 6.0,
     h_ut_m: float = 1.5,
     d_min_m: float = 10.0,
     d_max_m: float = 30_000.0,
 ) -> np.ndarray:
-    """Distance at which each station's path loss reaches its maximum allowed path loss.
+    """Distance at which each station's loss (path loss + vertical pattern) reaches its maximum
+    allowed path loss.
 
-    Solved by bisection on log-distance for all stations at once; path loss grows with
-    distance in every model, so the root is unique. Stations that cannot reach ``d_min_m``
-    get 0; ones beyond ``d_max_m`` get ``d_max_m``.
+    Solved by bisection on log-distance for all stations at once; the loss grows with distance
+    in every model (the pattern loss is 0 up to the main beam's ground point, then grows), so
+    the root is unique. Stations that cannot reach ``d_min_m`` get 0; ones beyond ``d_max_m``
+    get ``d_max_m``. ``tilt_deg = 0`` leaves the pattern out.
 
     >>> r = cell_range_m("uma_nlos", 3500, 25, 103.04)
     >>> round(float(r))
     100
     """
-    f, h, mapl = np.broadcast_arrays(
-        np.asarray(f_mhz, dtype=float), np.asarray(h_bs_m, dtype=float), np.asarray(max_path_loss_db, dtype=float)
+    f, h, mapl, tilt, width = np.broadcast_arrays(
+        np.asarray(f_mhz, dtype=float),
+        np.asarray(h_bs_m, dtype=float),
+        np.asarray(max_path_loss_db, dtype=float),
+        np.asarray(tilt_deg, dtype=float),
+        np.asarray(beamwidth_deg, dtype=float),
     )
     low = np.full(f.shape, math.log(d_min_m))
     high = np.full(f.shape, math.log(d_max_m))
     for _ in range(50):
         mid = (low + high) / 2.0
-        over = path_loss(model, f, np.exp(mid), h, h_ut_m) > mapl
+        over = total_loss(model, f, np.exp(mid), h, tilt, width, h_ut_m) > mapl
         high = np.where(over, mid, high)
         low = np.where(over, low, mid)
     result = np.exp((low + high) / 2.0)
-    result = np.where(path_loss(model, f, np.full(f.shape, d_min_m), h, h_ut_m) > mapl, 0.0, result)
-    return result
+    return np.where(total_loss(model, f, np.full(f.shape, d_min_m), h, tilt, width, h_ut_m) > mapl, 0.0, result)

@@ -137,6 +137,7 @@ def read_sites(
         listing = ", ".join(f"{t.path} ({t.kind.name})" for t in tables)
         raise InputFileError("errors.kinds_mixed", listing=listing)
     site_kind = tables[0].kind
+    assert isinstance(site_kind, SiteKind)  # a site file's kind, never a planning table's
     reference = reference_date(as_of)
     if sum(len(t.cells) for t in tables) <= CHECK_CHUNK_ROWS:
         return reject_duplicate_ids([check_tables(site_kind, tables, default_crs=crs_name, reference=reference)])[0]

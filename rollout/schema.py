@@ -21,6 +21,7 @@ __all__ = [
     "Field",
     "SiteKind",
     "normalize_token",
+    "operator_code",
 ]
 
 _BRACKETED = re.compile(r"[(\[（【].*?[)\]）】]")
@@ -269,6 +270,22 @@ CRS_INDEX = _index(CRS_ALIASES)
 BAND_INDEX = _index(BANDS)
 OPERATOR_INDEX = _index(OPERATORS)
 SOLUTION_INDEX = _index(SOLUTIONS)
+
+
+def operator_code(text: object, *, strict: bool = True) -> str | None:
+    """The operator code of a name as people write it (移动, 中国移动, China Mobile, cmcc); an
+    unknown name raises :class:`rollout.errors.InvalidValueError`, or gives None if not ``strict``.
+
+    >>> operator_code("中国电信"), operator_code("铁塔"), operator_code("物业", strict=False)
+    ('ctc', 'tower', None)
+    """
+    code = OPERATOR_INDEX.get(normalize_token(text))
+    if code is None and strict:
+        from rollout.errors import InvalidValueError
+
+        raise InvalidValueError("errors.operator_unknown", value=str(text))
+    return code
+
 
 TRUE_WORDS = frozenset(normalize_token(w) for w in ("yes", "y", "true", "t", "1", "是", "计入", "√", "✓"))
 FALSE_WORDS = frozenset(normalize_token(w) for w in ("no", "n", "false", "f", "0", "否", "不计入", "×", "✗"))

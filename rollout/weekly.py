@@ -13,7 +13,7 @@ import html
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -29,6 +29,9 @@ from rollout.progress import street_rows, total_row
 from rollout.schema import GARAGE, MACRO, SiteKind
 from rollout.status import done_counts, status_as_of
 from rollout.writers import GeoLayers, Table, write_file, write_folder, write_text
+
+if TYPE_CHECKING:
+    from rollout.network import ExistingNetwork
 
 __all__ = [
     "PACK_FILES",
@@ -128,8 +131,13 @@ class WeeklyPack:
     folder: Path | None = None
 
 
-def weekly_pack(project: Project, *, week: str | None = None, basemap: str = "osm", lang: Lang = "zh") -> WeeklyPack:
-    """Build the pack for the week of ``project.as_of`` (or ``week``), in memory."""
+def weekly_pack(
+    project: Project, *, week: str | None = None, basemap: str = "osm", existing: ExistingNetwork | None = None, lang: Lang = "zh"
+) -> WeeklyPack:
+    """Build the pack for the week of ``project.as_of`` (or ``week``), in memory.
+
+    ``existing`` (the existing network) adds its stations to the map's coverage and gap layers.
+    """
     from rollout.coverage import coverage_analysis
     from rollout.maps import build_map, render_map
 
@@ -140,12 +148,12 @@ def weekly_pack(project: Project, *, week: str | None = None, basemap: str = "os
     macro, garage = project.macro.records, project.garage.records
     changes = pd.concat([status_changes(macro, MACRO, previous, as_of), status_changes(garage, GARAGE, previous, as_of)], ignore_index=True)
     config = project.config
-    district = config.district_name if lang == "zh" else config.district_name_en
+    district = config.district(lang)
     title = t("weekly.title", lang, district=district)
     subtitle = t("weekly.subtitle", lang, week=week, date=as_of.isoformat())
     # The chart is the slowest file (matplotlib's import and drawing): draw it alongside the rest.
     burnup = in_background(burnup_png, *_burnup_data(project, progress, lang=lang), title=title, lang=lang)
-    coverage = in_background(coverage_analysis, project)
+    coverage = in_background(coverage_analysis, project, existing=existing)
     fmap = build_map(
         project.streets,
         progress,
@@ -183,10 +191,16 @@ def write_weekly_pack(pack: WeeklyPack, out_root: Path | str) -> WeeklyPack:
 
 
 def build_weekly_pack(
-    project: Project, out_root: Path | str, *, week: str | None = None, basemap: str = "osm", lang: Lang = "zh"
+    project: Project,
+    out_root: Path | str,
+    *,
+    week: str | None = None,
+    basemap: str = "osm",
+    existing: ExistingNetwork | None = None,
+    lang: Lang = "zh",
 ) -> WeeklyPack:
     """Build the pack (:func:`weekly_pack`) and write it under ``out_root`` (:func:`write_weekly_pack`)."""
-    return write_weekly_pack(weekly_pack(project, week=week, basemap=basemap, lang=lang), out_root)
+    return write_weekly_pack(weekly_pack(project, week=week, basemap=basemap, existing=existing, lang=lang), out_root)
 
 
 def _changes_for_people(changes: pd.DataFrame, lang: Lang) -> pd.DataFrame:

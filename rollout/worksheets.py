@@ -27,7 +27,7 @@ from rollout.gaps import acceptance_check, evidence_text
 from rollout.i18n import Lang, t
 from rollout.pipeline import Project
 from rollout.render import render_page
-from rollout.schema import GARAGE, MACRO, OPERATOR_INDEX, normalize_token
+from rollout.schema import GARAGE, MACRO, operator_code
 from rollout.status import status_as_of
 from rollout.writers import new_workbook, put_rows, put_title, safe_filename, write_file, write_folder, zip_folder
 
@@ -93,8 +93,8 @@ def build_worksheets(
             raise InputFileError("errors.compound_unknown", ids=", ".join(unknown))
         records = records[records["compound_id"].astype(str).isin(wanted)]
     if operator:
-        code = _operator_code(operator)
-        lead = records["lead_unit"].astype(str).map(lambda v: _operator_code(v, strict=False))
+        code = operator_code(operator)
+        lead = records["lead_unit"].astype(str).map(lambda v: operator_code(v, strict=False))
         records = records[records["operators"].astype(str).str.split(";").map(lambda codes: code in codes) | (lead == code)]
     records = records.sort_values("compound_id", kind="stable")
     if records.empty:
@@ -139,7 +139,7 @@ def worksheet_files(
         sheets=sheets,
         formats=[f for f in FORMATS if f in formats],
         as_of=project.as_of.isoformat(),
-        district=project.config.district_name if lang == "zh" else project.config.district_name_en,
+        district=project.config.district(lang),
     )
     return files
 
@@ -178,7 +178,7 @@ def render_html(sheet: Worksheet, project: Project, *, lang: Lang = "zh") -> str
         lang=lang,
         sheet=sheet,
         as_of=project.as_of.isoformat(),
-        district=project.config.district_name if lang == "zh" else project.config.district_name_en,
+        district=project.config.district(lang),
         approximate=labels.approximate_note(lang) if project.approximate else "",
         map_data=base64.b64encode(sheet.map_png).decode("ascii"),
     )
@@ -196,15 +196,8 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _operator_code(text: str, *, strict: bool = True) -> str | None:
-    code = OPERATOR_INDEX.get(normalize_token(text))
-    if code is None and strict:
-        raise InputFileError("errors.operator_unknown", value=text)
-    return code
-
-
 def _operator_label(operator: str, lang: Lang) -> str:
-    code = _operator_code(operator)
+    code = operator_code(operator)
     return labels.operator(code, lang) if code else operator
 
 

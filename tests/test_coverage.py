@@ -1,9 +1,10 @@
-"""Propagation reference values, coverage on a grid, gaps, and recommended sites (MCLP)."""
+"""Propagation reference values, coverage on a grid, gaps, the existing network, and the MCLP solvers."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,12 +16,14 @@ from click.testing import CliRunner
 from conftest import REPO, write_text
 from scipy import sparse
 
+from rollout import labels
 from rollout.cli import cli
-from rollout.coverage import coverage_analysis, load_coverage_settings, make_grid
-from rollout.crs import METRIC_CRS
+from rollout.coverage import coverage_analysis, district_crs, load_coverage_settings, make_grid
+from rollout.linkbudget import BANDS, CLUTTER, Receiver, mapl
 from rollout.pipeline import load_project
-from rollout.propagation import BANDS, LinkBudget, cell_range_m, cost231_hata, path_loss, uma_38901
-from rollout.siting import LOWER_BOUND, MCLP, exact_mclp, greedy_mclp, plan_sites, random_instance
+from rollout.progress import total_row
+from rollout.propagation import cell_range_m, cost231_hata, path_loss, uma_38901
+from rollout.siting import LOWER_BOUND, MCLP, exact_mclp, greedy_mclp, random_instance
 
 
 def test_38901_uma_reference_values() -> None:
@@ -52,14 +55,18 @@ def test_monotonic_in_distance_and_frequency(model: str) -> None:
 
 
 def test_cell_range_inverts_the_model() -> None:
-    budget = LinkBudget()
     bands = list(BANDS.values())
-    mapl = np.array([budget.max_path_loss(b) for b in bands])
-    ranges = cell_range_m("uma_nlos", [b.f_mhz for b in bands], [25, 30, 35, 40], mapl)
-    assert path_loss("uma_nlos", [b.f_mhz for b in bands], ranges, [25, 30, 35, 40]) == pytest.approx(mapl, abs=0.01)
+    budgets = np.array([min(mapl(b, CLUTTER["urban"], Receiver())) for b in bands])
+    ranges = cell_range_m("uma_nlos", [b.f_mhz for b in bands], [25, 30, 35, 40], budgets)
+    assert path_loss("uma_nlos", [b.f_mhz for b in bands], ranges, [25, 30, 35, 40]) == pytest.approx(budgets, abs=0.01)
     assert ranges[0] > ranges[2] > ranges[3]  # lower bands reach farther
-    indoor = budget.max_path_loss(BANDS["n78"], indoor=True)
-    assert cell_range_m("uma_nlos", 3500, 30, indoor) < cell_range_m("uma_nlos", 3500, 30, mapl[2])
+    indoor = min(mapl(BANDS["n78"], CLUTTER["urban"], Receiver(), indoor=True))
+    assert cell_range_m("uma_nlos", 3500, 30, indoor) < cell_range_m("uma_nlos", 3500, 30, budgets[2])
+
+
+def _one_clutter(data_dir: Path, clutter: str) -> None:
+    table = pd.read_csv(data_dir / "boundaries" / "streets.csv", dtype=str, keep_default_na=False)
+    table.assign(clutter=clutter).to_csv(data_dir / "boundaries" / "streets.csv", index=False)
 
 
 def test_one_station_covers_its_disc_clipped_to_the_district(data_dir: Path) -> None:
@@ -67,19 +74,44 @@ def test_one_station_covers_its_disc_clipped_to_the_district(data_dir: Path) -> 
         data_dir / "sites" / "macro_stations.csv",
         "站址编码,经度,纬度,状态,开通日期,频段,挂高\nS1,121.3650,31.2420,已开通,2024-01-10,n78,30\n",
     )
+    _one_clutter(data_dir, "urban")
     project = load_project(data_dir, as_of=dt.date(2024, 6, 30))
     settings = load_coverage_settings(project.config)
     result = coverage_analysis(project, grid="25m")
-    budget, band = settings.budget, settings.bands["n78"]
-    radius = float(cell_range_m(budget.model, band.f_mhz, 30, budget.max_path_loss(band)))
-    centre = gpd.GeoSeries.from_xy([121.365], [31.242], crs=4326).to_crs(METRIC_CRS).iloc[0]
-    district = project.streets.to_crs(METRIC_CRS).union_all()
+    band = settings.bands["n78"]
+    budget = min(mapl(band, settings.clutters["urban"], settings.receiver))
+    radius = float(cell_range_m("uma_nlos", band.f_mhz, 30, budget, tilt_deg=band.downtilt_deg, beamwidth_deg=band.vertical_beamwidth_deg))
+    assert 400 < radius < 450  # n78, urban, 30 m, 6 degrees down
+    crs = district_crs(project.streets)
+    centre = gpd.GeoSeries.from_xy([121.365], [31.242], crs=4326).to_crs(crs).iloc[0]
+    district = project.streets.to_crs(crs).union_all()
     expected_km2 = centre.buffer(radius, 256).intersection(district).area / 1e6
-    total = result.by_street.iloc[-1]
+    total = result.by_street.pipe(total_row)
     assert 0 < expected_km2 < total["area_km2"]  # the disc is clipped by the district edge
     cell_tolerance = 2 * math.pi * radius * 25 / 1e6  # one cell along the circle
     assert total["covered_km2"] == pytest.approx(expected_km2, abs=cell_tolerance)
     assert total["area_km2"] == pytest.approx(district.area / 1e6, rel=0.01)
+    assert result.clutter_source == "streets" and set(result.cells["clutter"]) == {"urban"}
+
+
+def test_clutter_shrinks_and_grows_the_covered_area(data_dir: Path) -> None:
+    write_text(data_dir / "sites" / "macro_stations.csv", "站址编码,经度,纬度,状态,开通日期\nS1,121.4290,31.2462,已开通,2024-01-10\n")
+    covered = {}
+    for clutter in ("dense_urban", "urban", "suburban"):
+        _one_clutter(data_dir, clutter)
+        covered[clutter] = coverage_analysis(load_project(data_dir, as_of=dt.date(2024, 6, 30))).by_street.pipe(total_row)["covered_km2"]
+    assert covered["dense_urban"] < covered["urban"] < covered["suburban"]
+    # A clutter polygon file overrides the streets' default where it lies.
+    from rollout.boundaries import read_street_table
+    from rollout.clutter import load_clutter
+
+    project = load_project(data_dir, as_of=dt.date(2024, 6, 30))
+    zone = gpd.GeoDataFrame({"地物类型": ["密集市区"]}, geometry=[shapely.box(121.40, 31.23, 121.46, 31.27)], crs=4326)
+    zone.to_file(data_dir / "clutter.geojson")
+    clutter = load_clutter(project.config, read_street_table(project.config), path=data_dir / "clutter.geojson")
+    result = coverage_analysis(project, clutter=clutter)
+    assert result.clutter_source == "file" and result.clutter_counts["dense_urban"] > 0
+    assert result.by_street.pipe(total_row)["covered_km2"] == pytest.approx(covered["dense_urban"], abs=0.01)
 
 
 def test_h3_grid_tiles_the_district() -> None:
@@ -102,7 +134,7 @@ def test_gaps_compounds_and_households(data_dir: Path) -> None:
     result = coverage_analysis(project)
     compounds = result.compounds.set_index("compound_id")
     assert compounds.loc["NEAR", "outdoor_covered"] and not compounds.loc["FAR", "outdoor_covered"]
-    total = result.by_street.iloc[-1]
+    total = result.by_street.pipe(total_row)
     assert (total["households"], total["households_covered"]) == (2000, 800)
     assert total["households_covered_pct"] == 40.0
     assert len(result.gaps) >= 1 and (result.gaps["area_m2"] >= 20_000).all()
@@ -138,43 +170,7 @@ def test_greedy_never_below_the_bound(seed: int) -> None:
     assert sum(marginals) <= optimum + 1e-9
 
 
-def test_quotas_spacing_and_exclusions_are_respected(data_dir: Path) -> None:
-    write_text(data_dir / "sites" / "macro_stations.csv", "站址编码,经度,纬度,状态,开通日期\nS1,121.4290,31.2462,已开通,2024-01-10\n")
-    project = load_project(data_dir, as_of=dt.date(2024, 6, 30))
-    zone = gpd.GeoDataFrame(geometry=[shapely.box(121.30, 31.20, 121.39, 31.32)], crs=4326)  # the west of the district
-    result = plan_sites(
-        project,
-        streets=["310107015000", "310107103000"],
-        exclude=zone,
-        min_spacing_m=400,
-        candidate_spacing_m=200,
-        service="indoor",
-        exact=False,
-    )
-    sites = result.sites
-    quotas = project.progress().set_index("street_code")["macro_remaining"]
-    counts = sites["street_code"].value_counts()
-    assert set(counts.index) <= {"310107015000", "310107103000"}
-    assert all(counts[c] <= quotas[c] for c in counts.index)
-    assert (sites["lon"] > 121.39).all()  # nothing in the exclusion zone
-    metric = sites.to_crs(METRIC_CRS)
-    xy = np.column_stack([metric.geometry.x, metric.geometry.y])
-    distances = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
-    assert distances[np.triu_indices(len(xy), 1)].min() >= 400 - 1e-6
-    assert sites["rank"].tolist() == list(range(1, len(sites) + 1))
-    assert (np.diff(sites["marginal_demand"]) <= 1e-9).all()  # greedy gains shrink
-    assert sites["cumulative_coverage_pct"].is_monotonic_increasing
-
-
-def test_plan_sites_reports_the_gap_to_the_optimum(data_dir: Path) -> None:
-    write_text(data_dir / "sites" / "macro_stations.csv", "站址编码,经度,纬度,状态,开通日期\nS1,121.4290,31.2462,已开通,2024-01-10\n")
-    project = load_project(data_dir, as_of=dt.date(2024, 6, 30))
-    result = plan_sites(project, streets=["310107016000"], candidate_spacing_m=250, service="indoor", exact=True)
-    assert result.optimum is not None and result.greedy_value <= result.optimum + 1e-6
-    assert 0 <= result.gap_to_optimum_pct <= (1 - LOWER_BOUND) * 100
-
-
-def test_cli_coverage_and_plan_sites(sample_data_dir: Path, tmp_path: Path) -> None:
+def test_cli_coverage(sample_data_dir: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "coverage"
     result = runner.invoke(
@@ -189,33 +185,13 @@ def test_cli_coverage_and_plan_sites(sample_data_dir: Path, tmp_path: Path) -> N
         "gaps.geojson",
     ]
     table = pd.read_csv(out / "coverage_by_street.csv", encoding="utf-8-sig", dtype={"street_code": str})
-    assert len(table) == 11 and table["street_code"].iloc[-1] == "310107"
-    assert f"{table['area_covered_pct'].iloc[-1]}%" in result.output
+    assert len(table) == 11 and total_row(table)["street_code"] == "310107"
+    assert f"{total_row(table)['area_covered_pct']}%" in result.output
+    assert "地物类型：按街道默认（streets.csv 的 clutter 列）" in result.output
     page = (out / "coverage.html").read_text(encoding="utf-8")
     assert "coverage-gap" in page and "coverage-area" in page
-    sites = tmp_path / "sites.csv"
-    result = runner.invoke(
-        cli,
-        [
-            "--data",
-            str(sample_data_dir),
-            "plan-sites",
-            "--as-of",
-            "2024-06-30",
-            "--street",
-            "310107016000",
-            "--service",
-            "indoor",
-            "--exact",
-            "--out",
-            str(sites),
-        ],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
-    ranked = pd.read_csv(sites, encoding="utf-8-sig", dtype={"street_code": str})
-    assert len(ranked) > 0 and (ranked["street_code"] == "310107016000").all() and "最优解差" in result.output
-    assert "recommended-site" in (tmp_path / "sites.html").read_text(encoding="utf-8")
+    compounds = pd.read_csv(out / "compounds.csv", encoding="utf-8-sig")
+    assert set(compounds["clutter"]) <= {"dense_urban", "urban", "suburban", "open"}
 
 
 def test_existing_network_counts_from_the_start(data_dir: Path, tmp_path: Path) -> None:
@@ -224,12 +200,12 @@ def test_existing_network_counts_from_the_start(data_dir: Path, tmp_path: Path) 
         tmp_path / "existing.csv", "站址编码,经度,纬度,状态,频段\nE1,121.3775,31.2829,已开通,n41\nE2,121.3673,31.2399,在建,n41\n"
     )
     project = load_project(data_dir, as_of=dt.date(2024, 6, 30))
-    from rollout.records import read_sites
+    from rollout.network import read_existing
 
     alone = coverage_analysis(project)
-    with_existing = coverage_analysis(project, existing=read_sites(existing, kind="macro").records)
+    with_existing = coverage_analysis(project, existing=read_existing(existing, project.streets))
     assert sorted(with_existing.stations["site_id"]) == ["E1", "S1"]  # E2 is not on air
-    assert with_existing.by_street.iloc[-1]["covered_km2"] > alone.by_street.iloc[-1]["covered_km2"]
+    assert with_existing.by_street.pipe(total_row)["covered_km2"] > alone.by_street.pipe(total_row)["covered_km2"]
     taopu = with_existing.by_street.set_index("street_code").loc["310107103000"]
     assert taopu["covered_km2"] > 0 and alone.by_street.set_index("street_code").loc["310107103000", "covered_km2"] == 0
     result = CliRunner().invoke(
@@ -237,13 +213,55 @@ def test_existing_network_counts_from_the_start(data_dir: Path, tmp_path: Path) 
         ["--data", str(data_dir), "coverage", "--as-of", "2024-06-30", "--existing", str(existing), "--out", str(tmp_path / "c")],
         catch_exceptions=False,
     )
-    assert result.exit_code == 0 and result.output.startswith("2 个站点")
+    assert result.exit_code == 0
+    assert "existing.csv（现网站点）：2 行，载入 1，拒收 0，不计入 1" in result.output
+    assert "2 个站点（现网 1 个）" in result.output
+    assert "没有区界外的站点" in result.output  # the warning: coverage near the edge is understated
+    rejects = pd.read_csv(tmp_path / "c" / "rejects.csv", encoding="utf-8-sig")
+    columns = [labels.column(c, "zh", family="problem_column") for c in ("row", "reason_code", "severity")]
+    assert rejects[columns].values.tolist() == [[3, "not_on_air", "不计入"]]
 
 
-def test_candidates_outside_every_street_are_a_clear_error(data_dir: Path) -> None:
-    from rollout.errors import ConfigError
+def test_stations_outside_the_district_cover_its_edge(shared_data: Path) -> None:
+    from rollout.network import read_existing
 
     project = load_project(REPO / "data", as_of=dt.date(2024, 6, 30))
-    far = gpd.GeoDataFrame(geometry=gpd.points_from_xy([116.4, 116.5], [39.9, 39.9]), crs=4326)  # Beijing
-    with pytest.raises(ConfigError, match="none of the 2 candidate points lies in a street"):
-        plan_sites(project, candidates=far, exact=False)
+    path = shared_data / "shanghai_telecom_base_stations_shanghai.csv"
+    inside_only = read_existing(shared_data / "shanghai_telecom_base_stations_putuo.csv", project.streets)
+    with_margin = read_existing(path, project.streets)
+    a = coverage_analysis(project, existing=inside_only).by_street.pipe(total_row)["covered_km2"]
+    b = coverage_analysis(project, existing=with_margin).by_street.pipe(total_row)["covered_km2"]
+    assert b > a  # the 471 stations within 3 km outside serve the district's edge
+
+
+def test_weekly_and_map_take_the_existing_network(sample_data_dir: Path, shared_data: Path, tmp_path: Path) -> None:
+    existing = shared_data / "shanghai_telecom_base_stations_shanghai.csv"
+    runner = CliRunner()
+    base = ["--data", str(sample_data_dir)]
+    plain = runner.invoke(cli, [*base, "map", "--as-of", "2024-06-30", "--out", str(tmp_path / "plain.html")], catch_exceptions=False)
+    with_network = runner.invoke(
+        cli,
+        [*base, "map", "--as-of", "2024-06-30", "--existing", str(existing), "--out", str(tmp_path / "map.html")],
+        catch_exceptions=False,
+    )
+    assert plain.exit_code == 0 and with_network.exit_code == 0, with_network.output
+    assert "现网：区内 159 个站点，区界外 3 km 内 471 个站点计入" in with_network.output
+    plain_page = (tmp_path / "plain.html").read_text(encoding="utf-8")
+    page = (tmp_path / "map.html").read_text(encoding="utf-8")
+    assert "coverage-gap" in plain_page and "existing-station" not in plain_page
+    assert "existing-station" in page and len(re.findall(r'"site_id": "[^"]*"', page)) == 159 + 471
+    # Fewer or smaller gaps once the existing network is counted.
+    project = load_project(sample_data_dir, as_of=dt.date(2024, 6, 30))
+    from rollout.network import read_existing
+
+    gaps_alone = coverage_analysis(project).gaps["area_m2"].sum()
+    gaps_with = coverage_analysis(project, existing=read_existing(existing, project.streets)).gaps["area_m2"].sum()
+    assert gaps_with < gaps_alone
+    # rollout.toml can name the file, so weekly needs no option.
+    toml = sample_data_dir / "rollout.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('existing = ""', f'existing = "{existing.as_posix()}"'), encoding="utf-8")
+    weekly = runner.invoke(cli, [*base, "weekly", "--week", "2024-W26", "--out", str(tmp_path / "maps")], catch_exceptions=False)
+    assert weekly.exit_code == 0, weekly.output
+    assert "区界外 3 km 内 471 个站点计入" in weekly.output
+    weekly_page = (tmp_path / "maps" / "2024-W26" / "index.html").read_text(encoding="utf-8")
+    assert len(re.findall(r'"site_id": "[^"]*"', weekly_page)) == 630

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "plan-sites": "rollout.cli.coverage:plan_command",
     "boundaries": "rollout.cli.boundaries:command",
     "targets": "rollout.cli.targets:command",
+    "template": "rollout.cli.template:command",
     "sample": "rollout.cli.sample:command",
 }
 

@@ -5,161 +5,218 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import geopandas as gpd
 
-from rollout.cli.options import as_of_option, current_lang, project_options
-from rollout.coverage import coverage_analysis, write_coverage
-from rollout.maps import build_project_map, save_map
-from rollout.pipeline import load_project
-from rollout.records import read_sites
-from rollout.writers import atomic_path, write_table
-
-
-def _read_geo(path: Path, what: str) -> gpd.GeoDataFrame:
-    try:
-        frame = gpd.read_file(path)
-    except Exception as e:  # pyogrio raises its own error types for unreadable files
-        raise click.ClickException(f"{path}: cannot read the {what} ({e}); use GeoJSON, GeoPackage or Shapefile.") from e
-    if frame.crs is None:
-        frame = frame.set_crs(4326)
-    return frame
+from rollout.cli.options import as_of_option, current_data_dir, current_lang, project_options
+from rollout.cli.planning_options import (
+    clutter_line,
+    clutter_option,
+    existing_option,
+    load_clutter_option,
+    load_lines,
+    read_existing_network,
+    rejects_files,
+)
+from rollout.i18n import t
 
 
 @click.command("coverage")
 @as_of_option
-@click.option("--operator", default=None, help="Only stations shared by this operator (移动, 电信, 联通, 广电).")
+@click.option("--operator", default=None, help="Only stations shared by this operator.")
+@click.option("--service", type=click.Choice(["outdoor", "indoor"]), default="outdoor", show_default=True, help="Outdoor or indoor.")
+@click.option("--grid", default=None, help="Grid: 50m or h3:10.")
+@existing_option
+@clutter_option
 @click.option(
-    "--service",
-    type=click.Choice(["outdoor", "indoor"]),
-    default="outdoor",
-    show_default=True,
-    help="Outdoor, or indoor with the band's penetration loss.",
-)
-@click.option("--grid", default=None, help="Grid: metric squares like 50m, or H3 like h3:10 (default from rollout.toml: 50m).")
-@click.option(
-    "--existing",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    "--explain",
+    type=click.Choice(["dense_urban", "urban", "suburban", "open"]),  # rollout.linkbudget.CLUTTER_CODES, kept light for --help
+    is_flag=False,
+    flag_value="dense_urban",
     default=None,
-    help="A site file of the existing network (stations marked on air), counted from the start.",
+    help="Print the link budget, then stop.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("coverage"),
-    show_default=True,
-    help="Folder for the CSV, GeoJSON, GeoPackage and map.",
-)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("coverage"), show_default=True, help="Folder.")
 @project_options
-def command(as_of, operator, service, grid, existing, out, crs, sheet, boundaries) -> None:
-    """Modelled best-server RSRP on a grid from the stations on air: % of area and of households
-    covered per street, gap polygons, and compounds whose garages lie outside outdoor coverage.
+def command(as_of, operator, service, grid, existing, clutter, explain, out, crs, sheet, boundaries) -> None:
+    """Modelled coverage per street, coverage gaps, compounds outside coverage."""
+    from rollout.config import load_config
+    from rollout.coverage import coverage_analysis, coverage_files, load_coverage_settings
+    from rollout.maps import build_project_map, render_map
+    from rollout.pipeline import load_project
+    from rollout.progress import total_row
+    from rollout.writers import write_file, write_folder
 
-    \b
-    Example:
-      rollout coverage --as-of 2024-06-30 --service indoor --grid h3:10
-    """
-    project = load_project(as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
-    existing_records = read_sites(existing, kind="macro", crs=crs).records if existing else None
-    result = coverage_analysis(project, operator=operator, service=service, grid=grid, existing=existing_records)
-    write_coverage(result, out)
-    zh = current_lang() == "zh"
+    lang = current_lang()
+    if explain:
+        from rollout.budget_report import budget_text
+
+        settings = load_coverage_settings(load_config(current_data_dir()))
+        for line in budget_text(settings, clutter=explain, service=service, lang=lang):
+            click.echo(line)
+        return
+    project = load_project(current_data_dir(), as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
+    network = read_existing_network(project, existing, crs=crs, lang=lang)
+    clutter_map = load_clutter_option(project, clutter, lang=lang)
+    result = coverage_analysis(project, operator=operator, service=service, grid=grid, existing=network, clutter=clutter_map)
     fmap = build_project_map(
         project,
-        title=f"{project.config.district_name} 模型覆盖" if zh else f"{project.config.district_name_en} modelled coverage",
-        subtitle=f"{'截至' if zh else 'as of'} {project.as_of} · {service}",
+        title=t("coverage.title", lang, district=project.config.district(lang)),
+        subtitle=f"{project.as_of} · {t(f'coverage.service.{service}', lang)}",
         coverage=result,
-        lang=current_lang(),
+        lang=lang,
     )
-    save_map(fmap, out / "coverage.html")
-    total = result.by_street.iloc[-1]
+    files = (
+        coverage_files(result)
+        | {"coverage.html": render_map(fmap)}
+        | rejects_files([network.load if network else None], "rejects.csv", lang)
+    )
+    write_folder(out, files, write=write_file, merge=True)
+    click.echo(clutter_line(result.clutter_source, result.clutter_counts, lang))
+    total = total_row(result.by_street)
     uncovered = int((~result.compounds["outdoor_covered"]).sum()) if len(result.compounds) else 0
     click.echo(
-        f"{len(result.stations)} 个站点：面积覆盖 {total['area_covered_pct']}%，户数覆盖 {total['households_covered_pct']}%，"
-        f"缺口 {len(result.gaps)} 处，室外未覆盖小区 {uncovered} 个；已写入 {out}"
-        if zh
-        else f"{len(result.stations)} stations: {total['area_covered_pct']}% of area and {total['households_covered_pct']}% of households covered, "
-        f"{len(result.gaps)} gaps, {uncovered} compounds outside outdoor coverage; written to {out}"
+        t(
+            "coverage.summary",
+            lang,
+            stations=len(result.stations),
+            existing=int((result.stations["source"] == "existing").sum()),
+            area=total["area_covered_pct"],
+            households=total["households_covered_pct"],
+            gaps=len(result.gaps),
+            uncovered=uncovered,
+            out=out,
+        )
     )
+
+
+def _weights(values: tuple[str, ...], settings, lang):
+    from dataclasses import replace
+
+    from rollout.demand import COMPONENTS
+
+    updates = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        if name.strip() not in COMPONENTS:
+            raise click.BadParameter(t("cli.msg.weight_name", lang, value=value, names=", ".join(COMPONENTS)), param_hint="--weight")
+        try:
+            updates[name.strip()] = float(number)
+        except ValueError as e:
+            raise click.BadParameter(t("cli.msg.weight_number", lang, value=value, number=number), param_hint="--weight") from e
+    return replace(settings.weights, **updates)
 
 
 @click.command("plan-sites")
 @as_of_option
-@click.option("--n", "n", type=int, default=None, help="At most this many sites in all (default: each street's remaining target).")
-@click.option("--street", "streets", multiple=True, help="Only these streets (code); repeat for several.")
+@click.option("--n", "n", type=int, default=None, help="At most this many sites in all.")
+@click.option("--street", "streets", multiple=True, help="Only these streets (code).")
+@click.option("--candidates", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None, help="Candidate sites.")
+@click.option("--exclude", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None, help="Exclusion zones.")
+@click.option("--min-spacing", "min_spacing", type=float, default=200.0, show_default=True, help="Minimum spacing (m).")
+@click.option("--candidate-spacing", type=float, default=150.0, show_default=True, help="Spacing of the grid of candidates (m).")
+@click.option("--service", type=click.Choice(["outdoor", "indoor"]), default="outdoor", show_default=True, help="Outdoor or indoor.")
+@existing_option
+@click.option("--mr", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None, help="MR or drive-test grid.")
+@click.option("--complaints", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None, help="12345 complaints.")
+@clutter_option
+@click.option("--weight", "weight_values", multiple=True, help="Override a demand weight: NAME=VALUE.")
+@click.option("--exact/--no-exact", default=None, help="Also solve exactly.")
 @click.option(
-    "--candidates",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Candidate points (smart poles, rooftops, parks) as GeoJSON/GeoPackage; default: a grid.",
-)
-@click.option(
-    "--exclude", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None, help="Exclusion zones (限建/禁建) as polygons."
-)
-@click.option(
-    "--min-spacing", "min_spacing", type=float, default=200.0, show_default=True, help="Minimum distance in metres between stations."
-)
-@click.option("--service", type=click.Choice(["outdoor", "indoor"]), default="outdoor", show_default=True)
-@click.option("--area-weight", type=float, default=1.0, show_default=True, help="Demand weight per km² of uncovered area.")
-@click.option(
-    "--household-weight",
-    type=float,
-    default=0.01,
-    show_default=True,
-    help="Demand weight per household of a garage compound (0.01: 100 households weigh as 1 km²).",
-)
-@click.option(
-    "--exact/--no-exact",
-    default=None,
-    help="Also solve exactly (HiGHS) to report the greedy's gap; default: when there are at most 400 candidates.",
-)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("recommended_sites.csv"),
-    show_default=True,
-    help="Ranked sites as .csv or .geojson (a map is written beside it).",
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("recommended_sites.csv"), show_default=True, help="Ranked sites."
 )
 @project_options
 def plan_command(
-    as_of, n, streets, candidates, exclude, min_spacing, service, area_weight, household_weight, exact, out, crs, sheet, boundaries
+    as_of,
+    n,
+    streets,
+    candidates,
+    exclude,
+    min_spacing,
+    candidate_spacing,
+    service,
+    existing,
+    mr,
+    complaints,
+    clutter,
+    weight_values,
+    exact,
+    out,
+    crs,
+    sheet,
+    boundaries,
 ) -> None:
-    """Recommend where each street's remaining stations should go to cover the most demand
-    (a maximal covering location problem, lazy greedy; exact for small instances).
-
-    \b
-    Example:
-      rollout plan-sites --as-of 2024-06-30 --service indoor --min-spacing 250 --out sites.geojson
-    """
+    """Recommend where each street's remaining stations should go."""
+    from rollout.candidates import read_candidates
+    from rollout.coverage import district_crs, load_coverage_settings
+    from rollout.io import read_geo
+    from rollout.maps import build_project_map, render_map
+    from rollout.measurements import read_complaints, read_mr
+    from rollout.pipeline import load_project
+    from rollout.planmap import planning_layers
     from rollout.siting import plan_sites
+    from rollout.siting_report import demand_lines, sites_artefact, street_lines, streets_table
+    from rollout.writers import write_file
 
-    project = load_project(as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
+    lang = current_lang()
+    project = load_project(current_data_dir(), as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
+    settings = load_coverage_settings(project.config)
+    network = read_existing_network(project, existing, crs=crs, lang=lang)
+    loads = []
+    mr_load = read_mr(mr, project.streets, threshold_dbm=settings.mr_threshold_dbm, crs=crs) if mr else None
+    complaint_load = read_complaints(complaints, project.streets, as_of=project.as_of, crs=crs) if complaints else None
+    candidate_set = read_candidates(candidates, project.streets, district_crs(project.streets), coords=crs) if candidates else None
+    for load in (mr_load, complaint_load, candidate_set.load if candidate_set else None):
+        if load is not None:
+            loads.append(load)
+            for line in load_lines(load, lang):
+                click.echo(line)
     result = plan_sites(
         project,
         n=n,
         streets=list(streets) or None,
-        candidates=_read_geo(candidates, "candidates") if candidates else None,
-        exclude=_read_geo(exclude, "exclusion zones") if exclude else None,
+        candidates=candidate_set,
+        exclude=read_geo(exclude) if exclude else None,
         min_spacing_m=min_spacing,
-        area_weight=area_weight,
-        household_weight=household_weight,
+        candidate_spacing_m=candidate_spacing,
+        weights=_weights(weight_values, settings, lang),
+        existing=network,
+        mr=mr_load,
+        complaints=complaint_load,
         exact=exact,
         service=service,
+        settings=settings,
+        clutter=load_clutter_option(project, clutter, lang=lang),
     )
-    if out.suffix.lower() == ".geojson":
-        with atomic_path(out) as tmp:
-            result.sites.to_file(tmp, driver="GeoJSON")
-    else:
-        write_table(result.sites.drop(columns="geometry"), out)
-    zh = current_lang() == "zh"
-    fmap = build_project_map(project, title="推荐站址" if zh else "Recommended sites", recommended=result.sites, lang=current_lang())
-    save_map(fmap, out.with_suffix(".html"))
-    gap = result.gap_to_optimum_pct
+    layers, legend = planning_layers(
+        result.sites,
+        lang=lang,
+        mr=mr_load.records if mr_load else None,
+        complaints=complaint_load.records if complaint_load else None,
+        existing=network.stations if network else None,
+    )
+    fmap = build_project_map(
+        project, title=t("planning.map.title", lang, district=project.config.district(lang)), layers=layers, legend=legend, lang=lang
+    )
+    files = {
+        out: sites_artefact(result.sites, out, lang),
+        out.with_name(f"{out.stem}_streets.csv"): streets_table(result.streets, lang),
+        **rejects_files([network.load if network else None, *loads], out.with_name(f"{out.stem}_rejects.csv"), lang),
+        out.with_suffix(".html"): render_map(fmap),
+    }
+    written = [write_file(path, artefact) for path, artefact in files.items()]
     click.echo(
-        f"推荐 {len(result.sites)} 个站址，新增覆盖需求 {result.greedy_value:g}（共 {result.total_demand:g}，已覆盖 {result.fixed_demand:g}）"
-        + (f"；与最优解差 {gap}%" if gap is not None else "")
-        + f"；已写入 {out}"
-        if zh
-        else f"{len(result.sites)} sites recommended, adding {result.greedy_value:g} demand covered (of {result.total_demand:g}; {result.fixed_demand:g} already)"
-        + (f"; {gap}% below the optimum" if gap is not None else "")
-        + f"; written to {out}"
+        t(
+            "planning.result",
+            lang,
+            n=len(result.sites),
+            candidates=result.candidates,
+            added=f"{result.sites['marginal_demand'].sum():.2f}",
+            total=f"{result.total_demand:.2f}",
+            fixed=f"{result.fixed_demand:.2f}",
+        )
     )
+    for line in demand_lines(result.demand, lang) + street_lines(result.streets, lang):
+        click.echo(line)
+    if result.gap_to_optimum_pct is not None:
+        greedy = int((result.sites["driver"] != "densify").sum())
+        click.echo(t("planning.gap", lang, gap=result.gap_to_optimum_pct, greedy=greedy))
+    click.echo(t("planning.written", lang, paths=", ".join(str(p) for p in written)))

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from rollout.cli.options import as_of_option, current_data_dir, current_lang, engine_options, open_project, project_options
+from rollout.cli.planning_options import existing_option, read_existing_network
 from rollout.i18n import t
 
 BASEMAPS = ("osm", "gaode", "none")  # as rollout.maps.BASEMAPS (not imported here: folium is heavy)
@@ -38,6 +39,7 @@ def _as_of(week: str | None, as_of: dt.date | None) -> tuple[str | None, dt.date
     "--out", type=click.Path(file_okay=False, path_type=Path), default=Path("maps"), show_default=True, help="Folder of the packs."
 )
 @basemap_option
+@existing_option
 @project_options
 @engine_options
 def command(
@@ -45,6 +47,7 @@ def command(
     as_of,
     out: Path,
     basemap: str,
+    existing: Path | None,
     crs: str | None,
     sheet: str | None,
     boundaries: Path | None,
@@ -59,7 +62,8 @@ def command(
     lang = current_lang()
     week, as_of = _as_of(week, as_of)
     with open_project(engine, scheduler, partitions, as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries) as project:
-        pack = build_weekly_pack(project, out, week=week, basemap=basemap, lang=lang)
+        network = read_existing_network(project, existing, crs=crs, lang=lang)
+        pack = build_weekly_pack(project, out, week=week, basemap=basemap, existing=network, lang=lang)
         rejected = sum(int(summary["rejected"].sum()) for summary, _ in (load.summary_and_problems() for load in project.loads.values()))
     total = total_row(pack.progress)
     click.echo(
@@ -84,21 +88,31 @@ def command(
 @as_of_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("maps/map.html"), show_default=True, help="HTML file.")
 @basemap_option
+@existing_option
 @project_options
-def map_command(as_of, out: Path, basemap: str, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
+def map_command(as_of, out: Path, basemap: str, existing: Path | None, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
     """Write only the interactive coverage map for a day."""
+    from rollout.coverage import coverage_analysis
     from rollout.maps import build_project_map, save_map
     from rollout.pipeline import load_project
     from rollout.weekly import status_changes
 
     lang = current_lang()
     project = load_project(current_data_dir(), as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
+    network = read_existing_network(project, existing, crs=crs, lang=lang)
     previous = project.as_of - dt.timedelta(days=7)
     changed = {
         load.kind.name: set(status_changes(load.records, load.kind, previous, project.as_of)["record_id"])
         for load in (project.macro, project.garage)
     }
-    district = project.config.district_name if lang == "zh" else project.config.district_name_en
-    fmap = build_project_map(project, title=t("weekly.map_title", lang, district=district), changed=changed, basemap=basemap, lang=lang)
+    district = project.config.district(lang)
+    fmap = build_project_map(
+        project,
+        title=t("weekly.map_title", lang, district=district),
+        changed=changed,
+        basemap=basemap,
+        coverage=coverage_analysis(project, existing=network),
+        lang=lang,
+    )
     save_map(fmap, out)
     click.echo(t("cli.msg.written", lang, path=out))
