@@ -39,6 +39,8 @@ class Project:
     macro: SiteLoad
     garage: SiteLoad
     as_of: dt.date
+    #: Where the records came from when they came from the register (None: the site files).
+    register: object | None = None
 
     @property
     def approximate(self) -> bool:
@@ -78,16 +80,27 @@ def load_project(
     crs: str | None = None,
     sheet: str | None = None,
     boundaries: Path | str | None = None,
+    db: str | None = None,
+    use_register: bool | None = None,
+    lang: str = "zh",
 ) -> Project:
     """Read the configuration, the streets and both kinds of site files, and place the sites.
 
     Site files default (``None``) to ``data/sites/macro_stations.csv|xlsx`` and
     ``data/sites/garage_compounds.csv|xlsx``; an empty list reads none of that kind. A kind
     with no file loads no records; at least one kind must have a file.
+
+    The register (``db``, else ``[register] url``, else ``data/register.sqlite``) is read
+    instead of ``data/sites`` when one exists and no files are named; ``use_register`` False
+    reads the files, True requires the register. ``lang`` is the language of its errors.
     """
     config = load_config(settings.data_dir if data_dir is None else data_dir)
     as_of = settings.today() if as_of is None else as_of
     streets = read_streets(config, path=boundaries)
+    register = _register_records(config, streets, db, use_register, as_of, lang) if macro is None and garage is None else None
+    if register is not None:
+        loads, snapshot = register
+        return Project(config=config, streets=streets, macro=loads["macro"], garage=loads["garage"], as_of=as_of, register=snapshot)
     loads = {}
     for kind, paths in ((KINDS["macro"], macro), (KINDS["garage"], garage)):
         if paths is None:
@@ -103,6 +116,18 @@ def load_project(
         msg = f"{config.sites_dir}: no site files (macro_stations.csv|xlsx, garage_compounds.csv|xlsx)."
         raise InputFileError(msg)
     return Project(config=config, streets=streets, macro=loads["macro"], garage=loads["garage"], as_of=as_of)
+
+
+def _register_records(config: Config, streets, db: str | None, use_register: bool | None, as_of: dt.date, lang: str):
+    """The register's loads and snapshot when the register is the source, else None."""
+    if use_register is False:
+        return None
+    from rollout.register.loads import register_site_loads
+    from rollout.register.store import find_register
+
+    if use_register or find_register(config, db) is not None:
+        return register_site_loads(config, streets, db=db, as_of=as_of, lang=lang)
+    return None
 
 
 def empty_load(kind: SiteKind) -> SiteLoad:

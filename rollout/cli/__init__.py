@@ -24,7 +24,9 @@ class RolloutGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RolloutError as e:
-            raise click.ClickException(str(e)) from e
+            error = click.ClickException(str(e))
+            error.exit_code = getattr(e, "exit_code", error.exit_code)  # register errors exit 2
+            raise error from e
         except PermissionError as e:
             raise click.ClickException(f"{e.filename}: permission denied; choose another --out or close the file in Excel/WPS.") from e
         except OSError as e:
@@ -45,8 +47,14 @@ class RolloutGroup(click.Group):
     help="Data folder with rollout.toml, targets.csv, sites/ and boundaries/.",
 )
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of labels and messages.")
+@click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="Register to use: a SQLite file or postgresql://user@host:port/db (default: [register] url in rollout.toml, else data/register.sqlite).",
+)
 @click.pass_context
-def cli(ctx: click.Context, verbose: int, data_dir: Path, lang: str) -> None:
+def cli(ctx: click.Context, verbose: int, data_dir: Path, lang: str, db: str | None) -> None:
     """Track Putuo's 5G macro station and garage coverage rollout, street by street.
 
     \b
@@ -58,7 +66,7 @@ def cli(ctx: click.Context, verbose: int, data_dir: Path, lang: str) -> None:
     settings.data_dir = data_dir
     settings.language = lang
     logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.WARNING, format="%(levelname)s: %(message)s")
-    ctx.obj = {"verbose": verbose, "lang": lang}
+    ctx.obj = {"verbose": verbose, "lang": lang, "db": db}
 
 
 def _register() -> None:

@@ -9,10 +9,10 @@ import geopandas as gpd
 
 from rollout import settings
 from rollout.cli.options import as_of_option, project_options
+from rollout.cli.options import load_site_project as load_project
 from rollout.coverage import coverage_analysis, write_coverage
 from rollout.io import atomic_path, write_table
 from rollout.maps import build_project_map, save_map
-from rollout.pipeline import load_project
 from rollout.records import read_sites
 
 

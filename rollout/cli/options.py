@@ -12,6 +12,26 @@ from rollout.i18n import DEFAULT_LANG, Lang
 from rollout.values import as_date
 
 
+def current_db() -> str | None:
+    """The register named by the global ``--db`` option of this run, if any."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return obj.get("db") if isinstance(obj, dict) else None
+
+
+def load_site_project(**load):
+    """:func:`rollout.pipeline.load_project` with this run's ``--db`` and language; says first (on
+    standard error, so piped tables stay clean) whether the records come from the register or
+    the site files."""
+    from rollout.pipeline import load_project
+    from rollout.register.loads import source_line
+
+    project = load_project(db=current_db(), lang=current_lang(), **load)
+    if load.get("use_register") is not False:
+        click.echo(source_line(project.register, project.config.sites_dir, lang=current_lang()), err=True)
+    return project
+
+
 def current_lang() -> Lang:
     """The language of this command line run (``--lang``), to pass to library functions."""
     ctx = click.get_current_context(silent=True)
@@ -90,13 +110,27 @@ def engine_options(function):
 def open_project(engine: str, scheduler: str | None, partitions: int | None, *, gather: bool = True, **load):
     """Load the project with the chosen engine; with dask and ``gather=False`` the records stay on
     the workers (a :class:`rollout.engine.DistributedProject`)."""
-    from rollout.pipeline import load_project
-
     if engine == "memory":
-        yield load_project(**load)
+        yield load_site_project(**load)
         return
+    _refuse_dask_with_register(load)
+    load.pop("use_register", None)
     from rollout.engine import cluster, load_project_distributed
 
     with cluster(scheduler) as client:
         distributed = load_project_distributed(client, partitions=partitions, **load)
         yield distributed.gather() if gather else distributed
+
+
+def _refuse_dask_with_register(load: dict) -> None:
+    """The dask engine reads site files; with a register present that would ignore it."""
+    if load.get("use_register") is False or load.get("macro") is not None or load.get("garage") is not None:
+        return
+    from rollout import settings
+    from rollout.config import load_config
+    from rollout.i18n import t
+    from rollout.register.store import find_register
+
+    target = find_register(load_config(settings.data_dir), current_db())
+    if target is not None:
+        raise click.UsageError(t("register.dask_with_register", current_lang(), where=target.shown))

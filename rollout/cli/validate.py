@@ -72,6 +72,7 @@ def command(
         crs=crs,
         sheet=sheet,
         boundaries=boundaries,
+        use_register=False,
     ) as project:  # with dask, the records are gathered here: the cluster can close after
         loads = [load for load in (project.macro, project.garage) if len(load.files)]
     verbose = ctx.obj.get("verbose", 0) if ctx.obj else 0

@@ -9,8 +9,8 @@ import click
 
 from rollout import settings
 from rollout.cli.options import as_of_option, engine_options, open_project, project_options
+from rollout.cli.options import load_site_project as load_project
 from rollout.maps import BASEMAPS, build_project_map, save_map
-from rollout.pipeline import load_project
 from rollout.weekly import build_weekly_pack, iso_week, status_changes, week_end
 
 basemap_option = click.option(

@@ -8,7 +8,7 @@ import click
 
 from rollout import settings
 from rollout.cli.options import as_of_option, project_options
-from rollout.pipeline import load_project
+from rollout.cli.options import load_site_project as load_project
 from rollout.worksheets import FORMATS, write_worksheets
 
 

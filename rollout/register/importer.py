@@ -133,13 +133,17 @@ def _result(load: SiteLoad, sender: Source, files, conn, reported_on, settings, 
     else:
         tables = _tables()
         current = read_versions(conn, tables, kind=load.kind.name, source=sender.name)
-        others = read_versions(
-            conn, tables, kind=load.kind.name, exclude_source=sender.name, columns=["status", "lon", "lat"]
-        )
+        others = read_versions(conn, tables, kind=load.kind.name, exclude_source=sender.name, columns=["status", "lon", "lat"])
         others = others[others["state"].eq("reported") & others["record_id"].isin(incoming["record_id"])]
     comparison = compare_submission(incoming, current, others, load.kind, moved_m=settings.moved_m, rename_m=settings.rename_m)
     return ImportResult(
-        kind=load.kind, source=sender, files=list(files), load=load, comparison=comparison, outcome="dry_run" if dry_run else "", reported_on=reported_on
+        kind=load.kind,
+        source=sender,
+        files=list(files),
+        load=load,
+        comparison=comparison,
+        outcome="dry_run" if dry_run else "",
+        reported_on=reported_on,
     )
 
 
@@ -165,7 +169,9 @@ def version_rows(load: SiteLoad) -> pd.DataFrame:
     extras = [c for c in records.columns if c not in kind.field_names and c not in _DERIVED]
     if extras:
         values = records[extras].astype(object).where(records[extras].notna(), "")
-        out["extra"] = [json.dumps(dict(zip(extras, row, strict=True)), ensure_ascii=False, sort_keys=True) for row in values.itertuples(index=False)]
+        out["extra"] = [
+            json.dumps(dict(zip(extras, row, strict=True)), ensure_ascii=False, sort_keys=True) for row in values.itertuples(index=False)
+        ]
     else:
         out["extra"] = None
     return out
@@ -222,7 +228,9 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
-def _write_versions(conn, tables, load: SiteLoad, comparison: Comparison, source: str, submission: int, settings, author: str | None = None) -> None:
+def _write_versions(
+    conn, tables, load: SiteLoad, comparison: Comparison, source: str, submission: int, settings, author: str | None = None
+) -> None:
     """Apply a comparison: new records, closed and new versions, missing flags, change rows."""
     import sqlalchemy as sa
 
@@ -230,18 +238,30 @@ def _write_versions(conn, tables, load: SiteLoad, comparison: Comparison, source
     author = os_user() if author is None else author
     records, versions = tables["records"], tables["record_versions"]
     incoming = version_rows(load).set_index("record_id", drop=False).rename_axis(None)
-    current = read_versions(conn, tables, kind=kind, source=source, columns=[*field_columns(), "crs_input", "source_file", "source_row", "flags", "extra"])
+    current = read_versions(
+        conn, tables, kind=kind, source=source, columns=[*field_columns(), "crs_input", "source_file", "source_row", "flags", "extra"]
+    )
     current = current.set_index("record_id", drop=False).rename_axis(None)
     if len(comparison.new_ids):
         conn.execute(
             records.insert(),
             [
-                {"kind": kind, "record_id": rid, "source": source, "version": 1, "state": "reported", "first_submission": submission, "last_submission": submission}
+                {
+                    "kind": kind,
+                    "record_id": rid,
+                    "source": source,
+                    "version": 1,
+                    "state": "reported",
+                    "first_submission": submission,
+                    "last_submission": submission,
+                }
                 for rid in comparison.new_ids
             ],
         )
         new_keys = pd.read_sql(
-            sa.select(records.c.id, records.c.record_id).where(records.c.kind == kind, records.c.source == source, records.c.first_submission == submission),
+            sa.select(records.c.id, records.c.record_id).where(
+                records.c.kind == kind, records.c.source == source, records.c.first_submission == submission
+            ),
             conn,
         ).set_index("record_id")["id"]
     else:
@@ -255,7 +275,9 @@ def _write_versions(conn, tables, load: SiteLoad, comparison: Comparison, source
         )
         states = np.where(old.index.isin(comparison.missing_ids), "missing", "reported")
         conn.execute(
-            records.update().where(records.c.id == sa.bindparam("rid")).values(version=sa.bindparam("v"), state=sa.bindparam("s"), last_submission=submission),
+            records.update()
+            .where(records.c.id == sa.bindparam("rid"))
+            .values(version=sa.bindparam("v"), state=sa.bindparam("s"), last_submission=submission),
             [{"rid": int(r), "v": int(v) + 1, "s": s} for r, v, s in zip(old["record"], old["version"], states, strict=True)],
         )
     classes = comparison.classes_by_record()
@@ -264,7 +286,9 @@ def _write_versions(conn, tables, load: SiteLoad, comparison: Comparison, source
     if len(reported):
         keys = pd.concat([new_keys, current.loc[comparison.updated_ids, "record"]]) if len(comparison.updated_ids) else new_keys
         numbers = pd.concat([pd.Series(1, index=new_keys.index), current.loc[comparison.updated_ids, "version"] + 1])
-        frame = reported.assign(record=keys.reindex(reported.index).to_numpy(), version=numbers.reindex(reported.index).to_numpy(), state="reported")
+        frame = reported.assign(
+            record=keys.reindex(reported.index).to_numpy(), version=numbers.reindex(reported.index).to_numpy(), state="reported"
+        )
         rows.append(frame)
     if len(comparison.missing_ids):
         gone = current.loc[comparison.missing_ids]

@@ -43,7 +43,9 @@ def read_versions(
 
     versions, records, submissions = tables["record_versions"], tables["records"], tables["submissions"]
     present = {c.name for c in versions.columns}
-    wanted = [c for c in (columns if columns is not None else [*field_columns(), "crs_input", "source_file", "source_row", "flags", "extra"])]
+    wanted = [
+        c for c in (columns if columns is not None else [*field_columns(), "crs_input", "source_file", "source_row", "flags", "extra"])
+    ]
     start, end = submissions.alias("start"), submissions.alias("end")
     selected = [
         versions.c.id.label("version_id"),
@@ -114,7 +116,9 @@ def counted(versions: pd.DataFrame, settings: RegisterConfig, resolutions: pd.Da
     rank += versions["state"].ne("reported").to_numpy() * 100
     rank += _rule_rank(versions, settings)
     ordered = versions.assign(_rank=rank.to_numpy(), _day=pd.to_datetime(versions["reported_on"]))
-    ordered = ordered.sort_values(["kind", "record_id", "_rank", "_day", "source"], ascending=[True, True, True, False, True], kind="stable")
+    ordered = ordered.sort_values(
+        ["kind", "record_id", "_rank", "_day", "source"], ascending=[True, True, True, False, True], kind="stable"
+    )
     return ordered.drop_duplicates(["kind", "record_id"]).drop(columns=["_rank", "_day"]).reset_index(drop=True)
 
 
@@ -155,7 +159,18 @@ def open_conflicts(versions: pd.DataFrame, winners: pd.DataFrame, resolutions: p
     other_source, other_status, distance_m, fields (status/position), since (reported date of the
     newest version involved).
     """
-    columns = ["kind", "record_id", "name", "counted_source", "counted_status", "other_source", "other_status", "distance_m", "fields", "since"]
+    columns = [
+        "kind",
+        "record_id",
+        "name",
+        "counted_source",
+        "counted_status",
+        "other_source",
+        "other_status",
+        "distance_m",
+        "fields",
+        "since",
+    ]
     reported = versions[versions["state"].eq("reported")]
     if reported.empty or winners.empty:
         return pd.DataFrame(columns=columns)
