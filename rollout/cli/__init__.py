@@ -76,6 +76,12 @@ def _register() -> None:
         cli.add_command(module.command)
     cli.add_command(weekly.map_command)
     cli.add_command(coverage.plan_command)
+    from rollout.cli import changes, history, imports, submissions
+
+    cli.add_command(imports.command)
+    cli.add_command(changes.command)
+    cli.add_command(history.command)
+    cli.add_command(submissions.command)
 
 
 _register()

@@ -173,8 +173,9 @@ def _moves(old: pd.DataFrame, new: pd.DataFrame, moved_m: float, change: str) ->
     return _rows(old.index[far], change, "position", _position(old[far]), _position(new[far]))
 
 
-def _position(frame: pd.DataFrame) -> list[str]:
-    return [f"{x:.6f},{y:.6f}" for x, y in zip(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float), strict=True)]
+def _position(frame: pd.DataFrame, lon: str = "lon", lat: str = "lat") -> pd.Series:
+    xs, ys = frame[lon].to_numpy(dtype="float64"), frame[lat].to_numpy(dtype="float64")
+    return pd.Series([f"{x:.6f},{y:.6f}" for x, y in zip(xs, ys, strict=True)], index=frame.index, dtype=object)  # moved rows only
 
 
 def _field_changes(old: pd.DataFrame, new: pd.DataFrame, kind: SiteKind) -> list[pd.DataFrame]:
@@ -206,7 +207,7 @@ def _conflicts(incoming: pd.DataFrame, others: pd.DataFrame, moved_m: float) -> 
             far["record_id"],
             "conflict",
             "position",
-            far["source"] + ":" + pd.Series(_position(far.rename(columns={"lon_other": "lon", "lat_other": "lat"})), index=far.index),
+            far["source"] + ":" + _position(far, "lon_other", "lat_other"),
             _position(far),
         ),
     ]

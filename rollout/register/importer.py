@@ -31,7 +31,7 @@ from rollout.register.errors import RegisterError
 from rollout.register.replay import read_versions
 from rollout.register.schema import field_columns
 from rollout.register.store import Register, find_register, open_register, os_user
-from rollout.schema import KINDS, SiteKind
+from rollout.schema import SiteKind
 
 __all__ = ["ImportResult", "import_files", "shanghai_today", "version_rows"]
 
@@ -317,7 +317,7 @@ def _db_records(frame: pd.DataFrame) -> list[dict]:
             cast = numbers.astype(object) if kind == "Float" else numbers.round().astype("Int64").astype(object)
             out[column] = cast.where(numbers.notna(), None)
         elif kind == "Boolean":
-            out[column] = values.astype(object).map({True: True, False: False, 1: True, 0: False}).where(values.notna(), None)
+            out[column] = values.astype(object).map({True: True, False: False}).where(values.notna(), None)
         elif column in ("record", "version", "valid_from", "source_row"):
             out[column] = pd.to_numeric(values, errors="coerce").astype("Int64").astype(object).where(values.notna(), None)
         else:

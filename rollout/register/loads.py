@@ -106,9 +106,9 @@ def _typed(values: pd.Series, field_type: str) -> pd.Series:
     if field_type == "int":
         return pd.to_numeric(values, errors="coerce").round().astype("Int64")
     if field_type == "bool":
-        return values.astype(object).map({True: True, False: False, 1: True, 0: False}).fillna(True).astype(bool)
+        return values.astype(object).map({True: True, False: False}).fillna(True).astype(bool)
     if field_type == "flag":
-        return values.astype(object).map({True: True, False: False, 1: True, 0: False}).astype("boolean")
+        return values.astype(object).map({True: True, False: False}).astype("boolean")
     return values.astype(object).where(values.notna(), "").astype(str)
 
 
