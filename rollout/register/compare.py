@@ -225,7 +225,11 @@ def _renames(added: pd.DataFrame, current: pd.DataFrame, missing_ids: pd.Index, 
     return _rows(near["record_id"], "rename", "record_id", near["record_id_old"], near["record_id"])
 
 
+#: Order of change rows: what needs a look first.
+REVIEW_ORDER = ("conflict", "regressed", "missing", "rename", "moved", "status", "changed", "new")
+
+
 def _ordered(changes: pd.DataFrame) -> pd.DataFrame:
-    order = {c: i for i, c in enumerate(CHANGE_CLASSES)}
+    order = {c: i for i, c in enumerate(REVIEW_ORDER)}
     out = changes.assign(_order=changes["change"].map(order)).sort_values(["_order", "record_id", "field"], kind="stable")
     return out.drop(columns="_order").reset_index(drop=True)[CHANGE_COLUMNS].astype(str)

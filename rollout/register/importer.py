@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rollout import settings as _settings
 from rollout.config import Config
 from rollout.i18n import Lang, t
 from rollout.io import expand_paths, read_raw_table
 from rollout.join import place_sites
 from rollout.records import SiteLoad, read_sites
+from rollout.register.clock import shanghai_today, utc_now
 from rollout.register.compare import Comparison, compare_submission
 from rollout.register.config import Source, load_register_config
 from rollout.register.errors import RegisterError
@@ -33,7 +32,7 @@ from rollout.register.schema import field_columns
 from rollout.register.store import Register, find_register, open_register, os_user
 from rollout.schema import SiteKind
 
-__all__ = ["ImportResult", "import_files", "shanghai_today", "version_rows"]
+__all__ = ["ImportResult", "import_files", "version_rows"]
 
 #: Columns of loaded records that are not fields and not unknown columns of the file.
 _DERIVED = {"crs_input", "source_file", "source_row", "flags", "geometry", "street_code", "street_name"}
@@ -52,15 +51,6 @@ class ImportResult:
     reported_on: dt.date
     submission_id: int | None = None
     previous_id: int | None = None  # the earlier submission with the same bytes or content
-
-
-def shanghai_today() -> dt.date:
-    """Today in Asia/Shanghai (``ROLLOUT_TODAY`` fixes it)."""
-    from zoneinfo import ZoneInfo
-
-    if os.environ.get("ROLLOUT_TODAY"):
-        return _settings.today()
-    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def import_files(
@@ -221,11 +211,6 @@ def _insert_submission(conn, tables, load: SiteLoad, sender: Source, files, dige
         "note": "",
     }
     return int(conn.execute(tables["submissions"].insert().values(**values)).inserted_primary_key[0])
-
-
-def utc_now() -> dt.datetime:
-    """Now in UTC, as the naive timestamp the register stores."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _write_versions(

@@ -20,11 +20,12 @@ from rollout.config import Config
 from rollout.i18n import Lang, t
 from rollout.join import place_sites
 from rollout.records import SiteLoad, _concat_problems
+from rollout.register.clock import shanghai_today
 from rollout.register.replay import counted, open_conflicts, read_resolutions, read_versions
 from rollout.register.store import open_register
 from rollout.schema import KINDS, SiteKind
 
-__all__ = ["RegisterSnapshot", "register_site_loads", "source_line", "versions_as_records"]
+__all__ = ["RegisterSnapshot", "register_site_loads", "site_loads_from", "source_line", "versions_as_records"]
 
 #: Flag of a record its sender left out of its latest submission (未报送).
 UNREPORTED = "unreported"
@@ -45,12 +46,20 @@ def register_site_loads(
 ) -> tuple[dict[str, SiteLoad], RegisterSnapshot]:
     """Both kinds' records as known on ``as_of``, placed in streets, and the register's snapshot."""
     with open_register(config, db, lang=lang) as register:
-        with register.read() as conn:
-            versions = read_versions(conn, register.tables, as_of=as_of)
-            resolutions = read_resolutions(conn, register.tables)
-        winners = counted(versions, register.settings, resolutions)
-        conflicts = open_conflicts(versions, winners, resolutions, moved_m=register.settings.moved_m)
-        where = register.target.shown
+        return site_loads_from(register, config, streets, as_of=as_of, db=db)
+
+
+def site_loads_from(
+    register, config: Config, streets: gpd.GeoDataFrame, *, as_of: dt.date | None, db: str | None = None
+) -> tuple[dict[str, SiteLoad], RegisterSnapshot]:
+    """:func:`register_site_loads` for an open register (``as_of`` None: the current records)."""
+    with register.read() as conn:
+        versions = read_versions(conn, register.tables, as_of=as_of)
+        resolutions = read_resolutions(conn, register.tables)
+    winners = counted(versions, register.settings, resolutions)
+    conflicts = open_conflicts(versions, winners, resolutions, moved_m=register.settings.moved_m)
+    where = register.target.shown
+    as_of = as_of or shanghai_today()
     loads = {}
     for kind in KINDS.values():
         mine = winners[winners["kind"].eq(kind.name).to_numpy()]
