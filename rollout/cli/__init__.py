@@ -76,13 +76,14 @@ def _register() -> None:
         cli.add_command(module.command)
     cli.add_command(weekly.map_command)
     cli.add_command(coverage.plan_command)
-    from rollout.cli import changes, conflicts, history, imports, submissions
+    from rollout.cli import changes, conflicts, export, history, imports, submissions
 
     cli.add_command(imports.command)
     cli.add_command(changes.command)
     cli.add_command(history.command)
     cli.add_command(submissions.command)
     cli.add_command(conflicts.command)
+    cli.add_command(export.command)
 
 
 _register()

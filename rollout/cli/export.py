@@ -1,0 +1,57 @@
+"""``rollout export``: the register's records for QGIS, 奥维互动地图/Google Earth, Excel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rollout.cli._register import open_cli_register, project_config
+from rollout.cli.options import DateType, current_lang
+from rollout.i18n import t
+
+
+@click.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["gpkg", "kml", "kmz", "geojson", "xlsx", "csv"]),
+    default=None,
+    help="Format (default: from --out's extension).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write (CSV/GeoJSON: one per kind, named FILE_macro, FILE_garage).",
+)
+@click.option("--as-of", "as_of", type=DateType(), default=None, help="Records as known on this day (default: now).")
+def command(fmt, out: Path, as_of) -> None:
+    """Export the register's records (the one that counts per id), with the status on the day,
+    the sender and version; never contact names or phones. KML/KMZ: placemarks coloured by
+    status in a folder per street, with a popup of the record's fields.
+
+    \b
+    Example:
+      rollout export --format kmz --out putuo.kmz
+      rollout export --out records.gpkg --as-of 2024-06-30
+    """
+    from rollout.boundaries import read_streets
+    from rollout.register.clock import shanghai_today
+    from rollout.register.export import EXPORT_FORMATS, export_tables, write_export
+    from rollout.register.loads import site_loads_from
+
+    lang = current_lang()
+    fmt = fmt or out.suffix.lower().lstrip(".")
+    if fmt not in EXPORT_FORMATS:
+        raise click.UsageError(t("register.format_from_out", lang, path=out, allowed="|".join(EXPORT_FORMATS)))
+    config = project_config()
+    with open_cli_register() as register:
+        loads, snapshot = site_loads_from(register, config, read_streets(config), as_of=as_of)
+    day = as_of or shanghai_today()
+    district = config.district_name if lang == "zh" else config.district_name_en
+    written = write_export(
+        export_tables(loads, day), out, fmt=fmt, lang=lang, title=t("register.export_title", lang, district=district, day=day)
+    )
+    for path in written:
+        click.echo(t("register.written", lang, path=path))
