@@ -47,7 +47,7 @@ def command(fmt, out: Path, as_of) -> None:
         raise click.UsageError(t("register.format_from_out", lang, path=out, allowed="|".join(EXPORT_FORMATS)))
     config = project_config()
     with open_cli_register() as register:
-        loads, snapshot = site_loads_from(register, config, read_streets(config), as_of=as_of)
+        loads, _ = site_loads_from(register, config, read_streets(config), as_of=as_of)
     day = as_of or shanghai_today()
     district = config.district_name if lang == "zh" else config.district_name_en
     written = write_export(

@@ -170,7 +170,6 @@ def build_kml(tables: dict[str, gpd.GeoDataFrame], *, lang: Lang, title: str) ->
 
 def _popup(row, kind_name: str, lang: Lang) -> str:
     """The placemark's balloon: a table of fields, every value escaped (text from files is untrusted)."""
-    kind = KINDS[kind_name]
     cells = []
     for name in _POPUP[kind_name]:
         value = getattr(row, name, "")
