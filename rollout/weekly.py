@@ -152,13 +152,22 @@ def build_weekly_pack(project: Project, out_root: Path | str, *, week: str | Non
             coverage=coverage_analysis(project),
             aggregate_above=config.map_aggregate_above,
         )
+        if project.register is not None:  # records from the register: its conflicts on the map
+            from rollout.register.weekly import add_conflict_layer
+
+            add_conflict_layer(fmap, project, basemap=basemap, lang=lang)
         save_map(fmap, staging / "index.html")
         write_progress(progress, staging / "progress.csv", approximate=project.approximate)
         write_progress(progress, staging / "progress.xlsx", approximate=project.approximate)
         write_table(_localised_changes(changes), staging / "changes.csv")
         write_table(_changes_by_street(changes, progress), staging / "changes_by_street.csv")
         _burnup(project, progress, staging / "burnup.png", title=title)
-        (staging / "summary.md").write_text(_summary(project, progress, changes, week=week, title=title), encoding="utf-8")
+        summary = _summary(project, progress, changes, week=week, title=title)
+        if project.register is not None:  # the 本周报送 section
+            from rollout.register.weekly import weekly_section
+
+            summary += weekly_section(project, lang=lang)
+        (staging / "summary.md").write_text(summary, encoding="utf-8")
         _write_geopackage(project, progress, staging / "sites.gpkg")
         staging.chmod(0o755)  # mkdtemp makes it private; a pack is meant to be shared
         _swap_in(staging, folder)

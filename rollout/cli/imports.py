@@ -8,6 +8,7 @@ import click
 
 from rollout.cli._register import project_config, terminal_table
 from rollout.cli.options import DateType, boundaries_option, crs_option, current_db, current_lang, sheet_option
+from rollout.errors import InputFileError
 from rollout.i18n import t
 
 _SHOWN = 40
@@ -47,9 +48,14 @@ def command(ctx, files, source, kind, as_of, dry_run, rejects, crs, sheet, bound
     lang = current_lang()
     config = project_config()
     streets = read_streets(config, path=boundaries)
-    results = import_files(
-        files, config, streets, source=source, kind=kind, as_of=as_of, dry_run=dry_run, sheet=sheet, crs=crs, db=current_db(), lang=lang
-    )
+    try:
+        results = import_files(
+            files, config, streets, source=source, kind=kind, as_of=as_of, dry_run=dry_run, sheet=sheet, crs=crs, db=current_db(), lang=lang
+        )
+    except InputFileError as e:  # a file that cannot be read as a whole: bad input, nothing imported
+        error = click.ClickException(str(e))
+        error.exit_code = 2
+        raise error from e
     verbose = ctx.obj.get("verbose", 0) if ctx.obj else 0
     for result in results:
         _print_load(result.load, verbose=verbose)

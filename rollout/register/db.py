@@ -122,12 +122,13 @@ def connect(target: Target, *, write: bool, timeout_s: float, lang: Lang):
 
 
 @contextlib.contextmanager
-def write_transaction(engine, target: Target, lang: Lang) -> Iterator:
+def write_transaction(engine, target: Target, lang: Lang, *, timeout_s: float = 30.0) -> Iterator:
     """One write transaction: all of it lands or none does; writers queue behind each other."""
     from sqlalchemy import text
 
     with translate_errors(target, lang), engine.execution_options(rollout_write=True).begin() as conn:
         if target.is_postgres:
+            conn.execute(text(f"SET LOCAL lock_timeout = '{int(timeout_s * 1000)}ms'"))
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         yield conn
 
@@ -153,7 +154,7 @@ def translate_errors(target: Target, lang: Lang) -> Iterator[None]:
 def _message(error, target: Target, lang: Lang) -> str:
     text = str(getattr(error, "orig", error)).lower()
     where = target.shown
-    if "locked" in text or "busy" in text:
+    if "locked" in text or "busy" in text or "lock timeout" in text:
         return t("register.locked", lang, where=where)
     if "readonly" in text or "read-only" in text or "unable to open" in text or "permission denied" in text:
         return t("register.read_only", lang, where=where)

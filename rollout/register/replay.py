@@ -157,7 +157,7 @@ def open_conflicts(versions: pd.DataFrame, winners: pd.DataFrame, resolutions: p
 
     One row per record and other sender: kind, record_id, name, counted_source, counted_status,
     other_source, other_status, distance_m, fields (status/position), since (reported date of the
-    newest version involved).
+    newest version involved), lon, lat (of the record that counts).
     """
     columns = [
         "kind",
@@ -170,6 +170,8 @@ def open_conflicts(versions: pd.DataFrame, winners: pd.DataFrame, resolutions: p
         "distance_m",
         "fields",
         "since",
+        "lon",
+        "lat",
     ]
     reported = versions[versions["state"].eq("reported")]
     if reported.empty or winners.empty:
@@ -189,6 +191,8 @@ def open_conflicts(versions: pd.DataFrame, winners: pd.DataFrame, resolutions: p
     if len(resolutions):
         after = pairs[["kind", "record_id"]].merge(resolutions[["kind", "record_id", "after_submission"]], how="left")["after_submission"]
         pairs = pairs[~(after.fillna(-1).to_numpy() >= newest.to_numpy())]
+    if pairs.empty:
+        return pd.DataFrame(columns=columns)
     fields = np.where(pairs["_status"] & pairs["_far"], "status,position", np.where(pairs["_status"], "status", "position"))
     since = pairs[["reported_on", "reported_on_counted"]].max(axis=1)
     table = pd.DataFrame(
@@ -203,6 +207,8 @@ def open_conflicts(versions: pd.DataFrame, winners: pd.DataFrame, resolutions: p
             "distance_m": pairs["distance_m"],
             "fields": fields,
             "since": since,
+            "lon": pairs["lon_counted"],
+            "lat": pairs["lat_counted"],
         }
     )
     return table.sort_values(["kind", "record_id", "other_source"], kind="stable").reset_index(drop=True)[columns]

@@ -46,7 +46,7 @@ class Register:
     @contextlib.contextmanager
     def write(self) -> Iterator:
         """A write transaction: everything in it lands or nothing does."""
-        with write_transaction(self.engine, self.target, self.lang) as conn:
+        with write_transaction(self.engine, self.target, self.lang, timeout_s=self.settings.busy_timeout_s) as conn:
             yield conn
 
     def close(self) -> None:
