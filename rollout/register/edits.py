@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rollout.config import Config
@@ -175,8 +176,12 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, pd.Timestamp | dt.date):
         return value.strftime("%Y-%m-%d")
-    if isinstance(value, float):
-        return repr(value)
+    if isinstance(value, bool | np.bool_):
+        return "是" if value else "否"
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
     return str(value)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rollout.errors import RolloutError
 
-__all__ = ["EditRejected", "RegisterError", "StaleVersionError", "UnknownSourceError"]
+__all__ = ["EditRejected", "EmptyRegisterError", "RegisterError", "StaleVersionError", "UnknownSourceError"]
 
 
 class RegisterError(RolloutError, RuntimeError):
@@ -16,6 +16,10 @@ class RegisterError(RolloutError, RuntimeError):
     read-only, unreachable server)."""
 
     exit_code = 2
+
+
+class EmptyRegisterError(RegisterError):
+    """There is no register there yet (no file, or an empty database)."""
 
 
 class UnknownSourceError(RolloutError, ValueError):

@@ -26,10 +26,10 @@ from rollout.records import SiteLoad, read_sites
 from rollout.register.clock import shanghai_today, utc_now
 from rollout.register.compare import Comparison, compare_submission
 from rollout.register.config import Source, load_register_config
-from rollout.register.errors import RegisterError
+from rollout.register.errors import EmptyRegisterError, RegisterError
 from rollout.register.replay import read_versions
 from rollout.register.schema import field_columns
-from rollout.register.store import Register, find_register, open_register, os_user
+from rollout.register.store import Register, open_register, os_user
 from rollout.schema import SiteKind
 
 __all__ = ["ImportResult", "import_files", "version_rows"]
@@ -82,9 +82,13 @@ def import_files(
         name: place_sites(read_sites(files, kind=name, crs=crs, sheet=sheet, as_of=reported_on), streets, config)
         for name, files in by_kind.items()
     }
-    if dry_run and find_register(config, db) is None:
+    try:
+        register = open_register(config, db, create=not dry_run, lang=lang)
+    except EmptyRegisterError:
+        if not dry_run:
+            raise
         return [_result(load, sender, by_kind[name], None, reported_on, settings, dry_run=True) for name, load in loads.items()]
-    with open_register(config, db, create=not dry_run, lang=lang) as register:
+    with register:
         return [_apply(register, load, sender, by_kind[name], reported_on, dry_run=dry_run, lang=lang) for name, load in loads.items()]
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from rollout.i18n import Lang
 from rollout.register.render import change_label, field_label, value_label
+from rollout.register.schema import column_names
 from rollout.register.store import Register
 
 __all__ = [
@@ -96,7 +97,7 @@ def record_history(register: Register, record_id: str, *, kind: str | None = Non
 
     versions, records, submissions, changes = (register.tables[n] for n in ("record_versions", "records", "submissions", "changes"))
     with register.read() as conn:
-        has_author = "author" in {c["name"] for c in sa.inspect(conn).get_columns("record_versions")}
+        has_author = "author" in column_names(conn, "record_versions")
         query = (
             sa.select(
                 records.c.kind,
@@ -137,7 +138,7 @@ def record_history(register: Register, record_id: str, *, kind: str | None = Non
     ]
     what = found.groupby(["submission", "source"])["text"].agg("；".join if lang == "zh" else "; ".join)
     keys = pd.MultiIndex.from_arrays([frame["submission"], frame["source"]])
-    frame["what"] = pd.Series(what.reindex(keys).to_numpy(), index=frame.index).fillna(frame["classes"])
+    frame["what"] = pd.Series(what.reindex(keys).to_numpy(), index=frame.index, dtype=object).fillna(frame["classes"].astype(object))
     frame["reported_on"] = pd.to_datetime(frame["reported_on"]).dt.strftime("%Y-%m-%d")
     frame["imported_at"] = shanghai_time(frame["imported_at"])
     frame["valid_to"] = frame["valid_to"].astype("Int64").astype("string").fillna("")

@@ -24,10 +24,10 @@ from __future__ import annotations
 import datetime as dt
 
 from rollout.i18n import Lang, t
-from rollout.register.errors import RegisterError
+from rollout.register.errors import EmptyRegisterError, RegisterError
 from rollout.schema import KINDS
 
-__all__ = ["SCHEMA_VERSION", "field_columns", "metadata", "open_schema"]
+__all__ = ["SCHEMA_VERSION", "column_names", "field_columns", "metadata", "open_schema"]
 
 SCHEMA_VERSION = 2
 _SQL_TYPES = {"date": "Date", "float": "Float", "int": "Integer", "bool": "Boolean", "flag": "Boolean"}
@@ -153,8 +153,9 @@ def open_schema(conn, *, where: str, create: bool, postgres: bool, lang: Lang) -
     names = set(sa.inspect(conn).get_table_names())
     if "schema_version" not in names:
         if names - {"spatial_ref_sys"} or not create:
-            key = "register.not_register" if names - {"spatial_ref_sys"} else "register.empty"
-            raise RegisterError(t(key, lang, where=where))
+            if names - {"spatial_ref_sys"}:
+                raise RegisterError(t("register.not_register", lang, where=where))
+            raise EmptyRegisterError(t("register.empty", lang, where=where))
         create_schema(conn, version=SCHEMA_VERSION, postgres=postgres, lang=lang)
         return SCHEMA_VERSION
     version = conn.execute(sa.text("SELECT MAX(version) FROM schema_version")).scalar() or 0
@@ -213,11 +214,19 @@ def _migrate_to_2(conn) -> None:
 MIGRATIONS = {2: _migrate_to_2}
 
 
+def column_names(conn, table: str) -> set[str]:
+    """The columns of ``table`` as the database has them (no type reflection: PostGIS types
+    are unknown to SQLAlchemy)."""
+    import sqlalchemy as sa
+
+    return set(conn.execute(sa.text(f"SELECT * FROM {table} WHERE 1 = 0")).keys())
+
+
 def _add_new_field_columns(conn) -> None:
     """Columns for fields added to rollout/schema.py since the register was made (nullable)."""
     import sqlalchemy as sa
 
-    present = {c["name"] for c in sa.inspect(conn).get_columns("record_versions")}
+    present = column_names(conn, "record_versions")
     for name, sql_type in field_columns().items():
         if name not in present:
             kind = {"Date": "DATE", "Float": "FLOAT", "Integer": "INTEGER", "Boolean": "BOOLEAN"}.get(sql_type, "TEXT")

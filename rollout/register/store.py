@@ -17,7 +17,7 @@ from rollout.config import Config
 from rollout.i18n import Lang, t
 from rollout.register.config import RegisterConfig, load_register_config
 from rollout.register.db import Target, connect, read_connection, resolve_target, write_transaction
-from rollout.register.errors import RegisterError
+from rollout.register.errors import EmptyRegisterError
 from rollout.register.schema import SCHEMA_VERSION, metadata, open_schema
 
 __all__ = ["Register", "find_register", "open_register", "os_user"]
@@ -78,7 +78,7 @@ def open_register(config: Config, db: str | None = None, *, create: bool = False
     settings = load_register_config(config)
     target = resolve_target(config.data_dir, db, settings.url)
     if not create and not target.exists():
-        raise RegisterError(t("register.empty", lang, where=target.shown))
+        raise EmptyRegisterError(t("register.empty", lang, where=target.shown))
     engine = connect(target, write=create, timeout_s=settings.busy_timeout_s, lang=lang)
     register = Register(target=target, engine=engine, settings=settings, lang=lang)
     try:
@@ -86,7 +86,7 @@ def open_register(config: Config, db: str | None = None, *, create: bool = False
             version = _checked_version(conn, register, create=False)
         if version is None or version < SCHEMA_VERSION:
             if not create and version is None:
-                raise RegisterError(t("register.empty", lang, where=target.shown))
+                raise EmptyRegisterError(t("register.empty", lang, where=target.shown))
             with register.write() as conn:
                 open_schema(conn, where=target.shown, create=True, postgres=target.is_postgres, lang=lang)
     except Exception:
