@@ -1,15 +1,11 @@
-"""Fixtures for the register tests: a register on each backend, and small submission files."""
+"""Small submission files for the register tests (the register_db fixture is in conftest.py)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
-import pytest
 from conftest import INSIDE, write_text
 
-PG_ENV = "ROLLOUT_TEST_POSTGRES_URL"
 MACRO_HEADER = "站址编码,站名,运营商,经度,纬度,状态,落点日期,开工日期,开通日期,计划开通日期,受阻原因"
 GARAGE_HEADER = "小区编码,小区名称,经度,纬度,牵头单位,覆盖运营商,户数,联系人,联系电话,状态,勘察日期,覆盖日期"
 
@@ -47,25 +43,3 @@ def macro_row(
     }
     secured, started = dates.get(status, ("", ""))
     return f"{site},{name or site + '站'},{operator},{lon + dx:.6f},{lat:.6f},{status},{secured},{started},{on_air},{planned},{blocker}"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def register_db(request, tmp_path: Path) -> str:
-    """A fresh, empty register location on each backend (SQLite file; PostgreSQL database)."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "register.sqlite")
-        return
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set: run scripts/test, which starts a throwaway PostgreSQL/PostGIS")
-    import sqlalchemy as sa
-
-    name = f"rollout_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    base = url.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
