@@ -109,8 +109,6 @@ def connect(target: Target, *, write: bool, timeout_s: float, lang: Lang):
         cursor.execute("PRAGMA foreign_keys=ON")
         if not read_only:
             cursor.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
-            if write:
-                cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -119,6 +117,18 @@ def connect(target: Target, *, write: bool, timeout_s: float, lang: Lang):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def use_wal(engine, target: Target) -> None:
+    """Put a SQLite register in WAL mode (readers never wait for a writer); kept in the file.
+    Called once the file is known to be a register, so that no other file is ever changed."""
+    if target.is_postgres:
+        return
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA journal_mode=WAL")
+    finally:
+        raw.close()
 
 
 @contextlib.contextmanager

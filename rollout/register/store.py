@@ -16,7 +16,7 @@ from pathlib import Path
 from rollout.config import Config
 from rollout.i18n import Lang, t
 from rollout.register.config import RegisterConfig, load_register_config
-from rollout.register.db import Target, connect, read_connection, resolve_target, write_transaction
+from rollout.register.db import Target, connect, read_connection, resolve_target, use_wal, write_transaction
 from rollout.register.errors import EmptyRegisterError
 from rollout.register.schema import SCHEMA_VERSION, metadata, open_schema
 
@@ -89,6 +89,8 @@ def open_register(config: Config, db: str | None = None, *, create: bool = False
                 raise EmptyRegisterError(t("register.empty", lang, where=target.shown))
             with register.write() as conn:
                 open_schema(conn, where=target.shown, create=True, postgres=target.is_postgres, lang=lang)
+        if create:
+            use_wal(engine, target)
     except Exception:
         engine.dispose()
         raise
