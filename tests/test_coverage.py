@@ -237,7 +237,7 @@ def test_existing_network_counts_from_the_start(data_dir: Path, tmp_path: Path) 
         ["--data", str(data_dir), "coverage", "--as-of", "2024-06-30", "--existing", str(existing), "--out", str(tmp_path / "c")],
         catch_exceptions=False,
     )
-    assert result.exit_code == 0 and result.output.startswith("2 个站点")
+    assert result.exit_code == 0 and result.stdout.startswith("2 个站点")  # the source line goes to standard error
 
 
 def test_candidates_outside_every_street_are_a_clear_error(data_dir: Path) -> None:
