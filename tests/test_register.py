@@ -215,12 +215,16 @@ def test_conflicts_resolution_and_winner(data_dir: Path, tmp_path: Path, registe
         resolve_conflict(register, "macro", "S1", "铁塔", author="li", note="现场核实")
     project = load_project(data_dir, db=register_db, as_of=D2)
     assert project.register.conflicts.empty and project.macro.records["status"].tolist() == ["on_air"]
-    # A new, still different report opens it again (the kept sender still counts).
+    # A new, still different report opens it again (the kept sender still counts) ...
     _import(
         data_dir, register_db, macro_file(tmp_path, "u2.csv", [macro_row("S1", "受阻", operator="联通", blocker="停电两周")]), "联通", D2
     )
     project = load_project(data_dir, db=register_db, as_of=D2)
-    assert project.register.conflicts["record_id"].tolist() == ["S1"] and project.macro.records["status"].tolist() == ["on_air"]
+    assert project.register.conflicts.empty  # ... once both have reported that week: 铁塔's list is a week old
+    rows = [macro_row("S1", "已开通", on_air="2024-06-01", operator="联通"), macro_row("S9")]
+    _import(data_dir, register_db, macro_file(tmp_path, "t2.csv", rows), "铁塔", D2)
+    project = load_project(data_dir, db=register_db, as_of=D2)
+    assert project.register.conflicts["record_id"].tolist() == ["S1"] and project.macro.records["status"].tolist()[0] == "on_air"
 
 
 def test_platform_edits(data_dir: Path, tmp_path: Path, register_db: str) -> None:

@@ -26,10 +26,22 @@ import pandas as pd
 from rollout.register.schema import field_columns
 from rollout.schema import SiteKind
 
-__all__ = ["CHANGE_CLASSES", "CHANGE_COLUMNS", "Comparison", "as_text", "comparable", "compare_submission", "differs", "distance_m"]
+__all__ = [
+    "CHANGE_CLASSES",
+    "CHANGE_COLUMNS",
+    "CONFLICT_DAYS",
+    "Comparison",
+    "as_text",
+    "comparable",
+    "compare_submission",
+    "differs",
+    "distance_m",
+]
 
 CHANGE_CLASSES = ("new", "status", "regressed", "moved", "changed", "missing", "conflict", "rename")
 CHANGE_COLUMNS = ["record_id", "change", "field", "old", "new"]
+#: Two senders' reports disagree (a conflict) when reported within this many days of each other.
+CONFLICT_DAYS = 6
 #: Fields never compared: the id, the position (``moved``), the status (``status``/``regressed``)
 #: and where the values came from.
 _NOT_COMPARED = {"lon", "lat", "crs", "status"}
@@ -64,10 +76,19 @@ def compare_submission(
     *,
     moved_m: float = 50.0,
     rename_m: float = 10.0,
+    reported_on=None,
 ) -> Comparison:
     """Compare checked rows (``incoming``, one per ``record_id``) with this sender's current
     records (``current``: ``record_id``, ``state`` and the fields) and other senders' current
-    records of the same ids (``others``: also ``source``)."""
+    records of the same ids (``others``: also ``source`` and ``confirmed_on``).
+
+    Conflicts are looked for among other senders' reports of the same week (reported at most
+    ``CONFLICT_DAYS`` days before ``reported_on``, by the day of their latest list): an older report that differs is a sender
+    behind, not a disagreement (``rollout submissions`` flags senders who fall silent).
+    """
+    if reported_on is not None and len(others) and "confirmed_on" in others.columns:
+        since = pd.Timestamp(reported_on) - pd.Timedelta(days=CONFLICT_DAYS)
+        others = others[pd.to_datetime(others["confirmed_on"]).to_numpy() >= since.to_datetime64()]
     incoming = incoming.set_index("record_id", drop=False).rename_axis(None)
     current = current.set_index("record_id", drop=False).rename_axis(None)
     new_ids = incoming.index.difference(current.index, sort=False)

@@ -90,7 +90,13 @@ def apply_edit(
         incoming = version_rows(load)
         others = versions[versions["source"].ne(sender) & versions["record_id"].eq(record_id) & versions["state"].eq("reported")]
         comparison = compare_submission(
-            incoming, own, others, site_kind, moved_m=register.settings.moved_m, rename_m=register.settings.rename_m
+            incoming,
+            own,
+            others,
+            site_kind,
+            moved_m=register.settings.moved_m,
+            rename_m=register.settings.rename_m,
+            reported_on=reported_on,
         )
         if comparison.unchanged:
             return EditResult(kind, record_id, sender, current_version, None, comparison.changes)

@@ -129,7 +129,9 @@ def _result(load: SiteLoad, sender: Source, files, conn, reported_on, settings, 
         current = read_versions(conn, tables, kind=load.kind.name, source=sender.name)
         others = read_versions(conn, tables, kind=load.kind.name, exclude_source=sender.name, columns=["status", "lon", "lat"])
         others = others[others["state"].eq("reported") & others["record_id"].isin(incoming["record_id"])]
-    comparison = compare_submission(incoming, current, others, load.kind, moved_m=settings.moved_m, rename_m=settings.rename_m)
+    comparison = compare_submission(
+        incoming, current, others, load.kind, moved_m=settings.moved_m, rename_m=settings.rename_m, reported_on=reported_on
+    )
     return ImportResult(
         kind=load.kind,
         source=sender,

@@ -14,7 +14,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from rollout.register.compare import distance_m
+from rollout.register.compare import CONFLICT_DAYS, distance_m
 from rollout.register.config import RegisterConfig
 from rollout.register.schema import field_columns
 
@@ -36,7 +36,8 @@ def read_versions(
     """Record versions current now (``as_of`` None) or as known on ``as_of``.
 
     Columns: ``version_id``, ``record``, ``kind``, ``record_id``, ``source``, ``version``,
-    ``state``, ``valid_from``, ``valid_to``, ``reported_on`` (of ``valid_from``), ``changes``,
+    ``state``, ``valid_from``, ``valid_to``, ``reported_on`` (of ``valid_from``), ``confirmed_on``
+    (the day of the sender's latest list that still holds the record), ``changes``,
     ``author`` (schema 2) and the field columns (all, or ``columns``).
     """
     import sqlalchemy as sa
@@ -87,7 +88,25 @@ def read_versions(
         if types[name] == "Date":
             frame[name] = pd.to_datetime(frame[name], errors="coerce")
     frame["reported_on"] = pd.to_datetime(frame["reported_on"]).dt.date
-    return frame
+    latest = _latest_lists(conn, tables, as_of)
+    frame = frame.merge(latest, on=["source", "kind"], how="left")
+    # A record still on its sender's list is confirmed as of that list's day (or its own edit's).
+    confirmed = pd.to_datetime(frame["latest_list"]).where(frame["state"].eq("reported"))
+    frame["confirmed_on"] = pd.concat([confirmed, pd.to_datetime(frame["reported_on"])], axis=1).max(axis=1).dt.date
+    return frame.drop(columns="latest_list")
+
+
+def _latest_lists(conn, tables, as_of: dt.date | None) -> pd.DataFrame:
+    """Each sender's latest file submission per kind (on or before ``as_of``)."""
+    import sqlalchemy as sa
+
+    submissions = tables["submissions"]
+    query = sa.select(submissions.c.source, submissions.c.kind, sa.func.max(submissions.c.reported_on).label("latest_list")).where(
+        submissions.c.channel == "file"
+    )
+    if as_of is not None:
+        query = query.where(submissions.c.reported_on <= as_of)
+    return pd.read_sql(query.group_by(submissions.c.source, submissions.c.kind), conn)
 
 
 def read_resolutions(conn, tables) -> pd.DataFrame:
@@ -153,7 +172,7 @@ def _source_among_operators(subset: pd.DataFrame, operator_of: dict[str, str]) -
 
 
 def open_conflicts(versions: pd.DataFrame, winners: pd.DataFrame, resolutions: pd.DataFrame, *, moved_m: float) -> pd.DataFrame:
-    """Records that senders report differently (status, or ``moved_m`` apart), not yet resolved.
+    """Records that senders report differently in the same week (status, or ``moved_m`` apart), not yet resolved.
 
     One row per record and other sender: kind, record_id, name, counted_source, counted_status,
     other_source, other_status, distance_m, fields (status/position), since (reported date of the
@@ -176,11 +195,13 @@ def open_conflicts(versions: pd.DataFrame, winners: pd.DataFrame, resolutions: p
     reported = versions[versions["state"].eq("reported")]
     if reported.empty or winners.empty:
         return pd.DataFrame(columns=columns)
-    lead = winners[["kind", "record_id", "source", "status", "lon", "lat", "name", "valid_from", "reported_on"]]
-    pairs = reported[["kind", "record_id", "source", "status", "lon", "lat", "valid_from", "reported_on"]].merge(
+    lead = winners[["kind", "record_id", "source", "status", "lon", "lat", "name", "valid_from", "reported_on", "confirmed_on"]]
+    pairs = reported[["kind", "record_id", "source", "status", "lon", "lat", "valid_from", "reported_on", "confirmed_on"]].merge(
         lead, on=["kind", "record_id"], suffixes=("", "_counted")
     )
     pairs = pairs[pairs["source"] != pairs["source_counted"]]
+    apart = (pd.to_datetime(pairs["confirmed_on"]) - pd.to_datetime(pairs["confirmed_on_counted"])).dt.days.abs()
+    pairs = pairs[(apart <= CONFLICT_DAYS).to_numpy()]  # an older report is a sender behind, not a disagreement
     metres = distance_m(pairs["lon"], pairs["lat"], pairs["lon_counted"], pairs["lat_counted"])
     status_differs = pairs["status"].astype(str).ne(pairs["status_counted"].astype(str)).to_numpy()
     far = np.nan_to_num(metres) >= moved_m
