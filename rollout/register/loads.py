@@ -95,7 +95,10 @@ def versions_as_records(versions: pd.DataFrame, kind: SiteKind) -> gpd.GeoDataFr
     columns["register_source"] = versions["source"].astype(str).to_numpy()
     columns["register_version"] = versions["version"].astype("int64").to_numpy()
     columns["register_state"] = versions["state"].astype(str).to_numpy()
-    frame = pd.DataFrame(columns)
+    # Object columns as Series of dtype object: pandas would otherwise re-infer every text column.
+    frame = pd.DataFrame(
+        {k: pd.Series(v, dtype=object) if getattr(v, "dtype", None) is np.dtype(object) else v for k, v in columns.items()}
+    )
     frame = _with_extras(frame, versions["extra"] if "extra" in versions.columns else None)
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=4326)
 
@@ -118,7 +121,7 @@ def _typed(values: pd.Series, field_type: str) -> pd.Series:
         return values.astype(object).map({True: True, False: False}).fillna(True).astype(bool)
     if field_type == "flag":
         return values.astype(object).map({True: True, False: False}).astype("boolean")
-    return values.astype(object).where(values.notna(), "").astype(str)
+    return values.astype(object).where(values.notna(), "")
 
 
 def _with_extras(frame: pd.DataFrame, extra: pd.Series | None) -> pd.DataFrame:

@@ -17,10 +17,9 @@ import pandas as pd
 from rollout.register.compare import CONFLICT_DAYS, distance_m
 from rollout.register.config import RegisterConfig
 from rollout.register.schema import field_columns
+from rollout.schema import KINDS
 
 __all__ = ["counted", "open_conflicts", "read_resolutions", "read_versions"]
-
-_META = ["version_id", "record", "kind", "record_id", "source", "version", "state", "valid_from", "valid_to", "reported_on", "changes"]
 
 
 def read_versions(
@@ -38,15 +37,32 @@ def read_versions(
     Columns: ``version_id``, ``record``, ``kind``, ``record_id``, ``source``, ``version``,
     ``state``, ``valid_from``, ``valid_to``, ``reported_on`` (of ``valid_from``), ``confirmed_on``
     (the day of the sender's latest list that still holds the record), ``changes``,
-    ``author`` (schema 2) and the field columns (all, or ``columns``).
+    ``author`` (schema 2) and the field columns (all, or ``columns``). Without ``kind``, each
+    kind is read with its own fields only (the other kind's columns are blank).
     """
+    kinds = [kind] if kind is not None else list(KINDS)
+    frames = []
+    for name in kinds:
+        wanted = columns if columns is not None else [*KINDS[name].field_names, "crs_input", "source_file", "source_row", "flags", "extra"]
+        frames.append(_read_kind(conn, tables, name, wanted, as_of=as_of, source=source, exclude_source=exclude_source))
+    frame = frames[0] if len(frames) == 1 else pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+    frame["reported_on"] = pd.to_datetime(frame["reported_on"]).dt.date
+    latest = _latest_lists(conn, tables, as_of)
+    frame = frame.merge(latest, on=["source", "kind"], how="left")
+    # A record still on its sender's list is confirmed as of that list's day (or its own edit's).
+    confirmed = pd.to_datetime(frame["latest_list"]).where(frame["state"].eq("reported"))
+    frame["confirmed_on"] = pd.concat([confirmed, pd.to_datetime(frame["reported_on"])], axis=1).max(axis=1).dt.date
+    return frame.drop(columns="latest_list")
+
+
+def _read_kind(conn, tables, kind: str, wanted: list[str], *, as_of, source, exclude_source) -> pd.DataFrame:
+    """One kind's versions; rows are fetched from the driver's cursor and typed column by column
+    (vectorised), which is several times faster than letting each value through SQLAlchemy."""
     import sqlalchemy as sa
 
     versions, records, submissions = tables["record_versions"], tables["records"], tables["submissions"]
     present = {c.name for c in versions.columns}
-    wanted = [
-        c for c in (columns if columns is not None else [*field_columns(), "crs_input", "source_file", "source_row", "flags", "extra"])
-    ]
+    fields = [c for c in dict.fromkeys(wanted) if c in present]
     start, end = submissions.alias("start"), submissions.alias("end")
     selected = [
         versions.c.id.label("version_id"),
@@ -60,10 +76,9 @@ def read_versions(
         versions.c.valid_to,
         start.c.reported_on,
         versions.c.changes,
-        *[versions.c[c] for c in wanted if c in present],
+        *[versions.c[c] for c in fields],
+        versions.c.author if "author" in present else sa.literal("").label("author"),
     ]
-    if "author" in present:
-        selected.append(versions.c.author)
     query = sa.select(*selected).join(records, versions.c.record == records.c.id).join(start, versions.c.valid_from == start.c.id)
     if as_of is None:
         query = query.where(versions.c.valid_to.is_(None))
@@ -71,29 +86,29 @@ def read_versions(
         query = query.outerjoin(end, versions.c.valid_to == end.c.id).where(
             start.c.reported_on <= as_of, sa.or_(versions.c.valid_to.is_(None), end.c.reported_on > as_of)
         )
-    if kind is not None:
-        query = query.where(records.c.kind == kind)
+    query = query.where(records.c.kind == kind)
     if source is not None:
         query = query.where(records.c.source == source)
     if exclude_source is not None:
         query = query.where(records.c.source != exclude_source)
-    frame = pd.read_sql(query.order_by(records.c.kind, records.c.record_id, records.c.source), conn)
+    result = conn.execute(query.order_by(records.c.record_id, records.c.source))
+    names = list(result.keys())
+    rows = result.cursor.fetchall()
+    values = np.array(rows, dtype=object).reshape(len(rows), len(names))
+    frame = pd.DataFrame(values, columns=names, dtype=object)  # no per-column type inference
+    types = field_columns()
+    for name in frame.columns:
+        kind_of = types.get(name)
+        if kind_of == "Date":
+            frame[name] = pd.to_datetime(frame[name], errors="coerce", format="ISO8601")
+        elif kind_of in ("Float", "Integer") or name in ("version_id", "record", "version", "valid_from", "valid_to", "source_row"):
+            frame[name] = pd.to_numeric(frame[name], errors="coerce")
+        elif kind_of == "Boolean":
+            frame[name] = frame[name].map({True: True, False: False}, na_action="ignore")  # 1/0 from SQLite match too
     for name in wanted:
         if name not in frame.columns:
             frame[name] = None
-    if "author" not in frame.columns:
-        frame["author"] = ""
-    types = field_columns()
-    for name in frame.columns.intersection(list(types)):
-        if types[name] == "Date":
-            frame[name] = pd.to_datetime(frame[name], errors="coerce")
-    frame["reported_on"] = pd.to_datetime(frame["reported_on"]).dt.date
-    latest = _latest_lists(conn, tables, as_of)
-    frame = frame.merge(latest, on=["source", "kind"], how="left")
-    # A record still on its sender's list is confirmed as of that list's day (or its own edit's).
-    confirmed = pd.to_datetime(frame["latest_list"]).where(frame["state"].eq("reported"))
-    frame["confirmed_on"] = pd.concat([confirmed, pd.to_datetime(frame["reported_on"])], axis=1).max(axis=1).dt.date
-    return frame.drop(columns="latest_list")
+    return frame
 
 
 def _latest_lists(conn, tables, as_of: dt.date | None) -> pd.DataFrame:
@@ -128,6 +143,16 @@ def counted(versions: pd.DataFrame, settings: RegisterConfig, resolutions: pd.Da
     """
     if versions.empty:
         return versions
+    shared = versions.duplicated(["kind", "record_id"], keep=False).to_numpy()
+    if not shared.all():  # only ids reported by several senders need ranking
+        alone = versions[~shared]
+        ranked = _ranked(versions[shared], settings, resolutions) if shared.any() else alone.iloc[:0]
+        both = pd.concat([alone, ranked]) if len(ranked) else alone
+        return both.sort_values(["kind", "record_id"], kind="stable").reset_index(drop=True)
+    return _ranked(versions, settings, resolutions)
+
+
+def _ranked(versions: pd.DataFrame, settings: RegisterConfig, resolutions: pd.DataFrame | None) -> pd.DataFrame:
     rank = pd.Series(0.0, index=versions.index)
     if resolutions is not None and len(resolutions):
         keep = versions[["kind", "record_id"]].merge(resolutions[["kind", "record_id", "keep_source"]], how="left")["keep_source"]
