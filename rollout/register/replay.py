@@ -46,13 +46,19 @@ def read_versions(
         wanted = columns if columns is not None else [*KINDS[name].field_names, "crs_input", "source_file", "source_row", "flags", "extra"]
         frames.append(_read_kind(conn, tables, name, wanted, as_of=as_of, source=source, exclude_source=exclude_source))
     frame = frames[0] if len(frames) == 1 else pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
-    frame["reported_on"] = pd.to_datetime(frame["reported_on"]).dt.date
+    reported_on = pd.to_datetime(frame["reported_on"])
+    frame["reported_on"] = reported_on.dt.date
     latest = _latest_lists(conn, tables, as_of)
-    frame = frame.merge(latest, on=["source", "kind"], how="left")
+    lists = {(source, kind): day for source, kind, day in latest.itertuples(index=False)}  # one per sender and kind
+    keys = (
+        pd.Series(list(zip(frame["source"], frame["kind"], strict=True)), index=frame.index, dtype=object)
+        if len(frame)
+        else frame["source"]
+    )
     # A record still on its sender's list is confirmed as of that list's day (or its own edit's).
-    confirmed = pd.to_datetime(frame["latest_list"]).where(frame["state"].eq("reported"))
-    frame["confirmed_on"] = pd.concat([confirmed, pd.to_datetime(frame["reported_on"])], axis=1).max(axis=1).dt.date
-    return frame.drop(columns="latest_list")
+    confirmed = pd.to_datetime(keys.map(lists)).where(frame["state"].eq("reported"))
+    frame["confirmed_on"] = pd.concat([confirmed, reported_on], axis=1).max(axis=1).dt.date
+    return frame
 
 
 def _read_kind(conn, tables, kind: str, wanted: list[str], *, as_of, source, exclude_source) -> pd.DataFrame:
@@ -217,9 +223,11 @@ def open_conflicts(versions: pd.DataFrame, winners: pd.DataFrame, resolutions: p
         "lon",
         "lat",
     ]
-    reported = versions[versions["state"].eq("reported")]
+    shared = versions.duplicated(["kind", "record_id"], keep=False).to_numpy()  # only these can disagree
+    reported = versions[shared & versions["state"].eq("reported").to_numpy()]
     if reported.empty or winners.empty:
         return pd.DataFrame(columns=columns)
+    winners = winners[winners["record_id"].isin(reported["record_id"])]
     lead = winners[["kind", "record_id", "source", "status", "lon", "lat", "name", "valid_from", "reported_on", "confirmed_on"]]
     pairs = reported[["kind", "record_id", "source", "status", "lon", "lat", "valid_from", "reported_on", "confirmed_on"]].merge(
         lead, on=["kind", "record_id"], suffixes=("", "_counted")
