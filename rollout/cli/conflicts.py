@@ -43,7 +43,7 @@ def command(kind, as_of, resolve, keep, note) -> None:
             return
         config = project_config()
         _, snapshot = site_loads_from(register, config, read_streets(config), as_of=as_of)
-    table = snapshot.conflicts
+    table = snapshot.conflicts.drop(columns=["lon", "lat"])
     if kind:
         table = table[table["kind"].eq(kind)]
     click.echo(t("register.conflicts_title", lang, count=table[["kind", "record_id"]].drop_duplicates().shape[0], day=snapshot.as_of))
