@@ -97,7 +97,16 @@ def test_every_change_class(data_dir: Path, tmp_path: Path, register_db: str) ->
     records = project.macro.records.set_index("site_id")
     assert "S4" in records.index and "unreported" in records.loc["S4", "flags"]
     assert records["register_source"].to_dict()["S6"] == "移动"  # the station's operator wins over 铁塔
-    stored = changes_between(open_register(load_config(data_dir), register_db, lang="zh"), D2, D2)
+    with open_register(load_config(data_dir), register_db, lang="zh") as register:
+        stored = changes_between(register, D2, D2)
+        if register.target.is_postgres:  # the PostGIS point follows lon/lat
+            import sqlalchemy as sa
+
+            with register.read() as conn:
+                offsets = conn.execute(
+                    sa.text("SELECT MAX(ABS(ST_X(geom) - lon) + ABS(ST_Y(geom) - lat)), COUNT(geom) FROM record_versions")
+                ).one()
+            assert offsets[0] < 1e-9 and offsets[1] == 14  # 6 + 6 (week 2) + 2 (移动)
     assert set(stored["change"]) == {"status", "regressed", "moved", "changed", "missing", "new", "rename", "conflict"}
 
 
@@ -236,6 +245,7 @@ def test_platform_edits(data_dir: Path, tmp_path: Path, register_db: str) -> Non
     with open_register(config, register_db, lang="en") as register:
         record = read_record(register, "macro", "S1")
         assert record["version"] == 1 and record["source"] == "铁塔" and record["fields"]["status"] == "under_construction"
+        assert record["fields"]["construction_start_date"] == "2024-04-01" and record["fields"]["on_air_date"] is None
         result = apply_edit(
             register,
             config,

@@ -83,7 +83,7 @@ def read_record(register: Register, kind: str, record_id: str, *, lang: Lang = "
     names = [f.name for f in site_kind.fields if f.name != site_kind.id_field]
 
     def fields(row: pd.Series) -> dict:
-        return {name: (None if _blank(row.get(name)) else row.get(name)) for name in names}
+        return {name: _plain(row.get(name)) for name in names}
 
     return {
         "kind": kind,
@@ -99,5 +99,10 @@ def read_record(register: Register, kind: str, record_id: str, *, lang: Lang = "
     }
 
 
-def _blank(value) -> bool:
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+def _plain(value):
+    """A value as JSON-friendly Python: None for blanks, ISO text for dates, plain numbers."""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return None
+    if isinstance(value, pd.Timestamp | dt.date):
+        return value.strftime("%Y-%m-%d")
+    return value.item() if hasattr(value, "item") else value
