@@ -148,7 +148,13 @@ def add_conflict_layer(fmap, project, *, basemap: str, lang: Lang) -> None:
             class_name="register-conflict",
             tooltip=html.escape(f"{record_id} {first['name']}: " + " / ".join(parts)),
         ).add_to(group)
+    # The layer control lists the layers defined before it: put the new layer ahead of it.
+    controls = {key: child for key, child in fmap._children.items() if isinstance(child, folium.LayerControl)}
+    for key in controls:
+        del fmap._children[key]
     group.add_to(fmap)
+    for key, control in controls.items():
+        fmap.add_child(control, name=key)
 
 
 def _block(title: str, items: list[str], lang: Lang) -> list[str]:
