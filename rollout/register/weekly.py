@@ -141,9 +141,10 @@ def add_conflict_layer(fmap, project, *, basemap: str, lang: Lang) -> None:
         parts += [f"{r.other_source} {status_label(kind, r.other_status, lang)} ({r.distance_m:.0f} m)" for r in rows.itertuples()]
         folium.CircleMarker(
             [float(lat[0]), float(lon[0])],
-            radius=11,
-            color="#d500f9",
-            weight=3,
+            radius=14,
+            color="#111111",
+            weight=2.5,
+            dash_array="5 4",
             fill=False,
             class_name="register-conflict",
             tooltip=html.escape(f"{record_id} {first['name']}: " + " / ".join(parts)),
