@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from register_helpers import garage_file, macro_file, macro_row
 
@@ -291,3 +292,26 @@ def test_garage_lead_unit_wins(data_dir: Path, tmp_path: Path, register_db: str)
     project = load_project(data_dir, db=register_db, as_of=D2)
     assert project.garage.records["register_source"].tolist() == ["长寿路街道"]
     assert project.progress().iloc[-1]["garage_done"] == 1
+
+
+def test_snapshot_reads_the_same_records_as_the_history(data_dir: Path, tmp_path: Path, register_db: str, monkeypatch) -> None:
+    import rollout.register.loads as loads
+
+    _import(data_dir, register_db, macro_file(tmp_path, "w1.csv", [macro_row("S1"), macro_row("S2", "规划", at="taopu")]), "铁塔", D1)
+    rows = [macro_row("S1", "已开通", on_air="2024-06-28"), macro_row("S3", at="shiquan")]
+    _import(data_dir, register_db, macro_file(tmp_path, "w2.csv", rows), "铁塔", D2)
+    _import(data_dir, register_db, macro_file(tmp_path, "m.csv", [macro_row("S1", "受阻", blocker="停电")]), "移动", D2)
+    used = []
+    original = loads.read_snapshot
+    monkeypatch.setattr(loads, "read_snapshot", lambda *a: used.append(original(*a)) or used[-1])
+    fast = load_project(data_dir, db=register_db, as_of=D3)
+    assert used[-1] is not None  # on or after the newest reported day: the snapshot
+    monkeypatch.setattr(loads, "read_snapshot", lambda *a: None)
+    slow = load_project(data_dir, db=register_db, as_of=D3)
+    for kind in ("macro", "garage"):
+        a, b = getattr(fast, kind).records, getattr(slow, kind).records
+        assert a.drop(columns="geometry").astype(str).equals(b.drop(columns="geometry").astype(str)), kind
+    pd.testing.assert_frame_equal(fast.register.conflicts, slow.register.conflicts, check_dtype=False)
+    monkeypatch.setattr(loads, "read_snapshot", lambda *a: used.append(original(*a)) or used[-1])
+    load_project(data_dir, db=register_db, as_of=D1)
+    assert used[-1] is None  # an earlier day: the history

@@ -29,6 +29,7 @@ from rollout.register.config import Source, load_register_config
 from rollout.register.errors import EmptyRegisterError, RegisterError
 from rollout.register.replay import read_versions
 from rollout.register.schema import field_columns
+from rollout.register.snapshot import write_snapshot
 from rollout.register.store import Register, open_register, os_user
 from rollout.schema import SiteKind
 
@@ -111,6 +112,7 @@ def _apply(register: Register, load: SiteLoad, sender: Source, files: list[Path]
             return result
         submission = _insert_submission(conn, tables, load, sender, files, digest, reported_on)
         _write_versions(conn, tables, load, result.comparison, sender.name, submission, register.settings)
+        write_snapshot(conn, tables)
         return _replace(result, outcome="applied", submission_id=submission)
 
 

@@ -21,7 +21,8 @@ from rollout.i18n import Lang, t
 from rollout.join import place_sites
 from rollout.records import SiteLoad, _concat_problems
 from rollout.register.clock import shanghai_today
-from rollout.register.replay import counted, open_conflicts, read_resolutions, read_versions
+from rollout.register.replay import counted, open_conflicts, read_resolutions, read_versions, with_confirmed_days
+from rollout.register.snapshot import read_snapshot
 from rollout.register.store import open_register
 from rollout.schema import KINDS, SiteKind
 
@@ -54,7 +55,11 @@ def site_loads_from(
 ) -> tuple[dict[str, SiteLoad], RegisterSnapshot]:
     """:func:`register_site_loads` for an open register (``as_of`` None: the current records)."""
     with register.read() as conn:
-        versions = read_versions(conn, register.tables, as_of=as_of)
+        versions = read_snapshot(conn, register.tables, as_of)
+        if versions is None:
+            versions = read_versions(conn, register.tables, as_of=as_of, full=False)
+        else:
+            versions = with_confirmed_days(conn, register.tables, versions, as_of)
         resolutions = read_resolutions(conn, register.tables)
     winners = counted(versions, register.settings, resolutions)
     conflicts = open_conflicts(versions, winners, resolutions, moved_m=register.settings.moved_m)

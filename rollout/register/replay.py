@@ -31,6 +31,7 @@ def read_versions(
     source: str | None = None,
     exclude_source: str | None = None,
     columns: list[str] | None = None,
+    full: bool = True,
 ) -> pd.DataFrame:
     """Record versions current now (``as_of`` None) or as known on ``as_of``.
 
@@ -38,14 +39,23 @@ def read_versions(
     ``state``, ``valid_from``, ``valid_to``, ``reported_on`` (of ``valid_from``), ``confirmed_on``
     (the day of the sender's latest list that still holds the record), ``changes``,
     ``author`` (schema 2) and the field columns (all, or ``columns``). Without ``kind``, each
-    kind is read with its own fields only (the other kind's columns are blank).
+    kind is read with its own fields only (the other kind's columns are blank). ``full`` False
+    leaves out ``version_id``, ``record``, ``valid_to``, ``changes`` and ``author`` (reading sites
+    does not need them).
     """
     kinds = [kind] if kind is not None else list(KINDS)
     frames = []
     for name in kinds:
         wanted = columns if columns is not None else [*KINDS[name].field_names, "crs_input", "source_file", "source_row", "flags", "extra"]
-        frames.append(_read_kind(conn, tables, name, wanted, as_of=as_of, source=source, exclude_source=exclude_source))
+        frames.append(_read_kind(conn, tables, name, wanted, as_of=as_of, source=source, exclude_source=exclude_source, full=full))
     frame = frames[0] if len(frames) == 1 else pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+    return with_confirmed_days(conn, tables, frame, as_of)
+
+
+def with_confirmed_days(conn, tables, frame: pd.DataFrame, as_of: dt.date | None) -> pd.DataFrame:
+    """``frame`` with ``reported_on`` as dates and ``confirmed_on``: the day of the sender's latest
+    list (on or before ``as_of``) that still holds the record, or of the record's own edit."""
+    frame = frame.copy()
     reported_on = pd.to_datetime(frame["reported_on"])
     frame["reported_on"] = reported_on.dt.date
     latest = _latest_lists(conn, tables, as_of)
@@ -61,7 +71,7 @@ def read_versions(
     return frame
 
 
-def _read_kind(conn, tables, kind: str, wanted: list[str], *, as_of, source, exclude_source) -> pd.DataFrame:
+def _read_kind(conn, tables, kind: str, wanted: list[str], *, as_of, source, exclude_source, full: bool) -> pd.DataFrame:
     """One kind's versions; rows are fetched from the driver's cursor and typed column by column
     (vectorised), which is several times faster than letting each value through SQLAlchemy."""
     import sqlalchemy as sa
@@ -70,20 +80,19 @@ def _read_kind(conn, tables, kind: str, wanted: list[str], *, as_of, source, exc
     present = {c.name for c in versions.columns}
     fields = [c for c in dict.fromkeys(wanted) if c in present]
     start, end = submissions.alias("start"), submissions.alias("end")
+    extra = [versions.c.id.label("version_id"), versions.c.record, versions.c.valid_to, versions.c.changes]
+    if full:
+        extra.append(versions.c.author if "author" in present else sa.literal("").label("author"))
     selected = [
-        versions.c.id.label("version_id"),
-        versions.c.record,
         records.c.kind,
         records.c.record_id,
         records.c.source,
         versions.c.version,
         versions.c.state,
         versions.c.valid_from,
-        versions.c.valid_to,
         start.c.reported_on,
-        versions.c.changes,
         *[versions.c[c] for c in fields],
-        versions.c.author if "author" in present else sa.literal("").label("author"),
+        *(extra if full else []),
     ]
     query = sa.select(*selected).join(records, versions.c.record == records.c.id).join(start, versions.c.valid_from == start.c.id)
     if as_of is None:

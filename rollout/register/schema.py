@@ -16,7 +16,9 @@ Version 1 (the first schema):
 
 Version 2 (for the multi-party web platform): ``record_versions.author`` (the OS user for
 imports, the web user for edits; filled from the submissions for older versions) and
-``conflict_resolutions`` (which source to keep for a record, by whom, when).
+``conflict_resolutions`` (which source to keep for a record, by whom, when), and ``snapshots``
+(the current versions of each kind as Parquet, rewritten by every write: reading the records
+now is then one blob instead of a query over the whole history).
 """
 
 from __future__ import annotations
@@ -138,6 +140,13 @@ def metadata(version: int = SCHEMA_VERSION):
             sa.Column("note", sa.Text, nullable=False, server_default=""),
             sa.Index("ix_resolutions_record", "kind", "record_id"),
         )
+        sa.Table(
+            "snapshots",
+            meta,
+            sa.Column("kind", sa.Text, primary_key=True),
+            sa.Column("revision", sa.Integer, nullable=False),
+            sa.Column("data", sa.LargeBinary, nullable=False),
+        )
     return meta
 
 
@@ -201,7 +210,7 @@ def _stamp(conn, version: int) -> None:
 
 
 def _migrate_to_2(conn) -> None:
-    """Version 2: an author on every record version, and the table of conflict resolutions."""
+    """Version 2: an author on every record version, the table of conflict resolutions, snapshots."""
     import sqlalchemy as sa
 
     conn.execute(sa.text("ALTER TABLE record_versions ADD COLUMN author TEXT NOT NULL DEFAULT ''"))
@@ -209,6 +218,7 @@ def _migrate_to_2(conn) -> None:
         sa.text("UPDATE record_versions SET author = (SELECT s.os_user FROM submissions s WHERE s.id = record_versions.valid_from)")
     )
     metadata(2).tables["conflict_resolutions"].create(conn)
+    metadata(2).tables["snapshots"].create(conn)
 
 
 MIGRATIONS = {2: _migrate_to_2}
