@@ -95,6 +95,7 @@ def test_locked_register_is_a_one_line_error(data_dir: Path, tmp_path: Path) -> 
         ("newer_schema", "较新版本 rollout"),
         ("read_only", "只读"),
         ("unreachable", "无法连接 PostgreSQL"),
+        ("older_as_of", "请按日期顺序导入"),
     ],
 )
 def test_bad_input_is_one_line_exit_two_register_unchanged(data_dir: Path, tmp_path: Path, monkeypatch, setup: str, message: str) -> None:
@@ -125,8 +126,9 @@ def test_bad_input_is_one_line_exit_two_register_unchanged(data_dir: Path, tmp_p
         monkeypatch.setattr(register_db_module, "os", types.SimpleNamespace(access=lambda path, mode: False, W_OK=os.W_OK))
     elif setup == "unreachable":
         db = "postgresql://rollout@127.0.0.1:1/nowhere"
+    day = "2024-06-16" if setup == "older_as_of" else "2024-06-30"
     before = Path(db).read_bytes() if Path(db).is_file() else None
-    result = run(data_dir, db, "import", str(path), "--source", source, "--as-of", "2024-06-30")
+    result = run(data_dir, db, "import", str(path), "--source", source, "--as-of", day)
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert result.output.strip().count("\n") == 0, result.output
