@@ -21,6 +21,7 @@ from rollout.i18n import Lang, has, t
 __all__ = [
     "approximate_note",
     "column",
+    "field",
     "headers",
     "kind",
     "kind_title",
@@ -118,6 +119,21 @@ def column(name: str, lang: Lang, *, family: str = "column") -> str:
                 if has(f"status.{kind_name}.{rest}"):
                     return t("labels.column.kind_status", lang, kind=kind(kind_name, lang), status=status(kind_name, rest, lang))
     return name
+
+
+def field(kind_name: str, name: str, lang: Lang) -> str:
+    """A column of a kind's records as its files head it: the Chinese header under ``zh``, the
+    canonical name under ``en``; names that are no field of the kind stay as they are.
+
+    >>> field("macro", "on_air_date", "zh"), field("macro", "on_air_date", "en")
+    ('开通日期', 'on_air_date')
+    """
+    from rollout.schema import KINDS
+
+    kind = KINDS.get(kind_name)
+    if lang != "zh" or kind is None or name not in kind.field_names:
+        return name
+    return kind.field(name).zh
 
 
 def headers(columns: Iterable[str], lang: Lang, *, family: str = "column") -> dict[str, str]:

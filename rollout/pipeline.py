@@ -4,6 +4,10 @@ files -> partitions (:mod:`rollout.partitions`) -> checked rows (:func:`~rollout
 -> duplicate ids over all rows -> placed in streets (:func:`~rollout.join.place_sites`)
 -> counts per street and status -> progress (:func:`~rollout.progress.progress_from_counts`).
 
+When the project has a register (:mod:`rollout.register`) and no files are named, the register
+is the source instead of ``data/sites``: its records that count on the day, checked when they
+were imported, are placed and counted by the same steps.
+
 The steps run on an :class:`~rollout.executors.Executor`: here (the default) or on a dask
 cluster (:mod:`rollout.engine`). Both share every step; only where they run differs. The
 records stay where they were placed until someone asks for them (``project.macro``), so
@@ -17,7 +21,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -33,6 +37,9 @@ from rollout.problems import REJECTED, WARNING, concat_problems
 from rollout.progress import progress_from_counts, status_counts
 from rollout.records import SiteLoad, apply_rejects, check_tables, default_crs, duplicate_id_problems, merge_loads, reference_date
 from rollout.schema import KINDS, SiteKind
+
+if TYPE_CHECKING:
+    from rollout.register.loads import RegisterSnapshot
 
 __all__ = ["PartitionedLoad", "Project", "default_site_file", "empty_load", "load_project"]
 
@@ -106,6 +113,8 @@ class Project:
     street_table: pd.DataFrame
     as_of: dt.date
     loads: dict[str, PartitionedLoad]
+    #: Where the records came from when they came from the register (None: the site files).
+    register: RegisterSnapshot | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -154,7 +163,7 @@ class Project:
     def gather(self) -> Project:
         """The same project with every record here (the executor may then go away)."""
         loads = {k: PartitionedLoad(load.kind, InMemoryExecutor(), [self._gathered(k)]) for k, load in self.loads.items()}
-        return Project(self.config, self.streets, self.street_table, self.as_of, loads)
+        return Project(self.config, self.streets, self.street_table, self.as_of, loads, self.register)
 
 
 def load_project(
@@ -168,6 +177,8 @@ def load_project(
     boundaries: Path | str | None = None,
     executor: Executor | None = None,
     partitions: int | None = None,
+    db: str | None = None,
+    use_register: bool | None = None,
 ) -> Project:
     """Read the configuration, the streets and both kinds of site files, and place the sites.
 
@@ -176,6 +187,10 @@ def load_project(
     with no file loads no records; at least one kind must have a file. ``executor`` says where
     the work runs (here by default; :class:`rollout.engine.DaskExecutor` for a cluster) and
     ``partitions`` how many partitions each file is split into (default: by size).
+
+    The register (``db``, else ``[register] url``, else ``data/register.sqlite``) is read
+    instead of ``data/sites`` when one exists and no files are named; ``use_register`` False
+    reads the files, True requires the register.
     """
     executor = executor or InMemoryExecutor()
     config = load_config(settings.data_dir if data_dir is None else data_dir)
@@ -184,32 +199,56 @@ def load_project(
     streets = read_streets(config, path=boundaries, street_table=street_table)
     crs_name, reference = default_crs(crs), reference_date(as_of)
     shared = {"streets": executor.broadcast(streets), "street_table": executor.broadcast(street_table), "config": config}
+    register = None
+    if macro is None and garage is None:
+        from rollout.register.loads import register_source
+
+        register = register_source(config, db, as_of=as_of, use_register=use_register)
     loads = {}
     for kind, paths in ((KINDS["macro"], macro), (KINDS["garage"], garage)):
-        if paths is None:
-            default = default_site_file(config, kind)
-            if default is None:
-                log.warning("no %s file in %s; counting none", kind.name, config.sites_dir)
-            paths = [default] if default else []
-        # A cluster gets enough partitions for every worker to have work twice over.
-        minimum = 2 * executor.workers if executor.workers > 1 else 1
-        specs: list[Partition] = []
-        if paths:
-            specs = plan_partitions(
-                paths, kind.name, sheet=sheet, rows_per_part=executor.rows_per_part, parts=partitions, min_parts=minimum
+        if register is not None:  # the register's records that count, checked when they were imported
+            checked, duplicates = [register[0][kind.name]], concat_problems([])
+        else:
+            checked, duplicates = _checked_files(
+                config, kind, paths, executor, sheet=sheet, partitions=partitions, crs=crs_name, reference=reference
             )
-        checked = executor.map(_check, specs, kind=kind.name, default_crs=crs_name, reference=reference)
-        ids = executor.gather(executor.map(_row_ids, checked))
-        row_ids = pd.concat([r for r, _ in ids], ignore_index=True) if ids else pd.DataFrame(columns=["record_id", "file", "row"])
-        headers: dict[str, str] = {}
-        for _, h in ids:
-            headers |= h
-        duplicates = executor.broadcast(duplicate_id_problems(row_ids, kind, headers))
-        placed = executor.map(_place, checked, problems=duplicates, **shared)
+        placed = executor.map(_place, checked, problems=executor.broadcast(duplicates), **shared)
         loads[kind.name] = PartitionedLoad(kind, executor, placed)
     if not any(load.parts for load in loads.values()):
         raise InputFileError("errors.no_site_files", folder=config.sites_dir)
-    return Project(config=config, streets=streets, street_table=street_table, as_of=as_of, loads=loads)
+    snapshot = register[1] if register is not None else None
+    return Project(config=config, streets=streets, street_table=street_table, as_of=as_of, loads=loads, register=snapshot)
+
+
+def _checked_files(
+    config: Config,
+    kind: SiteKind,
+    paths: Sequence[Path | str] | None,
+    executor: Executor,
+    *,
+    sheet: str | None,
+    partitions: int | None,
+    crs: str,
+    reference: dt.date,
+) -> tuple[list[Any], pd.DataFrame]:
+    """The checked partitions of ``kind``'s files (handles) and the duplicate-id problems over all of them."""
+    if paths is None:
+        default = default_site_file(config, kind)
+        if default is None:
+            log.warning("no %s file in %s; counting none", kind.name, config.sites_dir)
+        paths = [default] if default else []
+    # A cluster gets enough partitions for every worker to have work twice over.
+    minimum = 2 * executor.workers if executor.workers > 1 else 1
+    specs: list[Partition] = []
+    if paths:
+        specs = plan_partitions(paths, kind.name, sheet=sheet, rows_per_part=executor.rows_per_part, parts=partitions, min_parts=minimum)
+    checked = executor.map(_check, specs, kind=kind.name, default_crs=crs, reference=reference)
+    ids = executor.gather(executor.map(_row_ids, checked))
+    row_ids = pd.concat([r for r, _ in ids], ignore_index=True) if ids else pd.DataFrame(columns=["record_id", "file", "row"])
+    headers: dict[str, str] = {}
+    for _, h in ids:
+        headers |= h
+    return checked, duplicate_id_problems(row_ids, kind, headers)
 
 
 def default_site_file(config: Config, kind: SiteKind) -> Path | None:

@@ -124,7 +124,7 @@ def _rendered_params(code: str, params: Mapping[str, Any], kind_name: str, lang:
         column = out.pop(f"{name}_column", None)
         if column is not None:
             header = out.pop(f"{name}_header", "")
-            out[name] = header or _field_header(kind_name, column, lang)
+            out[name] = header or labels.field(kind_name, column, lang)
     if code == "bool_unreadable":
         out["default"] = t(f"labels.{out.get('default', 'unknown')}", lang)
     if code == "outside_district":
@@ -132,13 +132,3 @@ def _rendered_params(code: str, params: Mapping[str, Any], kind_name: str, lang:
         out["where"] = t("reasons.where.in", lang, name=where) if where else t("reasons.where.outside", lang)
         out["district"] = out.get(f"district_{lang}") or out.get("district_zh", "")
     return out
-
-
-def _field_header(kind_name: str, column: str, lang: Lang) -> str:
-    kind = KINDS.get(kind_name)
-    if kind is None or lang != "zh":
-        return column
-    try:
-        return kind.field(column).zh
-    except KeyError:
-        return column

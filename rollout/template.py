@@ -69,8 +69,8 @@ def column_choices(field: Field, kind: SiteKind, *, lang: Lang) -> list[str]:
     return []
 
 
-def _header(field: Field, lang: Lang) -> str:
-    return field.zh if lang == "zh" else field.name
+def _header(field: Field, kind: SiteKind, lang: Lang) -> str:
+    return labels.field(kind.name, field.name, lang)
 
 
 def _meaning(field: Field, kind: SiteKind, lang: Lang) -> str:
@@ -86,7 +86,7 @@ def _values_text(field: Field, kind: SiteKind, lang: Lang) -> str:
 
 
 def _header_cell(sheet, position: int, field: Field, kind: SiteKind, lang: Lang) -> None:
-    cell = sheet.cell(row=1, column=position, value=_header(field, lang))
+    cell = sheet.cell(row=1, column=position, value=_header(field, kind, lang))
     cell.font = Font(bold=True)
     cell.fill = _REQUIRED_FILL if field.required else _HEADER_FILL
     cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -143,7 +143,7 @@ def _help_sheet(sheet, kind: SiteKind, lang: Lang) -> None:
         cell.font, cell.fill = Font(bold=True), _HEADER_FILL
     for row, field in enumerate(kind.fields, start=head + 1):
         values = [
-            _header(field, lang) + (" *" if field.required else ""),
+            _header(field, kind, lang) + (" *" if field.required else ""),
             _meaning(field, kind, lang),
             _values_text(field, kind, lang),
             t("template.yes", lang) if field.required else "",

@@ -154,6 +154,11 @@ def weekly_pack(
     # The chart is the slowest file (matplotlib's import and drawing): draw it alongside the rest.
     burnup = in_background(burnup_png, *_burnup_data(project, progress, lang=lang), title=title, lang=lang)
     coverage = in_background(coverage_analysis, project, existing=existing)
+    register_layers = []
+    if project.register is not None:  # records from the register: its open conflicts on the map
+        from rollout.register.weekly import conflict_layers
+
+        register_layers = conflict_layers(project.register.conflicts, basemap=basemap, lang=lang)
     fmap = build_map(
         project.streets,
         progress,
@@ -167,15 +172,21 @@ def weekly_pack(
         approximate=project.approximate,
         coverage=coverage.result(),
         aggregate_above=config.map_aggregate_above,
+        layers=register_layers,
         lang=lang,
     )
+    summary = _summary(project, progress, changes, week=week, title=title, lang=lang)
+    if project.register is not None:  # the 本周报送 section
+        from rollout.register.weekly import weekly_section
+
+        summary += weekly_section(project, lang=lang)
     files: dict[str, Any] = {
         "index.html": render_map(fmap),
         "progress.csv": progress_table(progress, fmt="csv", lang=lang),
         "progress.xlsx": progress_table(progress, fmt="xlsx", lang=lang, approximate=project.approximate),
         "changes.csv": Table(_changes_for_people(changes, lang), headers=labels.headers(changes.columns, lang, family="change_column")),
         "changes_by_street.csv": Table(_changes_by_street(changes, progress)),
-        "summary.md": _summary(project, progress, changes, week=week, title=title, lang=lang),
+        "summary.md": summary,
         "sites.gpkg": _geopackage(project, progress),
     }
     files["burnup.png"] = burnup.result()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,28 @@ def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
 MACRO_HEADER = "站址编码,站名,运营商,经度,纬度,坐标系,所属街道,频段,挂高,状态,受阻原因,落点日期,开工日期,开通日期"
 # Points well inside three streets (WGS-84): 长寿路街道, 石泉路街道, 桃浦镇.
 INSIDE = {"changshou": (121.4290, 31.2462), "shiquan": (121.4123, 31.2509), "taopu": (121.3775, 31.2829)}
+
+
+PG_ENV = "ROLLOUT_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def register_db(request, tmp_path: Path) -> str:
+    """A fresh, empty register location on each backend (SQLite file; PostgreSQL database)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "register.sqlite")
+        return
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} is not set: run scripts/test, which starts a throwaway PostgreSQL/PostGIS")
+    import sqlalchemy as sa
+
+    name = f"rollout_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    base = url.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -45,6 +45,19 @@ def test_every_command_has_help_with_an_example(path: tuple[str, ...], lang: str
     assert t("cli.options.lang", lang)[:20] in result.output  # global options are accepted after the command too
 
 
+@pytest.mark.parametrize("path", list(_commands()), ids=" ".join)
+def test_every_option_has_help_in_the_catalogue(path: tuple[str, ...]) -> None:
+    from rollout.i18n import has
+
+    key = ".".join(p.replace("-", "_") for p in path)
+    command = cli
+    for name in path:
+        command = command.get_command(click.Context(command, obj=CliState()), name)
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name != "help":
+            assert has(f"cli.{key}.options.{param.name}") or has(f"cli.options.{param.name}"), f"{key} --{param.name}"
+
+
 def test_version_and_top_level_help() -> None:
     runner = CliRunner()
     assert runner.invoke(cli, ["--version"]).output.strip() == f"rollout, version {__version__}"

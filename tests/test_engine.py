@@ -125,3 +125,20 @@ def test_progress_cli_identical_with_dask(sample_data_dir: Path, tmp_path: Path)
     )
     assert result.exit_code == 0
     assert (tmp_path / "memory.csv").read_bytes() == (tmp_path / "dask.csv").read_bytes()
+
+
+def test_register_as_the_source_identical_in_both_engines(client, sample_data_dir: Path, tmp_path: Path) -> None:
+    from rollout.boundaries import read_streets
+    from rollout.config import load_config
+    from rollout.engine import DaskExecutor
+    from rollout.register.importer import import_files
+
+    config, db = load_config(sample_data_dir), str(tmp_path / "register.sqlite")
+    sites, day = sample_data_dir / "sites", dt.date(2024, 12, 27)
+    import_files([sites / "macro_stations.csv"], config, read_streets(config), source="铁塔", as_of=day, db=db)
+    import_files([sites / "garage_compounds.csv"], config, read_streets(config), source="长寿路", as_of=day, db=db)
+    memory = load_project(sample_data_dir, as_of=day, db=db)
+    distributed = load_project(sample_data_dir, as_of=day, db=db, executor=DaskExecutor(client))
+    assert memory.register is not None and distributed.gather().register is not None
+    assert len(memory.macro.records) == 230 and len(memory.garage.records) == 60
+    _same(memory, distributed)

@@ -10,6 +10,8 @@ from conftest import REPO
 from rollout import i18n
 
 _KEY_USE = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)+)["']""")
+#: Errors raised with a catalogue key: ``raise InputFileError("errors.file_empty", path=path)``.
+_ERROR_KEY = re.compile(r"""(?:Error|Rejected)\(\s*["']([a-z_]+(?:\.[A-Za-z0-9_]+)+)["']""")
 
 
 def test_every_entry_has_both_languages_with_the_same_fields() -> None:
@@ -24,7 +26,8 @@ def test_every_entry_has_both_languages_with_the_same_fields() -> None:
 def test_every_key_the_code_uses_exists() -> None:
     used: dict[str, str] = {}
     for path in [*REPO.joinpath("rollout").rglob("*.py"), *REPO.joinpath("rollout").rglob("*.j2")]:
-        for key in _KEY_USE.findall(path.read_text(encoding="utf-8")):
+        text = path.read_text(encoding="utf-8")
+        for key in [*_KEY_USE.findall(text), *_ERROR_KEY.findall(text)]:
             used.setdefault(key, str(path.relative_to(REPO)))
     missing = {key: where for key, where in used.items() if not i18n.has(key)}
     assert not missing, f"keys used but not in rollout/locale: {missing}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rollout.cli.options import as_of_option, current_data_dir, current_lang, project_options
+from rollout.cli.options import as_of_option, current_data_dir, current_lang, load_site_project, project_options
 from rollout.cli.planning_options import (
     clutter_line,
     clutter_option,
@@ -41,7 +41,6 @@ def command(as_of, operator, service, grid, existing, clutter, explain, out, crs
     from rollout.config import load_config
     from rollout.coverage import coverage_analysis, coverage_files, load_coverage_settings
     from rollout.maps import build_project_map, render_map
-    from rollout.pipeline import load_project
     from rollout.progress import total_row
     from rollout.writers import write_file, write_folder
 
@@ -53,7 +52,7 @@ def command(as_of, operator, service, grid, existing, clutter, explain, out, crs
         for line in budget_text(settings, clutter=explain, service=service, lang=lang):
             click.echo(line)
         return
-    project = load_project(current_data_dir(), as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
+    project = load_site_project(as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
     network = read_existing_network(project, existing, crs=crs, lang=lang)
     clutter_map = load_clutter_option(project, clutter, lang=lang)
     result = coverage_analysis(project, operator=operator, service=service, grid=grid, existing=network, clutter=clutter_map)
@@ -150,14 +149,13 @@ def plan_command(
     from rollout.io import read_geo
     from rollout.maps import build_project_map, render_map
     from rollout.measurements import read_complaints, read_mr
-    from rollout.pipeline import load_project
     from rollout.planmap import planning_layers
     from rollout.siting import plan_sites
     from rollout.siting_report import demand_lines, sites_artefact, street_lines, streets_table
     from rollout.writers import write_file
 
     lang = current_lang()
-    project = load_project(current_data_dir(), as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
+    project = load_site_project(as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
     settings = load_coverage_settings(project.config)
     network = read_existing_network(project, existing, crs=crs, lang=lang)
     loads = []

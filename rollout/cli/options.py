@@ -26,6 +26,8 @@ class CliState:
     lang: Lang = DEFAULT_LANG
     data_dir: Path = Path("data")
     verbose: int = 0
+    #: The register named by --db (None: [register] url of rollout.toml, else data/register.sqlite).
+    db: str | None = None
 
 
 def state(ctx: click.Context | None = None) -> CliState:
@@ -45,6 +47,11 @@ def current_data_dir() -> Path:
     return state().data_dir
 
 
+def current_db() -> str | None:
+    """The register named by ``--db`` in this run, if any."""
+    return state().db
+
+
 def _set_data(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
     if value is not None:
         state(ctx).data_dir = value
@@ -60,6 +67,11 @@ def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> 
             state(ctx).lang = normalise_lang(value)
         except LanguageError as e:
             raise click.BadParameter(str(e), ctx=ctx, param=param) from e
+
+
+def _set_db(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        state(ctx).db = value
 
 
 def _add_verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
@@ -96,6 +108,17 @@ def _global_specs() -> list[tuple[tuple[str, ...], dict[str, Any]]]:
             },
         ),
         (
+            ("--db",),
+            {
+                "metavar": "URL",
+                "default": None,
+                "expose_value": False,
+                "is_eager": True,
+                "callback": _set_db,
+                "help": "Register: a SQLite file or postgresql://user@host:port/db.",
+            },
+        ),
+        (
             ("-v", "--verbose"),
             {"count": True, "expose_value": False, "callback": _add_verbose, "help": "Say more (-v: every warning; -vv: debug log)."},
         ),
@@ -103,7 +126,7 @@ def _global_specs() -> list[tuple[tuple[str, ...], dict[str, Any]]]:
 
 
 def global_options(function: F | None = None) -> Any:
-    """``--data``, ``--lang`` and ``-v``, defined once: as a decorator for the group, or (without
+    """``--data``, ``--lang``, ``--db`` and ``-v``, defined once: as a decorator for the group, or (without
     ``function``) as new options that :func:`rollout.cli.group.localize` adds to every command, so
     that they work after the command too."""
     specs = _global_specs()
@@ -143,6 +166,18 @@ boundaries_option = click.option(
 )
 
 
+def output_format(fmt: str | None, out: Path | None, allowed: tuple[str, ...]) -> str:
+    """``--format``, else the extension of ``--out``, else ``table``."""
+    if fmt is not None:
+        return fmt
+    if out is None:
+        return "table"
+    guess = out.suffix.lower().lstrip(".")
+    if guess not in allowed:
+        raise click.UsageError(t("cli.msg.format_unknown", current_lang(), path=out, allowed="|".join(allowed)))
+    return guess
+
+
 def out_option(help_text: str) -> Callable[[F], F]:
     """An --out FILE option."""
     return click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help_text)
@@ -168,17 +203,30 @@ def engine_options(function: F) -> F:
     )(function)
 
 
-@contextlib.contextmanager
-def open_project(engine: str, scheduler: str | None, partitions: int | None, **load: Any) -> Iterator[Any]:
-    """Load the project of this run's data folder with the chosen engine. With dask the records
-    stay on the workers until asked for, and the cluster closes with the block."""
+def load_site_project(**load: Any) -> Any:
+    """:func:`rollout.pipeline.load_project` for this run's data folder and register (``--db``).
+    Unless the site files are asked for (``use_register=False``), it first says on standard
+    error (so that piped tables stay clean) whether the records come from the register or the
+    site files."""
     from rollout.pipeline import load_project
 
     load.setdefault("data_dir", current_data_dir())
+    project = load_project(db=current_db(), **load)
+    if load.get("use_register") is not False:
+        from rollout.register.loads import source_line
+
+        click.echo(source_line(project.register, project.config.sites_dir, lang=current_lang()), err=True)
+    return project
+
+
+@contextlib.contextmanager
+def open_project(engine: str, scheduler: str | None, partitions: int | None, **load: Any) -> Iterator[Any]:
+    """Load the project (:func:`load_site_project`) with the chosen engine. With dask the records
+    stay on the workers until asked for, and the cluster closes with the block."""
     if engine == "memory":
-        yield load_project(**load)
+        yield load_site_project(**load)
         return
     from rollout.engine import DaskExecutor, cluster
 
     with cluster(scheduler) as client:
-        yield load_project(executor=DaskExecutor(client), partitions=partitions, **load)
+        yield load_site_project(executor=DaskExecutor(client), partitions=partitions, **load)

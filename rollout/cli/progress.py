@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rollout.cli.options import as_of_option, current_lang, engine_options, open_project, out_option, project_options
+from rollout.cli.options import as_of_option, current_lang, engine_options, open_project, out_option, output_format, project_options
 from rollout.i18n import t
 
 
@@ -33,10 +33,7 @@ def command(
     from rollout.writers import write_file, write_text
 
     lang = current_lang()
-    if fmt is None:
-        fmt = out.suffix.lower().lstrip(".") if out is not None else "table"
-        if fmt not in ("table", "csv", "json", "xlsx"):
-            raise click.UsageError(t("cli.msg.format_unknown", lang, path=out))
+    fmt = output_format(fmt, out, ("table", "csv", "json", "xlsx"))
     if out is None and fmt == "xlsx":
         raise click.UsageError(t("cli.msg.xlsx_needs_out", lang))
     with open_project(engine, scheduler, partitions, as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries) as project:

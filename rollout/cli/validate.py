@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 import pandas as pd
@@ -54,13 +55,15 @@ def command(
         by_kind[kind or read_raw_table(expand_paths([path])[0], sheet=sheet).kind.name].append(path)
     if files and not by_kind["macro"] and not by_kind["garage"]:
         raise click.UsageError(t("cli.msg.no_files", lang))
-    load = {"macro": by_kind["macro"] if files else None, "garage": by_kind["garage"] if files else None}
+    load: dict[str, Any] = {"macro": by_kind["macro"] if files else None, "garage": by_kind["garage"] if files else None}
+    # validate checks the site files, always (the register's records were checked when imported).
+    load |= {"use_register": False}
     with open_project(engine, scheduler, partitions, as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries, **load) as project:
         # Summaries and problems are made where the records are; records travel only for --clean.
         summaries = {name: part.summary_and_problems() for name, part in project.loads.items() if part.parts}
         verbose = ctx.find_root().obj.verbose if ctx.find_root().obj else 0
         for name, (summary, problems) in summaries.items():
-            _print_load(name, summary, problems, verbose=verbose, lang=lang)
+            print_load(name, summary, problems, verbose=verbose, lang=lang)
         total_loaded = sum(int(summary["loaded"].sum()) for summary, _ in summaries.values())
         total_rejected = sum(int(summary["rejected"].sum()) for summary, _ in summaries.values())
         click.echo(t("cli.msg.total", lang, loaded=total_loaded, rejected=total_rejected))
@@ -75,7 +78,8 @@ def command(
     ctx.exit(1 if total_rejected else 0)
 
 
-def _print_load(kind: str, summary: pd.DataFrame, problems: pd.DataFrame, *, verbose: int, lang: Lang) -> None:
+def print_load(kind: str, summary: pd.DataFrame, problems: pd.DataFrame, *, verbose: int, lang: Lang) -> None:
+    """Each file's counts, then its rejects and (the first few, all with -v) warnings."""
     from rollout.problems import REJECTED, WARNING, with_reasons
 
     for row in summary.to_dict("records"):

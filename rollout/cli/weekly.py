@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from rollout.cli.options import as_of_option, current_data_dir, current_lang, engine_options, open_project, project_options
+from rollout.cli.options import (
+    as_of_option,
+    current_lang,
+    engine_options,
+    load_site_project,
+    open_project,
+    project_options,
+)
 from rollout.cli.planning_options import existing_option, read_existing_network
 from rollout.i18n import t
 
@@ -94,11 +101,10 @@ def map_command(as_of, out: Path, basemap: str, existing: Path | None, crs: str 
     """Write only the interactive coverage map for a day."""
     from rollout.coverage import coverage_analysis
     from rollout.maps import build_project_map, save_map
-    from rollout.pipeline import load_project
     from rollout.weekly import status_changes
 
     lang = current_lang()
-    project = load_project(current_data_dir(), as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
+    project = load_site_project(as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
     network = read_existing_network(project, existing, crs=crs, lang=lang)
     previous = project.as_of - dt.timedelta(days=7)
     changed = {

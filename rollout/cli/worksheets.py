@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from rollout.cli.options import as_of_option, current_data_dir, current_lang, project_options
+from rollout.cli.options import as_of_option, current_lang, load_site_project, project_options
 from rollout.i18n import t
 
 FORMATS = ("html", "pdf", "xlsx")  # as rollout.worksheets.FORMATS
@@ -30,7 +30,6 @@ def command(
     boundaries: Path | None,
 ) -> None:
     """Write a printable A4 worksheet per garage compound."""
-    from rollout.pipeline import load_project
     from rollout.worksheets import write_worksheets
 
     lang = current_lang()
@@ -38,7 +37,7 @@ def command(
     if not wanted or set(wanted) - set(FORMATS):
         message = t("errors.worksheet_format", lang, value=formats, allowed=", ".join(FORMATS))
         raise click.BadParameter(message, param_hint="--format")
-    project = load_project(current_data_dir(), as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
+    project = load_site_project(as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
     folder, sheets = write_worksheets(project, out, formats=wanted, compound_ids=compounds or None, operator=operator, lang=lang)
     flagged = sum(s.accepted_without_evidence for s in sheets)
     click.echo(t("cli.msg.worksheets_written", lang, count=len(sheets), path=folder))

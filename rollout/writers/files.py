@@ -119,9 +119,9 @@ def write_geo(path: Path | str, layers: Mapping[str, Any]) -> Path:
 
 
 def _gis_safe(frame: Any) -> Any:
-    """GIS formats keep types: nullable integers become floats so every driver accepts them."""
+    """GIS formats keep types: nullable integers and booleans become floats so every driver accepts them."""
     out = frame.copy()
     for column in out.columns:
-        if str(out[column].dtype) == "Int64":
+        if str(out[column].dtype) in ("Int64", "boolean"):
             out[column] = out[column].astype("float64")
     return out

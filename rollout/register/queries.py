@@ -1,0 +1,209 @@
+"""What the register can tell: changes over a period, a record's history, who sent what.
+
+Every function takes an open :class:`~rollout.register.store.Register` and returns a table of
+codes (English column names); :mod:`rollout.register.render` puts them into words.
+Timestamps are stored in UTC and shown in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from rollout.i18n import Lang, t
+from rollout.register.render import change_label, field_label, value_label
+from rollout.register.schema import column_names
+from rollout.register.store import Register
+
+__all__ = [
+    "CHANGES_COLUMNS",
+    "changes_between",
+    "latest_reported_on",
+    "overdue_senders",
+    "record_history",
+    "shanghai_time",
+    "submissions_between",
+]
+
+#: Columns of ``rollout changes`` (CSV machine columns).
+CHANGES_COLUMNS = ["record_id", "kind", "source", "change", "field", "old", "new", "submission", "reported_on"]
+
+
+def shanghai_time(values: pd.Series) -> pd.Series:
+    """UTC timestamps as Asia/Shanghai wall time text (``2024-06-30 17:05``)."""
+    stamps = pd.to_datetime(values, errors="coerce").dt.tz_localize("UTC").dt.tz_convert("Asia/Shanghai")
+    return stamps.dt.strftime("%Y-%m-%d %H:%M").fillna("")
+
+
+def latest_reported_on(register: Register) -> dt.date | None:
+    """The reported date of the newest submission, or None for an empty register."""
+    import sqlalchemy as sa
+
+    submissions = register.tables["submissions"]
+    with register.read() as conn:
+        value = conn.execute(sa.select(sa.func.max(submissions.c.reported_on))).scalar()
+    return pd.Timestamp(value).date() if value is not None else None
+
+
+def changes_between(
+    register: Register,
+    start: dt.date | None,
+    end: dt.date | None,
+    *,
+    source: str | None = None,
+    kind: str | None = None,
+    changes: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """One row per change found by the submissions reported from ``start`` to ``end``."""
+    import sqlalchemy as sa
+
+    table, submissions = register.tables["changes"], register.tables["submissions"]
+    query = sa.select(
+        table.c.record_id,
+        table.c.kind,
+        table.c.source,
+        table.c.change,
+        table.c.field,
+        table.c.old,
+        table.c.new,
+        table.c.submission,
+        submissions.c.reported_on,
+    ).join(submissions, table.c.submission == submissions.c.id)
+    if start is not None:
+        query = query.where(submissions.c.reported_on >= start)
+    if end is not None:
+        query = query.where(submissions.c.reported_on <= end)
+    if source is not None:
+        query = query.where(table.c.source == source)
+    if kind is not None:
+        query = query.where(table.c.kind == kind)
+    if changes:
+        query = query.where(table.c.change.in_(changes))
+    with register.read() as conn:
+        frame = pd.read_sql(query.order_by(submissions.c.reported_on, table.c.submission, table.c.id), conn)
+    frame["reported_on"] = pd.to_datetime(frame["reported_on"]).dt.strftime("%Y-%m-%d")
+    return frame[CHANGES_COLUMNS]
+
+
+def record_history(register: Register, record_id: str, *, kind: str | None = None, lang: Lang = "zh") -> pd.DataFrame:
+    """Every version of a record from every sender, oldest first, with what changed.
+
+    Columns: kind, record_id, source, version, state, status, submission, reported_on,
+    file_name, channel, author, imported_at (Asia/Shanghai), valid_to, what (the changes of that
+    submission for the record, ``field: old -> new``, or the change classes).
+    """
+    import sqlalchemy as sa
+
+    versions, records, submissions, changes = (register.tables[n] for n in ("record_versions", "records", "submissions", "changes"))
+    with register.read() as conn:
+        has_author = "author" in column_names(conn, "record_versions")
+        query = (
+            sa.select(
+                records.c.kind,
+                records.c.record_id,
+                records.c.source,
+                versions.c.version,
+                versions.c.state,
+                versions.c.status,
+                versions.c.valid_from.label("submission"),
+                submissions.c.reported_on,
+                submissions.c.file_name,
+                submissions.c.channel,
+                (versions.c.author if has_author else submissions.c.os_user).label("author"),
+                submissions.c.imported_at,
+                versions.c.valid_to,
+                versions.c.changes.label("classes"),
+            )
+            .join(records, versions.c.record == records.c.id)
+            .join(submissions, versions.c.valid_from == submissions.c.id)
+            .where(records.c.record_id == record_id)
+        )
+        if kind is not None:
+            query = query.where(records.c.kind == kind)
+        frame = pd.read_sql(query.order_by(submissions.c.reported_on, versions.c.valid_from, records.c.source), conn)
+        found = pd.read_sql(
+            sa.select(changes.c.submission, changes.c.source, changes.c.change, changes.c.field, changes.c.old, changes.c.new).where(
+                changes.c.record_id == record_id
+            ),
+            conn,
+        )
+    if frame.empty:
+        return frame
+    found = found[found["change"] != "conflict"]
+    record_kind = frame["kind"].iloc[0]
+    found["text"] = [
+        _change_text(record_kind, c, f, o, n, lang)
+        for c, f, o, n in zip(found["change"], found["field"], found["old"], found["new"], strict=True)
+    ]
+    what = found.groupby(["submission", "source"])["text"].agg(t("register.change_separator", lang).join)
+    keys = pd.MultiIndex.from_arrays([frame["submission"], frame["source"]])
+    frame["what"] = pd.Series(what.reindex(keys).to_numpy(), index=frame.index, dtype=object).fillna(frame["classes"].astype(object))
+    frame["reported_on"] = pd.to_datetime(frame["reported_on"]).dt.strftime("%Y-%m-%d")
+    frame["imported_at"] = shanghai_time(frame["imported_at"])
+    frame["valid_to"] = frame["valid_to"].astype("Int64").astype("string").fillna("")
+    return frame.drop(columns="classes")
+
+
+def _change_text(kind: str, change: str, field: str, old: str, new: str, lang: Lang) -> str:
+    """One change in words: ``倒退 状态：已开通 → 规划``."""
+    label = change_label(change, lang)
+    if not field:
+        return t("register.pair", lang, name=label, value=value_label(kind, "", new or old, lang))
+    old_text, new_text = value_label(kind, field, old, lang), value_label(kind, field, new, lang)
+    return t("register.pair", lang, name=f"{label} {field_label(kind, field, lang)}", value=f"{old_text} → {new_text}")
+
+
+def submissions_between(register: Register, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+    """Submissions reported from ``start`` to ``end``: who sent what, when, how many rows."""
+    import sqlalchemy as sa
+
+    submissions = register.tables["submissions"]
+    query = sa.select(submissions)
+    if start is not None:
+        query = query.where(submissions.c.reported_on >= start)
+    if end is not None:
+        query = query.where(submissions.c.reported_on <= end)
+    with register.read() as conn:
+        frame = pd.read_sql(query.order_by(submissions.c.reported_on, submissions.c.id), conn)
+    frame = frame.rename(columns={"id": "submission"})
+    frame["reported_on"] = pd.to_datetime(frame["reported_on"]).dt.strftime("%Y-%m-%d")
+    frame["imported_at"] = shanghai_time(frame["imported_at"])
+    columns = [
+        "submission",
+        "source",
+        "kind",
+        "channel",
+        "file_name",
+        "rows",
+        "loaded",
+        "rejected",
+        "reported_on",
+        "imported_at",
+        "os_user",
+    ]
+    return frame[columns]
+
+
+def overdue_senders(register: Register, day: dt.date) -> pd.DataFrame:
+    """Senders (per kind) with no file submission in the ``overdue_weeks`` weeks up to ``day``.
+
+    Only senders that have sent that kind before are expected. Columns: source, kind,
+    last_reported, weeks_silent.
+    """
+    import sqlalchemy as sa
+
+    submissions = register.tables["submissions"]
+    query = (
+        sa.select(submissions.c.source, submissions.c.kind, sa.func.max(submissions.c.reported_on).label("last_reported"))
+        .where(submissions.c.channel == "file", submissions.c.reported_on <= day)
+        .group_by(submissions.c.source, submissions.c.kind)
+    )
+    with register.read() as conn:
+        frame = pd.read_sql(query, conn)
+    last = pd.to_datetime(frame["last_reported"])
+    silent_days = (pd.Timestamp(day) - last).dt.days
+    weeks = register.settings.overdue_weeks
+    overdue = frame[silent_days.to_numpy() >= weeks * 7].assign(weeks_silent=(silent_days // 7)[silent_days >= weeks * 7])
+    overdue["last_reported"] = pd.to_datetime(overdue["last_reported"]).dt.strftime("%Y-%m-%d")
+    return overdue.sort_values(["kind", "source"]).reset_index(drop=True)[["source", "kind", "last_reported", "weeks_silent"]]

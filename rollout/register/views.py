@@ -1,0 +1,107 @@
+"""Reading the register for people and for the web platform: the records that count, with
+filters, and one record with every sender's version."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from rollout.config import Config
+from rollout.register.errors import RegisterError
+from rollout.register.loads import site_loads_from
+from rollout.register.replay import counted, read_resolutions, read_versions
+from rollout.register.store import Register
+from rollout.schema import KINDS, operator_code
+from rollout.status import status_as_of
+
+__all__ = ["read_record", "visible_records"]
+
+
+def visible_records(
+    register: Register,
+    config: Config,
+    streets,
+    *,
+    kind: str | None = None,
+    street: str | None = None,
+    status: str | None = None,
+    operator: str | None = None,
+    as_of: dt.date | None = None,
+) -> pd.DataFrame:
+    """The records that count (one per id and kind), as known on ``as_of`` (default: now).
+
+    Filters: ``kind`` (macro/garage), ``street`` (code or name, as in streets.csv),
+    ``status`` (a status code, compared with the status on ``as_of``), ``operator`` (a code or
+    name: 移动, cmcc, ...). Columns: ``kind``, ``record_id``, the record's fields, ``street_code``,
+    ``street_name``, ``status_as_of``, ``register_source``, ``register_version`` (pass it back as
+    ``expected_version`` to :func:`~rollout.register.edits.apply_edit`), ``register_state``.
+    """
+    from rollout.boundaries import match_streets, read_street_table
+    from rollout.register.clock import shanghai_today
+
+    day = as_of or shanghai_today()
+    loads, _ = site_loads_from(register, config, streets, as_of=as_of)
+    frames = []
+    for name, load in loads.items():
+        if kind is not None and name != kind:
+            continue
+        records = pd.DataFrame(load.records.drop(columns="geometry"))
+        records.insert(0, "record_id", records[KINDS[name].id_field])
+        records.insert(0, "kind", name)
+        records["status_as_of"] = status_as_of(load.records, load.kind, day).to_numpy() if len(records) else []
+        frames.append(records)
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if table.empty:
+        return table
+    if street is not None:
+        code = match_streets(pd.Series([street]), read_street_table(config)).iloc[0]
+        table = table[table["street_code"].eq(code)]
+    if status is not None:
+        table = table[table["status_as_of"].eq(status)]
+    if operator is not None:
+        code = operator_code(operator, strict=False) or operator
+        ops = table.get("operator", pd.Series("", index=table.index)).fillna("").astype(str)
+        ops = ops + ";" + table.get("operators", pd.Series("", index=table.index)).fillna("").astype(str)
+        table = table[ops.str.split(";").map(lambda codes: code in codes)]
+    return table.reset_index(drop=True)
+
+
+def read_record(register: Register, kind: str, record_id: str) -> dict:
+    """One record: the version that counts (``fields``, ``source``, ``version``) and every
+    sender's current version (``versions``: a list of dicts with ``source``, ``version``,
+    ``state``, ``author`` and the fields)."""
+    with register.read() as conn:
+        versions = read_versions(conn, register.tables, kind=kind)
+        versions = versions[versions["record_id"].eq(record_id)]
+        resolutions = read_resolutions(conn, register.tables)
+    if versions.empty:
+        raise RegisterError("register.no_record", kind=kind, id=record_id)
+    winner = counted(versions, register.settings, resolutions).iloc[0]
+    site_kind = KINDS[kind]
+    names = [f.name for f in site_kind.fields if f.name != site_kind.id_field]
+
+    def fields(row: pd.Series) -> dict:
+        return {name: _plain(row.get(name)) for name in names}
+
+    return {
+        "kind": kind,
+        "record_id": record_id,
+        "source": winner["source"],
+        "version": int(winner["version"]),
+        "state": winner["state"],
+        "fields": fields(winner),
+        "versions": [
+            {"source": r["source"], "version": int(r["version"]), "state": r["state"], "author": r["author"], **fields(r)}
+            for _, r in versions.iterrows()
+        ],
+    }
+
+
+def _plain(value):
+    """A value as JSON-friendly Python: None for blanks, ISO text for dates, plain numbers."""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return None
+    if isinstance(value, pd.Timestamp | dt.date):
+        return value.strftime("%Y-%m-%d")
+    return value.item() if hasattr(value, "item") else value
