@@ -13,7 +13,6 @@ The results are identical to the in-memory engine's: the tests compare them reco
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -71,27 +70,6 @@ def cluster(scheduler: str | None = None, *, workers: int = 2) -> Iterator[Any]:
         yield client
 
 
-def load_project_distributed(
-    client: Any,
-    data_dir: Path | str | None = None,
-    *,
-    macro: Sequence[Path | str] | None = None,
-    garage: Sequence[Path | str] | None = None,
-    as_of: dt.date | None = None,
-    crs: str | None = None,
-    sheet: str | None = None,
-    boundaries: Path | str | None = None,
-    partitions: int | None = None,
-) -> Project:
-    """:func:`rollout.pipeline.load_project` with the work done on ``client``'s cluster."""
-    return load_project(
-        data_dir,
-        macro=macro,
-        garage=garage,
-        as_of=as_of,
-        crs=crs,
-        sheet=sheet,
-        boundaries=boundaries,
-        executor=DaskExecutor(client),
-        partitions=partitions,
-    )
+def load_project_distributed(client: Any, data_dir: Path | str | None = None, *, partitions: int | None = None, **load: Any) -> Project:
+    """:func:`rollout.pipeline.load_project` (same keyword arguments) with the work done on ``client``'s cluster."""
+    return load_project(data_dir, executor=DaskExecutor(client), partitions=partitions, **load)

@@ -29,16 +29,7 @@ from rollout.errors import InputFileError
 from rollout.io import RawTable, expand_paths, read_raw_table
 from rollout.partitions import split_table
 from rollout.problems import PROBLEM_COLUMNS, REJECTED, WARNING, concat_problems
-from rollout.schema import (
-    BAND_INDEX,
-    BANDS,
-    CRS_INDEX,
-    OPERATOR_INDEX,
-    OPERATORS,
-    SOLUTION_INDEX,
-    SOLUTIONS,
-    SiteKind,
-)
+from rollout.schema import BAND_INDEX, BANDS, CRS_INDEX, KINDS, OPERATOR_INDEX, OPERATORS, SOLUTION_INDEX, SOLUTIONS, SiteKind
 from rollout.values import as_date, map_distinct, parse_bools, parse_date_columns, parse_multi, parse_numbers, parse_vocab
 
 __all__ = [
@@ -136,8 +127,7 @@ def read_sites(
     if len(kinds) > 1:
         listing = ", ".join(f"{t.path} ({t.kind.name})" for t in tables)
         raise InputFileError("errors.kinds_mixed", listing=listing)
-    site_kind = tables[0].kind
-    assert isinstance(site_kind, SiteKind)  # a site file's kind, never a planning table's
+    site_kind = KINDS[tables[0].kind.name]  # a site file's kind (a RawTable may also hold a planning table)
     reference = reference_date(as_of)
     if sum(len(t.cells) for t in tables) <= CHECK_CHUNK_ROWS:
         return reject_duplicate_ids([check_tables(site_kind, tables, default_crs=crs_name, reference=reference)])[0]

@@ -20,6 +20,7 @@ __all__ = [
     "SOLUTIONS",
     "Field",
     "SiteKind",
+    "TableSchema",
     "normalize_token",
     "operator_code",
 ]
@@ -57,20 +58,14 @@ class Field:
 
 
 @dataclass(frozen=True)
-class SiteKind:
-    """A kind of site record (macro stations or garage compounds) and its rules."""
+class TableSchema:
+    """The columns of a kind of table people send, and the headers that mean each one
+    (``header_index``: normalised header -> canonical column)."""
 
     name: str
     id_field: str
     fields: tuple[Field, ...]
-    #: Status ladder from first to last, each with the milestone date that reaches it.
-    ladder: tuple[tuple[str, str | None], ...]
-    done: frozenset[str]
-    status_aliases: dict[str, tuple[str, ...]]
-    file_stems: tuple[str, ...]
-    #: Milestone that marks the record as done, for "date in the future" checks.
-    done_dates: tuple[str, ...] = ()
-    header_index: dict[str, str] = field(default_factory=dict, compare=False)
+    header_index: dict[str, str] = field(default_factory=dict, compare=False, kw_only=True)
 
     def __post_init__(self) -> None:
         index: dict[str, str] = {}
@@ -90,6 +85,19 @@ class SiteKind:
             if f.name == name:
                 return f
         raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class SiteKind(TableSchema):
+    """A kind of site record (macro stations or garage compounds) and its rules."""
+
+    #: Status ladder from first to last, each with the milestone date that reaches it.
+    ladder: tuple[tuple[str, str | None], ...]
+    done: frozenset[str]
+    status_aliases: dict[str, tuple[str, ...]]
+    file_stems: tuple[str, ...]
+    #: Milestone that marks the record as done, for "date in the future" checks.
+    done_dates: tuple[str, ...] = ()
 
     def date_fields(self) -> tuple[str, ...]:
         """Names of the date columns."""

@@ -9,36 +9,14 @@ delimiter, title-row and XLSX handling as for site files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from rollout.schema import Field
+from rollout.schema import Field, TableSchema
 
 __all__ = ["CANDIDATES", "COMPLAINTS", "EXISTING", "MR", "TableKind"]
 
 
-@dataclass(frozen=True)
-class TableKind:
+class TableKind(TableSchema):
     """A kind of planning table: its columns and their header aliases. Its name in words is
     :func:`rollout.labels.kind_title` of ``name``."""
-
-    name: str
-    id_field: str
-    fields: tuple[Field, ...]
-    header_index: dict[str, str] = field(default_factory=dict, compare=False)
-
-    def __post_init__(self) -> None:
-        index: dict[str, str] = {}
-        for f in self.fields:
-            for alias in f.names():
-                index.setdefault(alias, f.name)
-        object.__setattr__(self, "header_index", index)
-
-    def field(self, name: str) -> Field:
-        """Return the field called ``name``."""
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(name)
 
 
 _LON = ("longitude", "lng", "long", "x", "东经", "中心经度", "栅格中心经度", "lon_wgs84", "lon_gcj02", "lon_bd09", "经度wgs84")

@@ -22,6 +22,7 @@ import pandas as pd
 from rollout import labels
 from rollout.exports import LAYERS, records_table
 from rollout.i18n import Lang, has, t
+from rollout.map_data import GARAGE_FIELDS, MACRO_FIELDS
 from rollout.records import SiteLoad
 from rollout.schema import KINDS
 from rollout.status import status_as_of
@@ -49,40 +50,11 @@ _COLOURS = {
     "cancelled": "212121",
 }
 _ICON = "http://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
+#: The placemark popup: the fields the map's popups show, the status on the day, and where the record came from.
+_REGISTER_FIELDS = ("register_source", "register_version")
 _POPUP = {
-    "macro": (
-        "street_name",
-        "status_as_of",
-        "operator",
-        "band",
-        "antenna_height_m",
-        "site_secured_date",
-        "construction_start_date",
-        "on_air_date",
-        "planned_on_air_date",
-        "blocker",
-        "register_source",
-        "register_version",
-    ),
-    "garage": (
-        "street_name",
-        "status_as_of",
-        "address",
-        "households",
-        "parking_spaces",
-        "solution",
-        "lead_unit",
-        "operators",
-        "survey_date",
-        "plan_agreed_date",
-        "construction_start_date",
-        "covered_date",
-        "accepted_date",
-        "planned_covered_date",
-        "blocker",
-        "register_source",
-        "register_version",
-    ),
+    "macro": ("status_as_of", *MACRO_FIELDS, *_REGISTER_FIELDS),
+    "garage": ("status_as_of", *GARAGE_FIELDS, "lead_unit", *_REGISTER_FIELDS),
 }
 
 
