@@ -95,7 +95,7 @@ def _one_pipeline(n: int) -> dict:
     config = load_config(REPO / "data")
     streets = read_streets(config)
     table = read_street_table(config)
-    targets = read_targets(config, list(table["street_code"]))
+    targets = read_targets(config, table)
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     load = read_sites(path, kind="macro")
