@@ -161,6 +161,11 @@ def test_site_reading_commands_say_their_source(sample_data_dir: Path, tmp_path:
         Path(f"{sample_data_dir / 'register.sqlite'}{suffix}").unlink(missing_ok=True)
     plain = pd.read_csv(pd.io.common.StringIO(run(sample_data_dir, None, "progress", "--as-of", "2026-11-26", "--format", "csv").stdout))
     assert as_files[["street_code", "macro_done", "garage_done"]].equals(plain[["street_code", "macro_done", "garage_done"]])
+    moved = tmp_path / "moved.sqlite"
+    after = CliRunner().invoke(
+        cli, ["--data", str(sample_data_dir), "progress", "--as-of", "2026-11-26", "--format", "csv", "--db", str(moved)]
+    )
+    assert after.output.splitlines()[0] == f"数据来源：登记册 {moved}（截至 2026-11-26 所知）"  # --db after the command too
     english = run(sample_data_dir, str(tmp_path / "moved.sqlite"), "map", "--out", str(tmp_path / "m.html"), lang="en")
     assert english.exit_code == 0 and english.output.startswith("Records from the register")
 
