@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from rollout.problems import REJECTED, WARNING, concat_problems
 from rollout.progress import progress_from_counts, status_counts
 from rollout.records import SiteLoad, apply_rejects, check_tables, default_crs, duplicate_id_problems, merge_loads, reference_date
 from rollout.schema import KINDS, SiteKind
+from rollout.status import as_known_on
 
 if TYPE_CHECKING:
     from rollout.register.loads import RegisterSnapshot
@@ -213,6 +214,8 @@ def load_project(
                 config, kind, paths, executor, sheet=sheet, partitions=partitions, crs=crs_name, reference=reference
             )
         placed = executor.map(_place, checked, problems=executor.broadcast(duplicates), **shared)
+        if as_of < settings.today():  # a past day shows what was known then, and nothing later
+            placed = executor.map(_as_known, placed, as_of=as_of)
         loads[kind.name] = PartitionedLoad(kind, executor, placed)
     if not any(load.parts for load in loads.values()):
         raise InputFileError("errors.no_site_files", folder=config.sites_dir)
@@ -285,6 +288,10 @@ def _row_ids(load: SiteLoad) -> tuple[pd.DataFrame, dict[str, str]]:
 
 def _place(load: SiteLoad, problems: pd.DataFrame, streets: gpd.GeoDataFrame, street_table: pd.DataFrame, config: Config) -> SiteLoad:
     return place_sites(apply_rejects(load, problems), streets, config, street_table=street_table)
+
+
+def _as_known(load: SiteLoad, as_of: dt.date) -> SiteLoad:
+    return replace(load, records=as_known_on(load.records, load.kind, as_of))
 
 
 def _file_summary(load: SiteLoad) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -51,6 +51,9 @@ class Field:
     type: str = "text"  # text, id, float, int, date, crs, status, operators, band, bool, solution
     aliases: tuple[str, ...] = ()
     required: bool = False
+    #: A milestone date column before which this value cannot have been known (acceptance test
+    #: results are known once the garage is covered): replaying an earlier day blanks it.
+    known_after: str | None = None
 
     def names(self) -> tuple[str, ...]:
         """Return every header that means this column, normalised."""
@@ -204,14 +207,14 @@ GARAGE = SiteKind(
         Field("planned_covered_date", "计划覆盖日期", "date", ("预计覆盖日期", "planned covered")),
         Field("build_year", "建成年份", "int", ("建成年代", "竣工年份", "小区建成年份", "year built")),
         Field("complaints_12345", "12345投诉数", "int", ("12345投诉", "投诉数", "hotline complaints")),
-        Field("callable_pct_cmcc", "移动可通话率", "float", ("移动通话率", "移动接通率", "callable cmcc")),
-        Field("callable_pct_ctc", "电信可通话率", "float", ("电信通话率", "电信接通率", "callable ctc")),
-        Field("callable_pct_cucc", "联通可通话率", "float", ("联通通话率", "联通接通率", "callable cucc")),
-        Field("callable_pct_cbn", "广电可通话率", "float", ("广电通话率", "广电接通率", "callable cbn")),
-        Field("rsrp_before_dbm", "覆盖前信号强度", "float", ("覆盖前rsrp", "改造前信号", "rsrp before")),
-        Field("rsrp_after_dbm", "覆盖后信号强度", "float", ("覆盖后rsrp", "改造后信号", "rsrp after")),
-        Field("charging_piles_ok", "充电桩在线", "flag", ("充电桩正常", "充电桩联网", "charging piles online")),
-        Field("barrier_gates_ok", "道闸在线", "flag", ("道闸正常", "道闸联网", "barrier gates online")),
+        Field("callable_pct_cmcc", "移动可通话率", "float", ("移动通话率", "移动接通率", "callable cmcc"), known_after="covered_date"),
+        Field("callable_pct_ctc", "电信可通话率", "float", ("电信通话率", "电信接通率", "callable ctc"), known_after="covered_date"),
+        Field("callable_pct_cucc", "联通可通话率", "float", ("联通通话率", "联通接通率", "callable cucc"), known_after="covered_date"),
+        Field("callable_pct_cbn", "广电可通话率", "float", ("广电通话率", "广电接通率", "callable cbn"), known_after="covered_date"),
+        Field("rsrp_before_dbm", "覆盖前信号强度", "float", ("覆盖前rsrp", "改造前信号", "rsrp before"), known_after="survey_date"),
+        Field("rsrp_after_dbm", "覆盖后信号强度", "float", ("覆盖后rsrp", "改造后信号", "rsrp after"), known_after="covered_date"),
+        Field("charging_piles_ok", "充电桩在线", "flag", ("充电桩正常", "充电桩联网", "charging piles online"), known_after="covered_date"),
+        Field("barrier_gates_ok", "道闸在线", "flag", ("道闸正常", "道闸联网", "barrier gates online"), known_after="covered_date"),
     ),
     ladder=(
         ("not_started", None),

@@ -4,7 +4,8 @@ The status column says where a record stands now; the milestone dates say when i
 there. The state on a day ``as_of`` is the last milestone reached by then, never beyond the
 declared status. A declared status whose own date is missing, and a blocked or cancelled
 status without a ``status_date``, are taken to apply from today (``settings.today()``): we
-know they hold now, not since when.
+know they hold now, not since when. Records from the register carry ``reported_on``, the day
+their sender reported them: for those, "now" is that day.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 from rollout import settings
 from rollout.schema import SiteKind
 
-__all__ = ["done_counts", "done_interval", "status_as_of"]
+__all__ = ["actual_date_fields", "as_known_on", "done_counts", "done_interval", "status_as_of"]
 
 
 def status_as_of(records: pd.DataFrame, kind: SiteKind, as_of: dt.date, *, today: dt.date | None = None) -> pd.Series:
@@ -50,16 +51,75 @@ def status_as_of(records: pd.DataFrame, kind: SiteKind, as_of: dt.date, *, today
     has_rank = declared_rank.notna().to_numpy()
     declared_values = declared_rank.fillna(0).to_numpy(dtype=np.int64)
     state = np.where(has_rank, np.minimum(derived, declared_values), derived)
-    if as_of >= today:
-        own_date_missing = _own_date_missing(records, kind).to_numpy()
-        state = np.where(has_rank & own_date_missing, declared_values, state)
+    declared_known = np.datetime64(as_of, "D") >= _known_since(records, today)
+    own_date_missing = _own_date_missing(records, kind).to_numpy()
+    state = np.where(has_rank & own_date_missing & declared_known, declared_values, state)
     result = pd.Series(np.asarray(steps, dtype=object)[state], index=records.index)
     for final in ("blocked", "cancelled"):
         is_final = declared.eq(final)
         since = records["status_date"] if "status_date" in records.columns else pd.Series(pd.NaT, index=records.index)
-        applies = is_final & ((since <= day) | (since.isna() & (as_of >= today)))
+        applies = is_final & ((since <= day) | (since.isna() & declared_known))
         result[applies] = final
     return result
+
+
+def _known_since(records: pd.DataFrame, today: dt.date) -> np.ndarray:
+    """From which day each record's declared status is known to hold: its ``reported_on`` (from
+    the register) when it has one, else today."""
+    today64 = np.datetime64(today, "D")
+    if "reported_on" not in records.columns:
+        return np.full(len(records), today64)
+    reported = records["reported_on"].to_numpy(dtype="datetime64[D]")
+    return np.where(np.isnat(reported), today64, np.minimum(reported, today64))
+
+
+def actual_date_fields(kind: SiteKind) -> tuple[str, ...]:
+    """The date columns that say when something happened (planned dates, ``planned_*``, do not)."""
+    return tuple(name for name in kind.date_fields() if not name.startswith("planned_"))
+
+
+def as_known_on(records: pd.DataFrame, kind: SiteKind, as_of: dt.date, *, today: dt.date | None = None) -> pd.DataFrame:
+    """The records as they were known on ``as_of``: a new frame, ``records`` unchanged.
+
+    Replaying a past day must not show what happened after it: every actual date after
+    ``as_of`` is blanked (planned dates stay), ``status`` becomes the status on that day, the
+    blocker is kept only for records blocked then, and values known only after a milestone
+    (acceptance results after ``covered_date``, see :attr:`rollout.schema.Field.known_after`)
+    are blanked while that milestone had not been reached. On or after today nothing changes.
+
+    >>> from rollout.schema import MACRO
+    >>> records = pd.DataFrame({
+    ...     "status": ["on_air", "blocked"], "blocker": ["", "物业不同意"],
+    ...     "site_secured_date": pd.to_datetime(["2024-05-01", "2024-04-01"]),
+    ...     "construction_start_date": pd.to_datetime(["2024-06-10", None]),
+    ...     "on_air_date": pd.to_datetime(["2024-08-03", None]),
+    ...     "planned_on_air_date": pd.to_datetime(["2024-08-01", "2024-09-01"]),
+    ...     "status_date": pd.to_datetime([None, "2024-07-15"]), "updated_date": pd.NaT,
+    ... })
+    >>> known = as_known_on(records, MACRO, dt.date(2024, 6, 30), today=dt.date(2026, 1, 1))
+    >>> known["status"].tolist(), known["on_air_date"].isna().tolist(), known["blocker"].tolist()
+    (['under_construction', 'site_secured'], [True, True], ['', ''])
+    >>> known["planned_on_air_date"].dt.strftime("%m-%d").tolist()
+    ['08-01', '09-01']
+    """
+    today = settings.today() if today is None else today
+    if as_of >= today or records.empty:
+        return records
+    day = pd.Timestamp(as_of)
+    known = records.copy()
+    known["status"] = status_as_of(records, kind, as_of, today=today)
+    for name in actual_date_fields(kind):
+        if name in known.columns:
+            known[name] = known[name].mask(known[name] > day)
+    if "blocker" in known.columns:
+        known["blocker"] = known["blocker"].where(known["status"].eq("blocked"), "")
+    for field in kind.fields:
+        if field.known_after and field.name in known.columns and field.known_after in known.columns:
+            unknown = known[field.known_after].isna()
+            column = known[field.name]
+            blank = "" if column.dtype == object else pd.NA if str(column.dtype) in ("Int64", "boolean") else np.nan
+            known[field.name] = column.mask(unknown, blank)
+    return known
 
 
 def _own_date_missing(records: pd.DataFrame, kind: SiteKind) -> pd.Series:
@@ -97,7 +157,7 @@ def done_interval(records: pd.DataFrame, kind: SiteKind, *, today: dt.date | Non
     rank = declared.map({s: i for i, s in enumerate(steps)})
     has_rank = rank.notna().to_numpy()
     high_enough = (rank.fillna(-1).to_numpy() >= first_done) & has_rank
-    today64 = np.datetime64(today, "D")
+    today64 = _known_since(records, today)
     own_missing = _own_date_missing(records, kind).to_numpy()
     since = np.where(high_enough, reached, never)
     since = np.where(high_enough & own_missing, np.fmin(since, today64), since)

@@ -12,7 +12,7 @@ from conftest import write_text
 from rollout.config import allocate_targets, load_config
 from rollout.errors import ConfigError
 from rollout.pipeline import load_project
-from rollout.progress import expected_share
+from rollout.progress import expected_share, total_row
 from rollout.schema import GARAGE
 from rollout.status import status_as_of
 
@@ -154,3 +154,28 @@ def test_done_counts_agree_with_the_status_on_each_day() -> None:
         done = status_as_of(records, MACRO, day, today=today).isin(MACRO.done)
         expected = records[done.to_numpy()].groupby("street_code").size().reindex(["a", "b", "c"], fill_value=0)
         assert counted.loc[day].tolist() == expected.tolist(), day
+
+
+def test_a_past_day_shows_only_what_was_known_then(sample_data_dir: Path) -> None:
+    day = dt.date(2024, 6, 30)
+    now = load_project(sample_data_dir, as_of=dt.date(2026, 11, 26))
+    then = load_project(sample_data_dir, as_of=day)
+    for kind in ("macro", "garage"):
+        records, full = getattr(then, kind).records, getattr(now, kind).records
+        site_kind = getattr(then, kind).kind
+        actual = [c for c in site_kind.date_fields() if not c.startswith("planned_")]
+        assert not (records[actual] > pd.Timestamp(day)).any().any()
+        # The full records do have later actual dates, and planned dates after the day stay.
+        assert (full[actual] > pd.Timestamp(day)).any().any()
+        planned = [c for c in site_kind.date_fields() if c.startswith("planned_")]
+        assert (records[planned] > pd.Timestamp(day)).any().any()
+        by_id = full.set_index(site_kind.id_field)
+        expected = status_as_of(by_id, site_kind, day).reindex(records[site_kind.id_field])
+        assert records["status"].tolist() == expected.tolist()
+    garage = then.garage.records
+    not_covered = garage["covered_date"].isna()
+    assert not_covered.any() and garage.loc[not_covered, "callable_pct_cmcc"].isna().all()
+    # Masking changes nothing that is counted: the total is what the full records say for the day.
+    full = now.macro.records
+    on_air = status_as_of(full, now.macro.kind, day).eq("on_air") & full["counts_toward_target"].astype(bool)
+    assert total_row(then.progress())["macro_done"] == int(on_air.sum()) == 81

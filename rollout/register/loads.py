@@ -131,6 +131,8 @@ def versions_as_records(versions: pd.DataFrame, kind: SiteKind) -> gpd.GeoDataFr
     columns["register_source"] = versions["source"].astype(str).to_numpy()
     columns["register_version"] = versions["version"].astype("int64").to_numpy()
     columns["register_state"] = versions["state"].astype(str).to_numpy()
+    # The day the sender reported this version: its status is known to hold from then on.
+    columns["reported_on"] = pd.to_datetime(versions["reported_on"]).astype("datetime64[ns]").to_numpy()
     # Object columns as Series of dtype object: pandas would otherwise re-infer every text column.
     frame = pd.DataFrame(
         {k: pd.Series(v, dtype=object) if getattr(v, "dtype", None) is np.dtype(object) else v for k, v in columns.items()}
