@@ -51,7 +51,9 @@ def read_street_table(config: Config) -> pd.DataFrame:
     path = config.streets_table
     if not path.is_file():
         raise BoundaryError("errors.streets_table_missing", path=path)
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    from rollout.config import read_small_table
+
+    table = read_small_table(path, BoundaryError, "errors.streets_table_unreadable")
     needed = {"street_code", "name", "name_en", "kind"}
     if missing := needed - set(table.columns):
         raise BoundaryError("errors.streets_table_columns", path=path, columns=", ".join(sorted(missing)))

@@ -17,11 +17,32 @@ import pandas as pd
 
 from rollout.errors import ConfigError
 
-__all__ = ["Config", "District", "allocate_targets", "load_config", "read_targets", "street_districts"]
+__all__ = ["DEFAULT_LIMITS", "Config", "District", "allocate_targets", "load_config", "read_targets", "street_districts"]
 
 CONFIG_FILE = "rollout.toml"
 TARGETS_FILE = "targets.csv"
 TARGET_COLUMNS = ("macro_target", "garage_target")
+
+#: Plausible range of the numbers in site files (``[limits]`` in rollout.toml overrides them);
+#: a value outside is a warning and is left blank. Counts are never negative; a compound of
+#: 20,000 households or a 500 m mast is already beyond anything in a Chinese city.
+DEFAULT_LIMITS: dict[str, tuple[float, float]] = {
+    "households": (0, 20_000),
+    "buildings": (0, 500),
+    "garage_levels": (0, 10),
+    "garage_area_m2": (0, 1_000_000),
+    "parking_spaces": (0, 30_000),
+    "build_year": (1900, 2100),
+    "complaints_12345": (0, 100_000),
+    "antenna_height_m": (0, 500),
+    "callable_pct_cmcc": (0, 100),
+    "callable_pct_ctc": (0, 100),
+    "callable_pct_cucc": (0, 100),
+    "callable_pct_cbn": (0, 100),
+    # SS-RSRP reporting range of 3GPP TS 38.133: a value outside is not a measurement.
+    "rsrp_before_dbm": (-156, -31),
+    "rsrp_after_dbm": (-156, -31),
+}
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,13 @@ class Config:
     districts: tuple[District, ...] = ()
     #: Language of labels and messages ([ui] lang), unless --lang or ROLLOUT_LANG say otherwise.
     lang: str = "zh"
+    #: Plausible range of each number in site files: :data:`DEFAULT_LIMITS` with ``[limits]``.
+    limits: tuple[tuple[str, float, float], ...] = tuple((k, lo, hi) for k, (lo, hi) in DEFAULT_LIMITS.items())
+
+    @property
+    def limit_map(self) -> dict[str, tuple[float, float]]:
+        """column -> (lowest, highest) plausible value."""
+        return {name: (low, high) for name, low, high in self.limits}
 
     @property
     def is_city(self) -> bool:
@@ -118,8 +146,10 @@ def load_config(data_dir: Path | str) -> Config:
         raise ConfigError("errors.config_missing", path=path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError("errors.config_unreadable", path=path, detail=str(e)) from e
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError) as e:
+        raise ConfigError("errors.config_unreadable", path=path, detail=str(e).splitlines()[0] if str(e) else type(e).__name__) from e
+    except IsADirectoryError as e:
+        raise ConfigError("errors.config_unreadable", path=path, detail=e.strerror) from e
     try:
         plan = raw["plan"]
         if "districts" in raw:
@@ -147,7 +177,7 @@ def load_config(data_dir: Path | str) -> Config:
         raise
     except KeyError as e:
         raise ConfigError("errors.config_key_missing", path=path, key=e.args[0]) from e
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, AttributeError, OverflowError) as e:
         raise ConfigError("errors.config_value", path=path, detail=str(e)) from e
     if config.deadline <= config.start:
         raise ConfigError("errors.config_deadline", path=path, deadline=config.deadline, start=config.start)
@@ -197,6 +227,8 @@ def _optional_sections(raw: dict, path: Path) -> dict:
         out["required_operators"] = tuple(str(o) for o in acceptance["required_operators"])
     if out.get("rate_weeks", 1) < 1 or out.get("stale_weeks", 1) < 1:
         raise ConfigError("errors.config_weeks", path=path)
+    if "limits" in raw:
+        out["limits"] = _limits(raw["limits"], path)
     if "lang" in raw.get("ui", {}):
         from rollout.i18n import LanguageError, normalise_lang
 
@@ -205,6 +237,21 @@ def _optional_sections(raw: dict, path: Path) -> dict:
         except LanguageError as e:
             raise ConfigError("errors.config_lang", path=path, value=raw["ui"]["lang"]) from e
     return out
+
+
+def _limits(table: object, path: Path) -> tuple[tuple[str, float, float], ...]:
+    """[limits]: ``column = highest`` or ``column = [lowest, highest]``, over the defaults."""
+    if not isinstance(table, dict):
+        raise ConfigError("errors.config_limits", path=path, key="limits", value=table)
+    limits = dict(DEFAULT_LIMITS)
+    for key, value in table.items():
+        if key not in DEFAULT_LIMITS:
+            raise ConfigError("errors.config_limits_unknown", path=path, unknown=key, known=", ".join(DEFAULT_LIMITS))
+        pair = value if isinstance(value, list) else [limits[key][0], value]
+        if len(pair) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pair) or pair[0] > pair[1]:
+            raise ConfigError("errors.config_limits", path=path, key=key, value=value)
+        limits[key] = (float(pair[0]), float(pair[1]))
+    return tuple((k, lo, hi) for k, (lo, hi) in limits.items())
 
 
 def _date(value: object) -> dt.date:
@@ -223,7 +270,7 @@ def read_targets(config: Config, street_table: pd.DataFrame) -> pd.DataFrame:
     street_codes = list(street_table["street_code"])
     if not path.is_file():
         raise ConfigError("errors.targets_missing", path=path)
-    table = pd.read_csv(path, dtype={"street_code": str}, encoding="utf-8-sig")
+    table = read_small_table(path, ConfigError, "errors.targets_unreadable")
     missing_cols = [c for c in ("street_code", *TARGET_COLUMNS) if c not in table.columns]
     if missing_cols:
         raise ConfigError("errors.targets_columns", path=path, columns=", ".join(missing_cols))
@@ -236,7 +283,7 @@ def read_targets(config: Config, street_table: pd.DataFrame) -> pd.DataFrame:
         raise ConfigError("errors.targets_codes", path=path, **listed)
     for column in TARGET_COLUMNS:
         values = pd.to_numeric(table[column], errors="coerce")
-        if values.isna().any() or (values < 0).any() or (values % 1 != 0).any():
+        if values.isna().any() or (values < 0).any() or (values > 1e9).any() or (values % 1 != 0).any():
             raise ConfigError("errors.targets_numbers", path=path, column=column)
         table[column] = values.astype(int)
     districts = street_districts(config, street_table)
@@ -249,6 +296,26 @@ def read_targets(config: Config, street_table: pd.DataFrame) -> pd.DataFrame:
                 key = "errors.targets_sum_city" if config.is_city else "errors.targets_sum"
                 raise ConfigError(key, path=path, column=column, total=total, expected=expected, district=district.name)
     return table.loc[street_codes, list(TARGET_COLUMNS)]
+
+
+def read_small_table(path: Path, error: type[Exception], key: str) -> pd.DataFrame:
+    """A small configuration table (targets.csv, streets.csv) as text, UTF-8 (with or without a
+    BOM) or GB18030; an empty, binary or malformed file is ``error(key)`` naming it."""
+    import io
+
+    try:
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("gb18030")
+        if "\x00" in text or not text.strip():
+            raise ValueError("empty" if not text.strip() else "binary data")
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise error(key, path=path, detail=str(e).splitlines()[0] if str(e) else type(e).__name__) from e  # type: ignore[call-arg]
+    table.columns = [str(c).strip() for c in table.columns]
+    return table
 
 
 def street_districts(config: Config, street_table: pd.DataFrame) -> dict[str, str]:

@@ -14,7 +14,7 @@ The results are identical to the in-memory engine's: the tests compare them reco
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,9 +36,10 @@ class DaskExecutor:
         self.client = client
         self.workers = max(1, len(client.scheduler_info().get("workers", {})))
 
-    def map(self, function: Callable[..., Any], items: Sequence[Any], **kwargs: Any) -> list[Any]:
+    def map(self, function: Callable[..., Any], items: Iterable[Any], **kwargs: Any) -> list[Any]:
         """Submit ``function`` for every item; futures, in order."""
-        return list(self.client.map(function, list(items), pure=False, **kwargs)) if items else []
+        items = list(items)
+        return list(self.client.map(function, items, pure=False, **kwargs)) if items else []
 
     def gather(self, handles: Sequence[Any]) -> list[Any]:
         """The results of the futures."""

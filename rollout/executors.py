@@ -8,7 +8,7 @@ workers, like dask's own ``compute(scheduler=...)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 __all__ = ["Executor", "InMemoryExecutor"]
@@ -22,7 +22,7 @@ class Executor(Protocol):
     #: Rows per partition when a file is split.
     rows_per_part: int
 
-    def map(self, function: Callable[..., Any], items: Sequence[Any], **kwargs: Any) -> list[Any]:
+    def map(self, function: Callable[..., Any], items: Iterable[Any], **kwargs: Any) -> list[Any]:
         """``function(item, **kwargs)`` for each item: handles of the results, in order."""
         ...
 
@@ -43,8 +43,9 @@ class InMemoryExecutor:
     #: columns stay small (the duplicate-id pass still sees every row).
     rows_per_part = 200_000
 
-    def map(self, function: Callable[..., Any], items: Sequence[Any], **kwargs: Any) -> list[Any]:
-        """Apply ``function`` to each item now."""
+    def map(self, function: Callable[..., Any], items: Iterable[Any], **kwargs: Any) -> list[Any]:
+        """Apply ``function`` to each item now, one after the other (an iterator of items is
+        consumed as it goes, so each item can be let go once done)."""
         return [function(item, **kwargs) for item in items]
 
     def gather(self, handles: Sequence[Any]) -> list[Any]:

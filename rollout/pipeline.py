@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -199,6 +199,7 @@ def load_project(
     street_table = read_street_table(config)
     streets = read_streets(config, path=boundaries, street_table=street_table)
     crs_name, reference = default_crs(crs), reference_date(as_of)
+    limits = config.limit_map
     shared = {"streets": executor.broadcast(streets), "street_table": executor.broadcast(street_table), "config": config}
     register = None
     if macro is None and garage is None:
@@ -211,7 +212,7 @@ def load_project(
             checked, duplicates = [register[0][kind.name]], concat_problems([])
         else:
             checked, duplicates = _checked_files(
-                config, kind, paths, executor, sheet=sheet, partitions=partitions, crs=crs_name, reference=reference
+                config, kind, paths, executor, sheet=sheet, partitions=partitions, crs=crs_name, reference=reference, limits=limits
             )
         placed = executor.map(_place, checked, problems=executor.broadcast(duplicates), **shared)
         if as_of < settings.today():  # a past day shows what was known then, and nothing later
@@ -233,6 +234,7 @@ def _checked_files(
     partitions: int | None,
     crs: str,
     reference: dt.date,
+    limits: dict[str, tuple[float, float]],
 ) -> tuple[list[Any], pd.DataFrame]:
     """The checked partitions of ``kind``'s files (handles) and the duplicate-id problems over all of them."""
     if paths is None:
@@ -242,10 +244,10 @@ def _checked_files(
         paths = [default] if default else []
     # A cluster gets enough partitions for every worker to have work twice over.
     minimum = 2 * executor.workers if executor.workers > 1 else 1
-    specs: list[Partition] = []
-    if paths:
+    specs: Iterable[Partition] = []
+    if paths:  # made as they are checked: in one process, each chunk is let go once checked
         specs = plan_partitions(paths, kind.name, sheet=sheet, rows_per_part=executor.rows_per_part, parts=partitions, min_parts=minimum)
-    checked = executor.map(_check, specs, kind=kind.name, default_crs=crs, reference=reference)
+    checked = executor.map(_check, specs, kind=kind.name, default_crs=crs, reference=reference, limits=limits)
     ids = executor.gather(executor.map(_row_ids, checked))
     row_ids = pd.concat([r for r, _ in ids], ignore_index=True) if ids else pd.DataFrame(columns=["record_id", "file", "row"])
     headers: dict[str, str] = {}
@@ -278,8 +280,8 @@ def empty_load(kind: SiteKind) -> SiteLoad:
 # -- the steps, applied to partitions wherever they are (plain functions, so dask can ship them) --
 
 
-def _check(partition: Partition, kind: str, default_crs: str, reference: dt.date) -> SiteLoad:
-    return check_tables(KINDS[kind], [read_partition(partition, kind)], default_crs=default_crs, reference=reference)
+def _check(partition: Partition, kind: str, default_crs: str, reference: dt.date, limits: dict[str, tuple[float, float]]) -> SiteLoad:
+    return check_tables(KINDS[kind], [read_partition(partition, kind)], default_crs=default_crs, reference=reference, limits=limits)
 
 
 def _row_ids(load: SiteLoad) -> tuple[pd.DataFrame, dict[str, str]]:

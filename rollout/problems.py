@@ -9,12 +9,14 @@ needs (a dict of JSON values). The reason is words only where people read it:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rollout import labels
-from rollout.i18n import Lang, t
+from rollout.i18n import Lang, has, t
 from rollout.schema import KINDS
 
 __all__ = [
@@ -23,9 +25,12 @@ __all__ = [
     "REJECTED",
     "REPORT_COLUMNS",
     "WARNING",
+    "Finding",
     "concat_problems",
+    "locate",
     "problem_frame",
     "reason",
+    "rejected_mask",
     "with_reasons",
 ]
 
@@ -90,6 +95,86 @@ def problem_frame(
     )
 
 
+@dataclass(frozen=True)
+class Finding:
+    """A problem a check found on some of the rows it was given, before it is placed in files
+    and rows by :func:`locate`.
+
+    ``mask`` marks the rows (aligned to the checked cells); ``column`` is the canonical column
+    (``""`` for the row as a whole); ``value`` the value shown (by default the cell of
+    ``column``); ``params`` the reason's parameters, each one value for every row or a Series
+    aligned to the cells (one value per row).
+    """
+
+    mask: pd.Series
+    column: str
+    code: str
+    severity: str
+    value: pd.Series | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def rejects(self) -> bool:
+        """True when the rows are rejected (not only warned about)."""
+        return self.severity == REJECTED
+
+
+def locate(
+    findings: Sequence[Finding], cells: pd.DataFrame, *, kind: str, id_field: str, headers: Mapping[str, Mapping[str, str]]
+) -> pd.DataFrame:
+    """The problems table of ``findings`` about ``cells`` (text cells with ``source_file`` and
+    ``source_row``): file, the row as Excel shows it, the column as the file wrote it (``headers``:
+    file -> canonical column -> header), the value, severity, code, parameters, kind, record id."""
+    frames = []
+    for found in findings:
+        mask = np.asarray(found.mask, dtype=bool)
+        if not mask.any():
+            continue
+        where = np.flatnonzero(mask)
+        rows = cells.iloc[where]
+        shown = found.value if found.value is not None else cells.get(found.column, pd.Series("", index=cells.index))
+        fixed = {k: _plain(v) for k, v in found.params.items() if not isinstance(v, pd.Series)}
+        varying = {k: v.to_numpy()[where] for k, v in found.params.items() if isinstance(v, pd.Series)}
+        params = [fixed | {k: _plain(values[i]) for k, values in varying.items()} for i in range(len(where))]
+        files = rows["source_file"].to_numpy()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "file": files,
+                    "row": rows["source_row"].to_numpy(dtype="int64"),
+                    "column": [headers.get(f, {}).get(found.column, found.column) for f in files],
+                    "value": pd.Series(shown.to_numpy()[where]).astype(str).to_numpy(),
+                    "severity": found.severity,
+                    "reason_code": found.code,
+                    "params": params,
+                    "kind": kind,
+                    "record_id": rows[id_field].astype(str).to_numpy() if id_field in rows else "",
+                }
+            )
+        )
+    return concat_problems(frames)
+
+
+def rejected_mask(findings: Sequence[Finding], length: int) -> np.ndarray:
+    """Rows rejected by any of ``findings``."""
+    out = np.zeros(length, dtype=bool)
+    for found in findings:
+        if found.rejects:
+            out |= np.asarray(found.mask, dtype=bool)
+    return out
+
+
+def _plain(value: object) -> object:
+    """A parameter as a plain JSON value (numpy numbers become int and float)."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
 def reason(code: str, params: Mapping[str, Any], kind_name: str, lang: Lang) -> str:
     """The reason of one problem in ``lang``.
 
@@ -125,6 +210,9 @@ def _rendered_params(code: str, params: Mapping[str, Any], kind_name: str, lang:
         if column is not None:
             header = out.pop(f"{name}_header", "")
             out[name] = header or labels.field(kind_name, column, lang)
+    if code == "crs_conflict":
+        for name in ("cell", "hint"):
+            out[name] = t(f"reasons.crs_name.{out.get(name)}", lang) if has(f"reasons.crs_name.{out.get(name)}") else out.get(name, "")
     if code == "bool_unreadable":
         out["default"] = t(f"labels.{out.get('default', 'unknown')}", lang)
     if code == "outside_district":

@@ -7,30 +7,29 @@ the row as Excel shows it, the column as written in the file, the value and what
 Every input row ends up either in ``records`` or rejected in ``problems``; blank rows are
 counted per file.
 
-All checks are column-wise (pandas/numpy); messages are only built for the rows that need
-one.
+Files are read in chunks (:func:`rollout.io.iter_raw_tables`: a large CSV file is streamed) and
+each chunk is checked by the row checks of :mod:`rollout.checks`, small pure functions composed
+by a list; the duplicate-id pass then sees every row of every file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from rollout import crs as _crs
 from rollout import settings
+from rollout.checks import Context, run_checks
 from rollout.errors import InputFileError
-from rollout.io import RawTable, expand_paths, read_raw_table
-from rollout.partitions import split_table
-from rollout.problems import PROBLEM_COLUMNS, REJECTED, WARNING, concat_problems
-from rollout.schema import BAND_INDEX, BANDS, CRS_INDEX, KINDS, OPERATOR_INDEX, OPERATORS, SOLUTION_INDEX, SOLUTIONS, SiteKind
-from rollout.values import as_date, map_distinct, parse_bools, parse_date_columns, parse_multi, parse_numbers, parse_vocab
+from rollout.io import RawTable, expand_paths, iter_raw_tables
+from rollout.problems import PROBLEM_COLUMNS, REJECTED, WARNING, concat_problems, locate
+from rollout.schema import CRS_INDEX, KINDS, SiteKind
+from rollout.values import as_date, parse_vocab
 
 __all__ = [
     "PROBLEM_COLUMNS",
@@ -41,6 +40,7 @@ __all__ = [
     "check_tables",
     "default_crs",
     "duplicate_id_problems",
+    "flags_with",
     "merge_loads",
     "read_sites",
     "reference_date",
@@ -48,6 +48,9 @@ __all__ = [
 ]
 
 SOURCE_COLUMNS = ["source_file", "source_row"]
+#: Inputs are read and checked in chunks of this many rows, so that the checks' working columns
+#: stay small (the duplicate-id pass still sees every row).
+CHECK_CHUNK_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def read_sites(
     crs: str | None = None,
     sheet: str | None = None,
     as_of: dt.date | str | None = None,
+    limits: Mapping[str, tuple[float, float]] | None = None,
 ) -> SiteLoad:
     """Read and check site files of one kind (macro stations or garage compounds).
 
@@ -109,46 +113,113 @@ def read_sites(
     kind
         ``"macro"`` or ``"garage"``; guessed from the file name and headers when omitted.
     crs
-        Coordinate system of rows whose ``crs`` cell is blank: ``wgs84`` (default),
-        ``gcj02`` or ``bd09`` (and the names people use for them: 高德, 百度, ...).
+        Coordinate system of rows whose ``crs`` cell is blank and whose coordinate headers
+        name none: ``wgs84`` (default), ``gcj02`` or ``bd09`` (and the names people use for
+        them: 高德, 百度, ...).
     sheet
-        XLSX sheet to read; the first one by default.
+        XLSX sheet to read; by default the first visible sheet with a recognised header.
     as_of
         Reference date for "done in the future" checks (records marked done with a date
         after the later of ``as_of`` and today are rejected).
+    limits
+        Plausible range of numbers (column -> (lowest, highest)); default
+        :data:`rollout.config.DEFAULT_LIMITS` (``Config.limit_map`` gives a project's).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if not paths:
         raise InputFileError("errors.no_site_files_given")
     crs_name = default_crs(crs)
-    tables = [read_raw_table(p, kind=kind, sheet=sheet) for p in expand_paths(list(paths))]
-    kinds = {t.kind.name for t in tables}
-    if len(kinds) > 1:
-        listing = ", ".join(f"{t.path} ({t.kind.name})" for t in tables)
-        raise InputFileError("errors.kinds_mixed", listing=listing)
-    site_kind = KINDS[tables[0].kind.name]  # a site file's kind (a RawTable may also hold a planning table)
     reference = reference_date(as_of)
-    if sum(len(t.cells) for t in tables) <= CHECK_CHUNK_ROWS:
-        return reject_duplicate_ids([check_tables(site_kind, tables, default_crs=crs_name, reference=reference)])[0]
-    # Large inputs are checked in chunks, so that the checker's working columns stay small;
-    # the duplicate-id pass still sees every row.
-    chunks = [part for table in tables for part in split_table(table, CHECK_CHUNK_ROWS)]
-    del tables
-    loads = []
-    while chunks:  # each chunk is let go once checked
-        loads.append(check_tables(site_kind, [chunks.pop(0)], default_crs=crs_name, reference=reference))
+    loads: list[SiteLoad] = []
+    site_kind: SiteKind | None = None
+    seen: list[tuple[Path, str]] = []
+    for path in expand_paths(list(paths)):
+        for table in iter_raw_tables(path, kind=kind, sheet=sheet, chunk_rows=CHECK_CHUNK_ROWS):
+            if not seen or seen[-1][0] != path:
+                seen.append((path, table.kind.name))
+            if len({k for _, k in seen}) > 1:
+                listing = ", ".join(f"{p} ({k})" for p, k in seen)
+                raise InputFileError("errors.kinds_mixed", listing=listing)
+            site_kind = KINDS[table.kind.name]  # a site file's kind (a RawTable may also hold a planning table)
+            loads.append(check_tables(site_kind, [table], default_crs=crs_name, reference=reference, limits=limits))
     return merge_loads(reject_duplicate_ids(loads))
 
 
-#: Inputs above this many rows are checked in chunks of this size.
-CHECK_CHUNK_ROWS = 200_000
+def iter_tables(paths: Sequence[Path | str], *, kind: str | None, sheet: str | None) -> Iterator[RawTable]:
+    """The chunks of every file, in order."""
+    for path in expand_paths(list(paths)):
+        yield from iter_raw_tables(path, kind=kind, sheet=sheet, chunk_rows=CHECK_CHUNK_ROWS)
 
 
-def check_tables(kind: SiteKind, tables: list[RawTable], *, default_crs: str, reference: dt.date) -> SiteLoad:
-    """Check the rows of ``tables`` (of one kind) together; the duplicate-id pass is left to the
-    caller, which must see every row (:func:`reject_duplicate_ids`)."""
-    return _Checker(kind, tables, default_crs=default_crs, reference=reference).run()
+def check_tables(
+    kind: SiteKind,
+    tables: list[RawTable],
+    *,
+    default_crs: str,
+    reference: dt.date,
+    limits: Mapping[str, tuple[float, float]] | None = None,
+) -> SiteLoad:
+    """Check the rows of ``tables`` (of one kind) together with the row checks of
+    :mod:`rollout.checks`; the duplicate-id pass is left to the caller, which must see every
+    row (:func:`reject_duplicate_ids`)."""
+    from rollout.config import DEFAULT_LIMITS
+
+    frames = [t.cells.assign(source_file=str(t.path), source_row=t.rows.to_numpy()) for t in tables]
+    cells = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    del frames
+    headers = {str(t.path): t.headers for t in tables}
+    read_problems = [t.problems.assign(file=str(t.path)) for t in tables if not t.problems.empty]
+    context = Context(
+        kind=kind,
+        given=frozenset().union(*(t.headers for t in tables)),
+        headers=headers,
+        default_crs=default_crs,
+        reference=reference,
+        limits=DEFAULT_LIMITS if limits is None else limits,
+        crs_hints={str(t.path): t.crs_hint for t in tables if t.crs_hint},
+        read_problems=pd.concat(read_problems, ignore_index=True) if read_problems else None,
+    )
+    result = run_checks(cells, context)
+    problems = concat_problems([locate(result.problems, cells, kind=kind.name, id_field=kind.id_field, headers=headers), *result.located])
+    records = _records(kind, cells, result.values, result.flags, result.rejected)
+    files = pd.DataFrame(
+        {
+            "file": [str(t.path) for t in tables],
+            "rows": [len(t.cells) for t in tables],
+            "blank_rows": [t.blank_rows for t in tables],
+            "encoding": [t.encoding for t in tables],
+            "sheet": [t.sheet for t in tables],
+            "extra_columns": ["; ".join(t.extra_columns) for t in tables],
+        }
+    )
+    ids = result.values[kind.id_field]
+    row_ids = pd.DataFrame({"record_id": ids.to_numpy(), "file": cells["source_file"].to_numpy(), "row": cells["source_row"].to_numpy()})
+    return SiteLoad(
+        kind=kind,
+        records=records,
+        problems=problems,
+        files=files,
+        row_ids=row_ids,
+        id_headers={file: h.get(kind.id_field, kind.id_field) for file, h in headers.items()},
+        column_headers=headers,
+    )
+
+
+def _records(
+    kind: SiteKind, cells: pd.DataFrame, values: Mapping[str, pd.Series], flags: pd.Series, rejected: np.ndarray
+) -> gpd.GeoDataFrame:
+    """The kept rows as records: canonical columns in a fixed order, then the file's other columns."""
+    others = [f.name for f in kind.fields if f.name not in (kind.id_field, "lon", "lat", "crs", "status") and f.type != "date"]
+    order = [kind.id_field, *others, "status", *kind.date_fields(), "crs_input", "lon", "lat"]
+    columns = {name: values[name] for name in order}
+    columns |= {"source_file": cells["source_file"], "source_row": cells["source_row"].astype("int64"), "flags": flags}
+    known = set(kind.field_names) | set(columns)
+    columns |= {c: cells[c] for c in cells.columns if c not in known}
+    out = pd.DataFrame(columns, index=cells.index)
+    if rejected.any():
+        out = out[~rejected].reset_index(drop=True)
+    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]), crs=4326)
 
 
 def reference_date(as_of: dt.date | str | None) -> dt.date:
@@ -242,321 +313,6 @@ def default_crs(crs: str | None) -> str:
     if bad.iloc[0]:
         raise InputFileError("errors.crs_option_unknown", value=crs)
     return str(parsed.iloc[0])
-
-
-class _Checker:
-    """Checks the rows of one kind's files column by column, collecting problems."""
-
-    def __init__(self, kind: SiteKind, tables: list[RawTable], *, default_crs: str, reference: dt.date) -> None:
-        self.kind = kind
-        self.tables = tables
-        self.default_crs = default_crs
-        self.reference = reference
-        frames = []
-        self.row_counts = [len(t.cells) for t in tables]
-        for table in tables:
-            frame = table.cells
-            frame["source_file"] = str(table.path)
-            frame["source_row"] = table.rows.to_numpy()
-            frames.append(frame)
-            table.cells = frame.iloc[:0]  # the checker owns the cells from here on
-        self.cells = (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)).fillna("")
-        del frames
-        self.headers = {str(t.path): t.headers for t in tables}
-        #: Columns that some file has; the others are blank everywhere and need no parsing.
-        self.given = set().union(*(t.headers for t in tables))
-        self.rejected = pd.Series(False, index=self.cells.index)
-        self.problems: list[pd.DataFrame] = []
-        self.flags: list[pd.Series] = []
-
-    # -- reporting --------------------------------------------------------------------
-
-    def report(
-        self,
-        mask: pd.Series,
-        column: str,
-        code: str,
-        severity: str,
-        *,
-        value: pd.Series | None = None,
-        **fields: object,
-    ) -> None:
-        """Record a problem for every row under ``mask``; Series in ``fields`` vary per row."""
-        mask = mask.reindex(self.cells.index, fill_value=False).fillna(False).astype(bool)
-        if not mask.any():
-            return
-        rows = self.cells.loc[mask]
-        values = (value if value is not None else rows.get(column, pd.Series("", index=rows.index)))[mask]
-        per_row = {k: v.reindex(self.cells.index)[mask].tolist() for k, v in fields.items() if isinstance(v, pd.Series)}
-        fixed = {k: v for k, v in fields.items() if not isinstance(v, pd.Series)}
-        params = [fixed | {k: _plain(per_row[k][i]) for k in per_row} for i in range(len(rows))]
-        self.problems.append(
-            pd.DataFrame(
-                {
-                    "file": rows["source_file"],
-                    "row": rows["source_row"],
-                    "column": [self.headers[f].get(column, column) for f in rows["source_file"]],
-                    "value": values.astype(str),
-                    "severity": severity,
-                    "reason_code": code,
-                    "params": params,
-                    "kind": self.kind.name,
-                    "record_id": rows[self.kind.id_field].astype(str),
-                }
-            )
-        )
-        if severity == REJECTED:
-            self.rejected |= mask
-
-    def flag(self, mask: pd.Series, word: str | pd.Series) -> None:
-        """Attach a flag word to the records under ``mask``."""
-        words = pd.Series("", index=self.cells.index)
-        words[mask.fillna(False).astype(bool)] = word if isinstance(word, str) else word[mask]
-        self.flags.append(words)
-
-    # -- checks -------------------------------------------------------------------------
-
-    def run(self) -> SiteLoad:
-        self.check_ragged()
-        columns: dict[str, pd.Series] = {self.kind.id_field: self.check_ids()}
-        lon, lat, crs_input = self.check_coordinates()
-        status = self.check_status()
-        dates = self.check_dates(status)
-        for f in self.kind.fields:
-            if f.name in columns or f.name in ("lon", "lat", "crs", "status") or f.type == "date":
-                continue
-            columns[f.name] = self.parse_field(f.name, f.type)
-        columns["status"] = status
-        columns |= dates
-        columns["crs_input"] = crs_input
-        columns["lon"], columns["lat"] = lon, lat
-        columns["source_file"] = self.cells["source_file"]
-        columns["source_row"] = self.cells["source_row"].astype("int64")
-        columns["flags"] = self._joined_flags()
-        out = pd.DataFrame(columns, index=self.cells.index)  # built once: no block re-copies
-        del columns
-        self.check_milestones(out)
-        extras = [c for c in self.cells.columns if c not in out.columns and c not in {f.name for f in self.kind.fields}]
-        for column in extras:
-            out[column] = self.cells[column]
-        keep = ~self.rejected
-        del self.cells  # the text cells are no longer needed: free them before building records
-        kept = out if keep.all() else out[keep].reset_index(drop=True)
-        records = gpd.GeoDataFrame(kept, geometry=gpd.points_from_xy(kept["lon"], kept["lat"]), crs=4326)
-        files = pd.DataFrame(
-            {
-                "file": [str(t.path) for t in self.tables],
-                "rows": self.row_counts,
-                "blank_rows": [t.blank_rows for t in self.tables],
-                "encoding": [t.encoding for t in self.tables],
-                "sheet": [t.sheet for t in self.tables],
-                "extra_columns": ["; ".join(t.extra_columns) for t in self.tables],
-            }
-        )
-        return SiteLoad(
-            kind=self.kind,
-            records=records,
-            problems=concat_problems(self.problems),
-            files=files,
-            row_ids=self.row_ids,
-            id_headers={file: headers.get(self.kind.id_field, self.kind.id_field) for file, headers in self.headers.items()},
-            column_headers=self.headers,
-        )
-
-    def check_ragged(self) -> None:
-        """Rows with more cells than the header: the extra cells would be lost, so reject."""
-        for table in self.tables:
-            if table.ragged is None or table.ragged.empty:
-                continue
-            mask = self.cells["source_file"].eq(str(table.path)) & self.cells["source_row"].isin(table.ragged["row"])
-            cells = self.cells.loc[mask, "source_row"].map(dict(zip(table.ragged["row"], table.ragged["cells"], strict=True)))
-            self.report(
-                mask,
-                "",
-                "too_many_cells",
-                REJECTED,
-                value=pd.Series("", index=self.cells.index),
-                cells=cells.reindex(self.cells.index),
-                header=int(table.ragged["header"].iloc[0]),
-            )
-
-    def check_ids(self) -> pd.Series:
-        id_field = self.kind.id_field
-        ids = self.cells[id_field].astype(str).str.normalize("NFKC").str.strip()
-        self.report(ids == "", id_field, "id_missing", REJECTED)
-        self.row_ids = pd.DataFrame(
-            {"record_id": ids.to_numpy(), "file": self.cells["source_file"].to_numpy(), "row": self.cells["source_row"].to_numpy()}
-        )
-        return ids
-
-    def check_coordinates(self) -> tuple[pd.Series, pd.Series, pd.Series]:
-        lon, lon_bad = parse_numbers(self.cells["lon"])
-        lat, lat_bad = parse_numbers(self.cells["lat"])
-        for column, values, bad in (("lon", lon, lon_bad), ("lat", lat, lat_bad)):
-            self.report(values.isna() & ~bad, column, "coord_missing", REJECTED)
-            self.report(bad, column, "coord_not_number", REJECTED)
-        crs_cells = self.cells["crs"].astype(str)
-        crs_given, crs_bad = parse_vocab(crs_cells, CRS_INDEX)
-        self.report(crs_bad, "crs", "crs_unknown", REJECTED)
-        crs_names = crs_given.fillna(self.default_crs)
-        usable = lon.notna() & lat.notna()
-        swapped = usable & ~_crs.in_china(lon, lat) & _crs.in_china(lat, lon)
-        if swapped.any():
-            self.report(swapped, "lon", "coords_swapped", WARNING, value=self.cells["lon"] + ", " + self.cells["lat"])
-            self.flag(swapped, "swapped_lon_lat")
-            lon, lat = lon.where(~swapped, lat), lat.where(~swapped, lon)
-        outside = usable & ~_crs.in_china(lon, lat)
-        self.report(outside, "lon", "coord_outside_china", REJECTED, value=self.cells["lon"] + ", " + self.cells["lat"])
-        convertible = usable & ~outside & ~crs_bad
-        wgs_lon, wgs_lat = lon.copy(), lat.copy()
-        if convertible.any():
-            x, y = _crs.to_wgs84(lon[convertible].to_numpy(), lat[convertible].to_numpy(), crs_names[convertible].to_numpy())
-            wgs_lon[convertible], wgs_lat[convertible] = x, y
-        converted = convertible & crs_names.ne("wgs84")
-        self.flag(converted, "from_" + crs_names)
-        return wgs_lon, wgs_lat, crs_names.where(~crs_bad, crs_cells)
-
-    def check_status(self) -> pd.Series:
-        cells = self.cells["status"].astype(str)
-        status = map_distinct(cells, self.kind.parse_status)
-        blank = cells.str.strip() == ""
-        self.report(blank, "status", "status_missing", REJECTED)
-        self.report(status.isna() & ~blank, "status", "status_unknown", REJECTED)
-        return status
-
-    def check_dates(self, status: pd.Series) -> dict[str, pd.Series]:
-        dates: dict[str, pd.Series] = {}
-        given = [name for name in self.kind.date_fields() if name in self.given]
-        parsed_columns = parse_date_columns(self.cells, given)
-        for name in self.kind.date_fields():
-            if name not in self.given:
-                dates[name] = pd.Series(pd.NaT, index=self.cells.index, dtype="datetime64[ns]")
-                continue
-            parsed, bad = parsed_columns[name]
-            self.report(bad, name, "date_unreadable", REJECTED)
-            dates[name] = parsed
-        ladder = [d for _, d in self.kind.ladder if d]
-        for later_pos, later in enumerate(ladder):
-            for earlier in ladder[:later_pos]:
-                wrong = dates[later] < dates[earlier]
-                self.report(
-                    wrong,
-                    later,
-                    "date_order",
-                    REJECTED,
-                    other_column=earlier,
-                    other_header=self._header(earlier),
-                    other_value=dates[earlier].dt.strftime("%Y-%m-%d"),
-                    later_column=later,
-                    later_header=self._header(later),
-                )
-        reference = pd.Timestamp(self.reference)
-        for done_status in sorted(self.kind.done):
-            milestone = dict(self.kind.ladder)[done_status]
-            assert milestone is not None
-            future = status.eq(done_status) & (dates[milestone] > reference)
-            self.report(
-                future,
-                milestone,
-                "done_in_future",
-                REJECTED,
-                status=done_status,
-                reference=self.reference.isoformat(),
-            )
-        return dates
-
-    def _header(self, column: str) -> str:
-        """The header as a file wrote it, for messages that name a second column ("" when no
-        file has the column: the reason then names the column in the reader's language)."""
-        for headers in self.headers.values():
-            if column in headers:
-                return headers[column]
-        return ""
-
-    def parse_field(self, name: str, kind: str) -> pd.Series:
-        if name not in self.given:
-            blank: Any = {"float": np.nan, "int": pd.NA, "bool": True, "flag": pd.NA}.get(kind, "")
-            dtype: Any = {"float": "float64", "int": "Int64", "bool": bool, "flag": "boolean"}.get(kind, object)
-            return pd.Series(blank, index=self.cells.index, dtype=dtype)
-        cells = self.cells[name]
-        if kind in ("text", "id"):
-            return cells.astype(str).str.normalize("NFKC").str.strip()
-        if kind in ("float", "int"):
-            values, bad = parse_numbers(cells)
-            self.report(bad, name, "number_unreadable", WARNING)
-            return values.round().astype("Int64") if kind == "int" else values
-        if kind == "flag":
-            values, bad = parse_bools(cells, default=None)
-            self.report(bad, name, "bool_unreadable", WARNING, default="unknown")
-            return values
-        if kind == "bool":
-            values, bad = parse_bools(cells, default=True)
-            self.report(bad, name, "bool_unreadable", WARNING, default="yes")
-            return values
-        vocab = {
-            "operators": (OPERATOR_INDEX, OPERATORS, True),
-            "band": (BAND_INDEX, BANDS, False),
-            "solution": (SOLUTION_INDEX, SOLUTIONS, False),
-        }
-        if kind in vocab:
-            index, table, multi = vocab[kind]
-            values, bad = parse_multi(cells, index) if multi else parse_vocab(cells, index)
-            self.report(bad, name, "vocab_unknown", WARNING, allowed="/".join(_vocab_words(table)))
-            return values.astype(object).where(~bad, cells.astype(str).str.strip()).fillna("")
-        raise ValueError(kind)
-
-    def check_milestones(self, out: pd.DataFrame) -> None:
-        """Warnings about statuses and milestone dates that do not agree."""
-        ladder = list(self.kind.ladder)
-        out = out[~self.rejected]
-        rank = {s: i for i, (s, _) in enumerate(ladder)}
-        status_rank = out["status"].map(rank)
-        for position, (status, milestone) in enumerate(ladder):
-            if milestone is None:
-                continue
-            if status in self.kind.done:
-                self.report(
-                    out["status"].eq(status) & out[milestone].isna(),
-                    milestone,
-                    "done_without_date",
-                    WARNING,
-                    status=status,
-                    milestone_column=milestone,
-                    milestone_header=self._header(milestone),
-                )
-            ahead = status_rank.lt(position) & out[milestone].notna()
-            self.report(
-                ahead,
-                milestone,
-                "status_behind_dates",
-                WARNING,
-                status=out["status"],
-                milestone_column=milestone,
-                milestone_header=self._header(milestone),
-            )
-        blocked = out["status"].eq("blocked") & out["blocker"].astype(str).str.strip().eq("")
-        self.report(blocked, "blocker", "blocked_without_reason", WARNING)
-
-    def _joined_flags(self) -> pd.Series:
-        joined = pd.Series("", index=self.cells.index)
-        for words in self.flags:
-            has = words != ""
-            joined = joined.where(~has, joined.where(joined == "", joined + ";") + words)
-        return joined
-
-
-def _vocab_words(table: dict) -> Iterable[str]:
-    for key, value in table.items():
-        yield value[0] if isinstance(value[0], str) and not value[0].isascii() else key
-
-
-def _plain(value: object) -> object:
-    """A parameter as a plain JSON value (numpy numbers become int and float)."""
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
 
 
 def flags_with(records: pd.DataFrame, mask: pd.Series, word: pd.Series | str) -> pd.Series:

@@ -1,8 +1,13 @@
-"""Vectorised parsers for the cells people type: numbers, dates, vocabularies.
+"""Vectorised parsers for the cells people type: numbers, coordinates, dates, vocabularies.
 
 Each parser takes a pandas Series of strings (blank = missing) and returns the parsed
 Series aligned to it plus a boolean Series marking the cells that were given but could
 not be read, so that the caller can report them with their row and column.
+
+The common cases run in pyarrow's compute kernels (text cells are Arrow strings in pandas 3):
+a plain number is cast at C speed, an ASCII cell skips Unicode normalisation; only the cells
+that need it (full-width digits, units, degrees-minutes-seconds) take a slower path, and
+values that repeat (dates, statuses) are parsed once per distinct value.
 """
 
 from __future__ import annotations
@@ -12,23 +17,98 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from rollout.schema import FALSE_WORDS, TRUE_WORDS, normalize_token
 
-__all__ = ["parse_bools", "parse_date_columns", "parse_dates", "parse_multi", "parse_numbers", "parse_vocab"]
+__all__ = [
+    "normalize_text",
+    "parse_bools",
+    "parse_coordinates",
+    "parse_date_columns",
+    "parse_dates",
+    "parse_multi",
+    "parse_numbers",
+    "parse_vocab",
+    "strip_invisible",
+    "text_array",
+]
 
 _EXCEL_EPOCH = np.datetime64("1899-12-30")
 _YMD = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
 _COMPACT = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
 _SERIAL = re.compile(r"^(?P<n>\d{5})(?:\.0+)?$")
 _NUMBER_JUNK = re.compile(r"[\s,°度'′\"″]|[a-zA-Z]+$|^[a-zA-Z]+")
+_PLAIN_NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+#: Degrees, minutes and seconds as people write them (after NFKC: ″ becomes ′′), with an
+#: optional hemisphere before or after: 121°24′07″E, 东经121度24分7秒, N31°15'30".
+_DMS = re.compile(
+    r"^(?P<pre>[ENSWensw]|东经|西经|北纬|南纬|东|西|北|南)?\s*(?P<d>\d+(?:\.\d+)?)\s*(?:°|度)\s*"
+    r"(?:(?P<m>\d+(?:\.\d+)?)\s*(?:′|'|’|分)\s*)?"
+    r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:′′|″|\"|''|”|秒)\s*)?"
+    r"(?P<post>[ENSWensw]|东|西|北|南)?$"
+)
+_DMS_MARKS = re.compile(r"[°度′″分秒]")
+_MINUTE_MARKS = re.compile(r"[°度].*\d.*[′″'\"’”分秒]")
 
 #: Years outside this range are taken as typing mistakes.
 DATE_YEARS = (1990, 2100)
 
 
 def _present(values: pd.Series) -> pd.Series:
-    return values.fillna("").astype(str).str.strip() != ""
+    return pd.Series(_present_array(text_array(values)), index=values.index)
+
+
+def text_array(values: pd.Series) -> pa.Array:
+    """The cells as an Arrow string array (no copy for pandas 3's Arrow-backed ``str`` columns)."""
+    if values.dtype != "str":
+        values = values.fillna("").astype(str)
+    array = pa.array(values)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _series(array: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    return pd.Series(array.to_pandas().array, index=index) if len(index) else pd.Series([], index=index, dtype=str)
+
+
+def normalize_text(values: pd.Series) -> pd.Series:
+    """Cells NFKC-normalised (full-width letters and digits become plain ones) and stripped of
+    surrounding spaces; ASCII cells, most of them, skip the normalisation.
+
+    >>> normalize_text(pd.Series([" PT-1 ", "ＰＴ－２", "曹杨"])).tolist()
+    ['PT-1', 'PT-2', '曹杨']
+    """
+    text = text_array(values)
+    ascii_ = pc.string_is_ascii(text)
+    if not pc.all(ascii_).as_py():
+        wide = pc.invert(ascii_)
+        text = pc.replace_with_mask(text, wide, pc.utf8_normalize(pc.filter(text, wide), "NFKC"))
+    return _series(pc.utf8_trim_whitespace(text), values.index)
+
+
+def strip_invisible(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Cells without invisible format characters (Unicode category Cf: zero-width spaces,
+    joiners, byte-order marks, direction marks), and a mask of the cells that had some.
+
+    >>> cleaned, changed = strip_invisible(pd.Series(["PT\u200b1", "PT2"]))
+    >>> cleaned.tolist(), changed.tolist()
+    (['PT1', 'PT2'], [True, False])
+    """
+    text = text_array(values)
+    ascii_ = pc.string_is_ascii(text)
+    if pc.all(ascii_).as_py():
+        return values, pd.Series(False, index=values.index)
+    cleaned = pc.replace_substring_regex(text, pattern=r"\p{Cf}", replacement="")
+    changed = pc.not_equal(pc.utf8_length(cleaned), pc.utf8_length(text)).to_numpy(zero_copy_only=False)
+    return _series(cleaned, values.index), pd.Series(changed, index=values.index)
+
+
+def invisible_characters(text: str) -> str:
+    """The invisible format characters in ``text``, named by code point (``U+200B``)."""
+    import unicodedata
+
+    return " ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in str(text) if unicodedata.category(c) == "Cf"))
 
 
 def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -38,16 +118,57 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> parsed.tolist()[:3], bad.tolist()
     ([121.4, 121.5, 31.2], [False, False, False, False, True])
     """
-    raw = values.fillna("").astype(str)
-    parsed = pd.to_numeric(raw, errors="coerce")  # the common case, at C speed
-    present = raw.str.strip() != ""
-    retry = present & parsed.isna()
-    if retry.any():
-        text = raw[retry].str.normalize("NFKC").str.strip()
-        parsed[retry] = pd.to_numeric(text.str.replace(_NUMBER_JUNK, "", regex=True), errors="coerce")
-    parsed = parsed.astype(float)
+    text = text_array(values)
+    plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_NUMBER), False)
+    cast = pc.cast(pc.utf8_trim_whitespace(pc.if_else(plain, text, None)), pa.float64())
+    parsed = pd.Series(cast.to_numpy(zero_copy_only=False), index=values.index, dtype=float)
+    present = pd.Series(_present_array(text), index=values.index)
+    retry = present & ~pd.Series(plain.to_numpy(zero_copy_only=False), index=values.index)
+    if retry.any():  # the rare cells with units, full-width digits or separators
+        raw = values[retry].astype(str)
+        cleaned = normalize_text(raw).str.replace(_NUMBER_JUNK, "", regex=True)
+        parsed[retry] = pd.to_numeric(cleaned.astype(object), errors="coerce").astype(float)
     bad = present & (parsed.isna() | ~np.isfinite(parsed.fillna(0.0)))
     return parsed.where(~bad), bad
+
+
+def parse_coordinates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse longitudes or latitudes: decimal degrees, or degrees-minutes-seconds
+    (``121°24′07″E``, ``东经121度24分7秒``) converted to decimal degrees.
+
+    Returns the values, the cells that cannot be read, and among those the ones written as
+    degrees-minutes-seconds that are not valid (minutes or seconds of 60 or more, ...).
+
+    >>> parsed, bad, dms = parse_coordinates(pd.Series(["121.4", "121°24′07″E", "31度15分", "121°75′", "东经121度"]))
+    >>> [round(v, 4) for v in parsed.fillna(0)], bad.tolist(), dms.tolist()
+    ([121.4, 121.4019, 31.25, 0.0, 0.0], [False, False, False, True, True], [False, False, False, True, False])
+    """
+    parsed, bad = parse_numbers(values)
+    candidates = _present(values) & values.astype(str).str.contains(_DMS_MARKS, regex=True)
+    if not candidates.any():
+        return parsed, bad, pd.Series(False, index=values.index)
+    parts = normalize_text(values[candidates]).str.extract(_DMS)
+    degrees = pd.to_numeric(parts["d"], errors="coerce")
+    minutes = pd.to_numeric(parts["m"], errors="coerce")
+    seconds = pd.to_numeric(parts["s"], errors="coerce").fillna(0.0)
+    south_west = (parts["pre"].fillna("") + parts["post"].fillna("")).str.contains("[WSws西南]", regex=True)
+    # Whole degrees alone (东经121度) are no position: only forms with minutes are converted.
+    written = degrees.notna() & minutes.notna()
+    readable = written & (degrees <= 180) & (minutes < 60) & (seconds < 60)
+    value = (degrees + minutes.fillna(0.0) / 60 + seconds / 3600) * np.where(south_west, -1.0, 1.0)
+    parsed, bad = parsed.copy(), bad.copy()
+    parsed[readable[readable].index] = value[readable]
+    bad[readable[readable].index] = False
+    wrong = (written & ~readable)[lambda m: m].index  # minutes or seconds of 60 or more
+    parsed[wrong], bad[wrong] = np.nan, True
+    unreadable = pd.Series(False, index=values.index)
+    unreadable[readable.index] = bad[readable.index] & (written | values[candidates].astype(str).str.contains(_MINUTE_MARKS, regex=True))
+    return parsed, bad, unreadable
+
+
+def _present_array(text: pa.Array) -> np.ndarray:
+    blank = pc.or_(pc.equal(pc.utf8_length(text), 0), pc.utf8_is_space(text))
+    return ~pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
