@@ -78,9 +78,9 @@ def match_streets(values: pd.Series, table: pd.DataFrame) -> pd.Series:
         for word in [code, code[:9], name, name_en, *aliases.split(";")]:
             if word.strip():
                 index.setdefault(normalize_token(word), code)
-    distinct = pd.Series(values.dropna().astype(str).unique())
-    mapping = dict(zip(distinct, distinct.map(lambda v: index.get(normalize_token(v))), strict=True))
-    return values.map(mapping)
+    from rollout.values import map_distinct
+
+    return map_distinct(values, lambda v: index.get(normalize_token(v)) if v else None).where(values.notna())
 
 
 def read_streets(config: Config, *, path: Path | str | None = None, street_table: pd.DataFrame | None = None) -> gpd.GeoDataFrame:

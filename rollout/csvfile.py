@@ -43,7 +43,7 @@ DELIMITERS = (",", "\t", ";", "|")
 #: Records of the head searched for the header row.
 HEADER_SEARCH_ROWS = 10
 #: Bytes the parser reads at a time (about 100,000 rows of a typical site file).
-_BLOCK_BYTES = 1 << 24
+_BLOCK_BYTES = 1 << 22
 #: Stray quotes after which the rest of a file is read with quotes as plain text.
 _MAX_RESTARTS = 20
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -165,7 +165,7 @@ def _segment(layout: CsvLayout, start_line: int, start_row: int, chunk_rows: int
         return "skip"
 
     state = _State(start_line=start_line, start_row=start_row)
-    pending: list[pd.DataFrame] = []
+    pending: list[_Piece] = []
     resume = (start_line, start_row)  # the first row not yet handed out
     try:
         reader = pcsv.open_csv(
@@ -179,19 +179,16 @@ def _segment(layout: CsvLayout, start_line: int, start_row: int, chunk_rows: int
                 invalid_row_handler=on_invalid,
             ),
             convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+                column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False, quoted_strings_can_be_null=False
             ),
         )
         while True:
             batch = _next_batch(reader)
-            window = _window(batch, invalid, state, layout, final=batch is None)
-            frame, swallowed = window if window is not None else (None, None)
-            if frame is not None and len(frame):
-                pending.append(frame)
-            if pending and (swallowed is not None or batch is None or sum(len(f) for f in pending) >= chunk_rows):
-                frame = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
-                for start in range(0, len(frame), chunk_rows):
-                    yield _chunk(frame.iloc[start : start + chunk_rows], layout)
+            piece, swallowed = _window(batch, invalid, state, layout, final=batch is None)
+            if piece is not None and piece.size:
+                pending.append(piece)
+            if pending and (swallowed is not None or batch is None or sum(p.size for p in pending) >= chunk_rows):
+                yield from _chunks(pending, layout, chunk_rows)
                 pending = []
                 resume = (state.line, state.start_row + state.record - 1)
             if swallowed is not None:
@@ -239,9 +236,34 @@ class _Swallowed:
     last_line: int
 
 
-def _window(batch, invalid, state: _State, layout: CsvLayout, *, final: bool):
-    """The records up to the end of ``batch`` as one frame (cells by position, ``_row``,
-    ``_line``, ``_problem``...), and the first record swallowed by a stray quote, if any."""
+@dataclass(frozen=True)
+class _Piece:
+    """Consecutive records: their cells by position (an Arrow batch as parsed, or a pandas frame
+    when rows set aside by the parser were put back in), and per record ``_row``, ``_line``,
+    ``_breaks`` (line breaks inside cells), ``_code`` (a problem with its shape), ``_cells``."""
+
+    cells: pa.RecordBatch | pd.DataFrame
+    meta: pd.DataFrame
+
+    @property
+    def size(self) -> int:
+        return len(self.meta)
+
+    def slice(self, start: int, stop: int) -> _Piece:
+        cells = self.cells.slice(start, stop - start) if isinstance(self.cells, pa.RecordBatch) else self.cells.iloc[start:stop]
+        return _Piece(cells, self.meta.iloc[start:stop])
+
+    def frame(self) -> pd.DataFrame:
+        if isinstance(self.cells, pd.DataFrame):
+            return self.cells.reset_index(drop=True)
+        frame = self.cells.to_pandas()
+        frame.columns = list(range(frame.shape[1]))
+        return frame
+
+
+def _window(batch, invalid, state: _State, layout: CsvLayout, *, final: bool) -> tuple[_Piece | None, _Swallowed | None]:
+    """The records up to the end of ``batch`` (with the rows the parser set aside among them, put
+    back in their place), and the first record swallowed by a stray quote, if any."""
     width = len(layout.header)
     n_valid = 0 if batch is None else batch.num_rows
     invalid.sort()
@@ -252,25 +274,44 @@ def _window(batch, invalid, state: _State, layout: CsvLayout, *, final: bool):
     taken = [i for i in invalid if i[0] <= last]
     del invalid[: len(taken)]
     if not n_valid and not taken:
-        return None
-    valid = batch.to_pandas() if n_valid else pd.DataFrame(columns=[str(i) for i in range(width)], dtype=str)
-    valid.columns = list(range(width))
+        return None, None
     breaks = _cell_breaks(batch) if n_valid else np.zeros(0, dtype=np.int64)
-    frame = valid.assign(_number=valid_numbers, _breaks=breaks, _code="", _cells=0)
-    if taken:
-        frame = pd.concat([frame, _invalid_frame(taken, width, layout.delimiter)], ignore_index=True)
-        frame = frame.sort_values("_number", kind="stable", ignore_index=True)
-    shift = np.concatenate([[0], np.cumsum(frame["_breaks"].to_numpy())[:-1]]) + state.line_shift
-    frame["_row"] = state.start_row + frame["_number"].to_numpy() - 1
-    frame["_line"] = state.start_line + frame["_number"].to_numpy() - 1 + shift
-    swallowed = _first_swallowed(frame, layout.delimiter, width)
+    meta = pd.DataFrame({"_number": valid_numbers, "_breaks": breaks, "_code": "", "_cells": width})
+    cells: pa.RecordBatch | pd.DataFrame = batch if n_valid else pd.DataFrame({i: pd.Series(dtype=str) for i in range(width)})
+    if taken:  # rows set aside by the parser, put back in their place (rare: pandas is fine here)
+        extra = _invalid_frame(taken, width, layout.delimiter)
+        valid = _Piece(cells, meta).frame() if n_valid else cells
+        both = pd.concat([valid.assign(**meta), extra], ignore_index=True).sort_values("_number", kind="stable", ignore_index=True)
+        cells, meta = both[list(range(width))], both[[c for c in both.columns if isinstance(c, str)]]
+    shift = np.concatenate([[0], np.cumsum(meta["_breaks"].to_numpy())[:-1]]) + state.line_shift
+    meta = meta.assign(
+        _row=state.start_row + meta["_number"].to_numpy() - 1, _line=state.start_line + meta["_number"].to_numpy() - 1 + shift
+    ).reset_index(drop=True)
+    piece = _Piece(cells, meta)
+    swallowed = _first_swallowed(piece, layout.delimiter, width)
     if swallowed is not None:
-        frame = frame[frame["_number"] < swallowed[0]]
+        keep = int(np.searchsorted(meta["_number"].to_numpy(), swallowed[0]))
         row, line, breaks_in = swallowed[1], swallowed[2], swallowed[3]
-        return frame, _Swallowed(row=row, line=line, last_line=line + breaks_in)
+        return piece.slice(0, keep), _Swallowed(row=row, line=line, last_line=line + breaks_in)
     state.record = last + 1
-    state.line_shift = int(shift[-1] + frame["_breaks"].iloc[-1]) if len(frame) else state.line_shift
-    return frame, None
+    state.line_shift = int(shift[-1] + meta["_breaks"].iloc[-1]) if len(meta) else state.line_shift
+    return piece, None
+
+
+def _chunks(pieces: list[_Piece], layout: CsvLayout, chunk_rows: int) -> Iterator[CsvChunk]:
+    """Pieces joined into chunks of at most ``chunk_rows`` rows. Pieces as parsed are joined as Arrow
+    tables (no copy) and turned into pandas once per chunk."""
+    if all(isinstance(p.cells, pa.RecordBatch) for p in pieces):
+        table = pa.Table.from_batches([p.cells for p in pieces])
+        meta = pd.concat([p.meta for p in pieces], ignore_index=True)
+        for start in range(0, len(meta), chunk_rows):
+            frame = table.slice(start, chunk_rows).to_pandas()
+            frame.columns = list(range(frame.shape[1]))
+            yield _chunk(frame.assign(**meta.iloc[start : start + chunk_rows].reset_index(drop=True)), layout)
+        return
+    frame = pd.concat([p.frame().assign(**p.meta.reset_index(drop=True)) for p in pieces], ignore_index=True)
+    for start in range(0, len(frame), chunk_rows):
+        yield _chunk(frame.iloc[start : start + chunk_rows], layout)
 
 
 def _cell_breaks(batch: pa.RecordBatch) -> np.ndarray:
@@ -310,7 +351,7 @@ def _invalid_frame(taken: list[tuple[int, int, str]], width: int, delimiter: str
     return frame.astype({c: str for c in range(width)})
 
 
-def _first_swallowed(frame: pd.DataFrame, delimiter: str, width: int) -> tuple[int, int, int, int] | None:
+def _first_swallowed(piece: _Piece, delimiter: str, width: int) -> tuple[int, int, int, int] | None:
     """(record number, row, line, line breaks) of the first record whose text goes on over lines
     that look like rows of their own: a stray quote opened a cell and took them in.
 
@@ -318,12 +359,14 @@ def _first_swallowed(frame: pd.DataFrame, delimiter: str, width: int) -> tuple[i
     row has (at least 2): an address or a note typed over two lines does not.
     """
     threshold = max(1, min(width - 1, max(2, (width - 1) // 2)))
-    spread = frame[frame["_breaks"].to_numpy() > 0]
-    if spread.empty:
+    spread = np.flatnonzero(piece.meta["_breaks"].to_numpy() > 0)
+    if not len(spread):
         return None
+    cells = piece.slice(0, piece.size).frame().iloc[spread]
+    meta = piece.meta.iloc[spread]
     hit = np.zeros(len(spread), dtype=bool)
-    texts = spread["_text"] if "_text" in spread else pd.Series(np.nan, index=spread.index)
-    columns = [texts.where(texts.notna(), "")] + [spread[c].astype(str) for c in range(width)]
+    texts = meta["_text"] if "_text" in meta else pd.Series(np.nan, index=meta.index)
+    columns = [texts.where(texts.notna(), "")] + [cells[c].astype(str) for c in range(width)]
     for column in columns:
         parts = pc.list_slice(pc.split_pattern_regex(pa.array(column.to_numpy(dtype=object), pa.string()), r"\r\n|\r|\n"), 1)
         counts = pc.count_substring(pc.list_flatten(parts), delimiter).to_numpy(zero_copy_only=False)
@@ -331,7 +374,7 @@ def _first_swallowed(frame: pd.DataFrame, delimiter: str, width: int) -> tuple[i
         hit[parents[counts >= threshold]] = True
     if not hit.any():
         return None
-    first = spread.iloc[int(np.flatnonzero(hit)[0])]
+    first = meta.iloc[int(np.flatnonzero(hit)[0])]
     return int(first["_number"]), int(first["_row"]), int(first["_line"]), int(first["_breaks"])
 
 
@@ -356,7 +399,8 @@ def _quote_row(layout: CsvLayout, swallowed: _Swallowed) -> pd.DataFrame:
 
 def _chunk(frame: pd.DataFrame, layout: CsvLayout) -> CsvChunk:
     width = len(layout.header)
-    flagged = frame[frame["_code"].to_numpy() != ""]
+    meta = frame[[c for c in ("_code", "_row", "_line", "_cells", "_last", "_breaks") if c in frame.columns]]
+    flagged = meta[meta["_code"].to_numpy() != ""]
     lines = flagged["_line"].to_numpy(dtype=np.int64)
     cells = flagged["_cells"].to_numpy(dtype=np.int64)
     last = flagged["_last"].to_numpy(dtype=np.int64) if "_last" in flagged else lines
@@ -374,7 +418,7 @@ def _chunk(frame: pd.DataFrame, layout: CsvLayout) -> CsvChunk:
             "params": params,
         }
     )
-    spread = frame[frame["_breaks"].to_numpy() > 0]
+    spread = meta[meta["_breaks"].to_numpy() > 0]
     multiline = pd.DataFrame(
         {
             "row": spread["_row"].to_numpy(dtype=np.int64),

@@ -165,9 +165,46 @@ def open_utf8(path: Path, encoding: str, *, from_line: int = 1) -> BinaryIO:
     that does not decode raises :class:`UnicodeDecodeError` when the reader reaches it).
     """
     blocks = _utf8_blocks(path, encoding)
+    if encoding not in ("utf-8", "utf-8-sig"):
+        blocks = _ahead(blocks)  # transcode the next blocks while the parser works on this one
     if from_line > 1:
         blocks = _from_line(blocks, from_line - 1)
     return cast(BinaryIO, _BlockStream(blocks))
+
+
+def _ahead(blocks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+    """``blocks`` produced by a background thread, up to ``depth`` blocks ahead of the reader."""
+    import queue
+    import threading
+
+    done = object()
+    ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for block in blocks:
+                while not stop.is_set():
+                    try:
+                        ready.put(block, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(done)
+        except BaseException as e:  # handed to the reader, which raises it
+            ready.put(e)
+
+    thread = threading.Thread(target=produce, name="rollout-transcode", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
 
 
 def _utf8_blocks(path: Path, encoding: str) -> Iterator[bytes]:

@@ -41,7 +41,7 @@ class InMemoryExecutor:
     workers = 1
     #: Inputs are checked in partitions of this many rows at most, so that the checks' working
     #: columns stay small (the duplicate-id pass still sees every row).
-    rows_per_part = 200_000
+    rows_per_part = 100_000
 
     def map(self, function: Callable[..., Any], items: Iterable[Any], **kwargs: Any) -> list[Any]:
         """Apply ``function`` to each item now, one after the other (an iterator of items is

@@ -20,6 +20,7 @@ from rollout.boundaries import match_streets, neighbour_districts, read_street_t
 from rollout.config import Config
 from rollout.problems import REJECTED, WARNING, concat_problems, problem_frame
 from rollout.records import SiteLoad, flags_with
+from rollout.values import map_values
 
 __all__ = ["assign_streets", "place_sites"]
 
@@ -210,12 +211,13 @@ def place_sites(load: SiteLoad, streets: gpd.GeoDataFrame, config: Config, *, st
         )
     records = records.assign(
         street_code=placed["street_code"],
-        street_name=placed["street_code"].map(names),
+        street_name=map_values(placed["street_code"], names),  # once per street, not per row
     )
     snapped = placed["snapped"]
     if snapped.any():
+        by_code = names.to_dict()
         params = [
-            {"distance": f"{d:.0f}", "street": str(names[c])}
+            {"distance": f"{d:.0f}", "street": str(by_code[c])}
             for d, c in zip(placed.loc[snapped, "distance_m"], placed.loc[snapped, "street_code"], strict=True)
         ]
         values = _coordinates_text(records[snapped])
@@ -244,8 +246,9 @@ def _declared_street_problems(records: pd.DataFrame, load: SiteLoad, table: pd.D
         header = _header(load, records[unknown], "street")
         frames.append(problem_frame(records, kind, id_field, unknown, header, "street_unknown", WARNING, declared_text))
     if mismatch.any():
+        by_code = names.to_dict()
         params = [
-            {"declared": str(names[d]), "located": str(names[c])}
+            {"declared": str(by_code[d]), "located": str(by_code[c])}
             for d, c in zip(declared[mismatch], records.loc[mismatch, "street_code"], strict=True)
         ]
         header = _header(load, records[mismatch], "street")

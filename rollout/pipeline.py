@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -214,9 +214,10 @@ def load_project(
             checked, duplicates = _checked_files(
                 config, kind, paths, executor, sheet=sheet, partitions=partitions, crs=crs_name, reference=reference, limits=limits
             )
-        placed = executor.map(_place, checked, problems=executor.broadcast(duplicates), **shared)
-        if as_of < settings.today():  # a past day shows what was known then, and nothing later
-            placed = executor.map(_as_known, placed, as_of=as_of)
+        # A past day shows what was known then, and nothing later. Each partition is let go once
+        # placed (in one process, the checked and the placed records are never all held at once).
+        known = as_of if as_of < settings.today() else None
+        placed = executor.map(_place, _drained(checked), problems=executor.broadcast(duplicates), known_on=known, **shared)
         loads[kind.name] = PartitionedLoad(kind, executor, placed)
     if not any(load.parts for load in loads.values()):
         raise InputFileError("errors.no_site_files", folder=config.sites_dir)
@@ -288,8 +289,23 @@ def _row_ids(load: SiteLoad) -> tuple[pd.DataFrame, dict[str, str]]:
     return load.row_ids if load.row_ids is not None else pd.DataFrame(columns=["record_id", "file", "row"]), load.id_headers or {}
 
 
-def _place(load: SiteLoad, problems: pd.DataFrame, streets: gpd.GeoDataFrame, street_table: pd.DataFrame, config: Config) -> SiteLoad:
-    return place_sites(apply_rejects(load, problems), streets, config, street_table=street_table)
+def _drained(items: list[Any]) -> Iterator[Any]:
+    """The items of ``items``, each removed from the list as it is handed out."""
+    items.reverse()
+    while items:
+        yield items.pop()
+
+
+def _place(
+    load: SiteLoad,
+    problems: pd.DataFrame,
+    streets: gpd.GeoDataFrame,
+    street_table: pd.DataFrame,
+    config: Config,
+    known_on: dt.date | None = None,
+) -> SiteLoad:
+    placed = place_sites(apply_rejects(load, problems), streets, config, street_table=street_table)
+    return placed if known_on is None else _as_known(placed, known_on)
 
 
 def _as_known(load: SiteLoad, as_of: dt.date) -> SiteLoad:

@@ -106,7 +106,7 @@ def as_known_on(records: pd.DataFrame, kind: SiteKind, as_of: dt.date, *, today:
     if as_of >= today or records.empty:
         return records
     day = pd.Timestamp(as_of)
-    known = records.copy()
+    known = records.copy(deep=False)  # copy-on-write: the columns changed below are new, the others shared
     known["status"] = status_as_of(records, kind, as_of, today=today)
     for name in actual_date_fields(kind):
         if name in known.columns:

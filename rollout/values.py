@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,7 @@ import pyarrow.compute as pc
 from rollout.schema import FALSE_WORDS, TRUE_WORDS, normalize_token
 
 __all__ = [
+    "map_values",
     "normalize_text",
     "parse_bools",
     "parse_coordinates",
@@ -40,6 +43,9 @@ _YMD = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
 _COMPACT = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
 _SERIAL = re.compile(r"^(?P<n>\d{5})(?:\.0+)?$")
 _NUMBER_JUNK = re.compile(r"[\s,°度'′\"″]|[a-zA-Z]+$|^[a-zA-Z]+")
+#: A character outside those NFKC leaves as they are in Chinese text (printable ASCII, CJK
+#: unified ideographs, 、。〃 and the CJK brackets 〈〉《》「」『』【】).
+_NFKC_MAY_CHANGE = r"[^\x{20}-\x{7e}\t\x{3001}-\x{3003}\x{3008}-\x{3011}\x{4e00}-\x{9fff}]"
 _PLAIN_NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 #: Degrees, minutes and seconds as people write them (after NFKC: ″ becomes ′′), with an
 #: optional hemisphere before or after: 121°24′07″E, 东经121度24分7秒, N31°15'30".
@@ -74,16 +80,17 @@ def _series(array: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
 
 def normalize_text(values: pd.Series) -> pd.Series:
     """Cells NFKC-normalised (full-width letters and digits become plain ones) and stripped of
-    surrounding spaces; ASCII cells, most of them, skip the normalisation.
+    surrounding spaces. Only cells with a character that NFKC may change are normalised:
+    ASCII and common Chinese text (CJK unified ideographs, 、。《》【】) skip it.
 
     >>> normalize_text(pd.Series([" PT-1 ", "ＰＴ－２", "曹杨"])).tolist()
     ['PT-1', 'PT-2', '曹杨']
     """
     text = text_array(values)
-    ascii_ = pc.string_is_ascii(text)
-    if not pc.all(ascii_).as_py():
-        wide = pc.invert(ascii_)
-        text = pc.replace_with_mask(text, wide, pc.utf8_normalize(pc.filter(text, wide), "NFKC"))
+    if not pc.all(pc.string_is_ascii(text)).as_py():
+        changing = pc.fill_null(pc.match_substring_regex(text, _NFKC_MAY_CHANGE), False)
+        if pc.any(changing).as_py():
+            text = pc.replace_with_mask(text, changing, pc.utf8_normalize(pc.filter(text, changing), "NFKC"))
     return _series(pc.utf8_trim_whitespace(text), values.index)
 
 
@@ -118,6 +125,13 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> parsed.tolist()[:3], bad.tolist()
     ([121.4, 121.5, 31.2], [False, False, False, False, True])
     """
+    parsed, bad, _ = _numbers(values)
+    return parsed, bad
+
+
+def _numbers(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """:func:`parse_numbers`, and the cells that were not plain numbers (the only ones that may
+    hold units, separators or degrees-minutes-seconds)."""
     text = text_array(values)
     plain = pc.fill_null(pc.match_substring_regex(text, _PLAIN_NUMBER), False)
     cast = pc.cast(pc.utf8_trim_whitespace(pc.if_else(plain, text, None)), pa.float64())
@@ -129,7 +143,7 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         cleaned = normalize_text(raw).str.replace(_NUMBER_JUNK, "", regex=True)
         parsed[retry] = pd.to_numeric(cleaned.astype(object), errors="coerce").astype(float)
     bad = present & (parsed.isna() | ~np.isfinite(parsed.fillna(0.0)))
-    return parsed.where(~bad), bad
+    return parsed.where(~bad), bad, retry
 
 
 def parse_coordinates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -143,8 +157,10 @@ def parse_coordinates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Serie
     >>> [round(v, 4) for v in parsed.fillna(0)], bad.tolist(), dms.tolist()
     ([121.4, 121.4019, 31.25, 0.0, 0.0], [False, False, False, True, True], [False, False, False, True, False])
     """
-    parsed, bad = parse_numbers(values)
-    candidates = _present(values) & values.astype(str).str.contains(_DMS_MARKS, regex=True)
+    parsed, bad, retry = _numbers(values)
+    candidates = retry.copy()
+    if candidates.any():
+        candidates[retry] = values[retry].astype(str).str.contains(_DMS_MARKS, regex=True)
     if not candidates.any():
         return parsed, bad, pd.Series(False, index=values.index)
     parts = normalize_text(values[candidates]).str.extract(_DMS)
@@ -252,11 +268,26 @@ def map_distinct(values: pd.Series, function) -> pd.Series:
     Site files repeat the same statuses, operators and dates on every row, so this turns a
     per-row Python loop into a per-value one, with the spreading done by numpy.
     """
-    codes, uniques = pd.factorize(values.fillna("").astype(str))
+    codes, uniques = pd.factorize(values if values.dtype == "str" else values.fillna("").astype(str))
     results = np.empty(len(uniques) + 1, dtype=object)
     results[:-1] = [function(u) for u in uniques]
     results[-1] = None
     return pd.Series(results[codes], index=values.index, dtype=object)
+
+
+def map_values(values: pd.Series, mapping: Mapping[Any, Any] | pd.Series) -> pd.Series:
+    """``values.map(mapping)`` (missing where not found), looked up once per distinct value: fast
+    for the columns of codes and names that repeat over many rows.
+
+    >>> map_values(pd.Series(["a", "b", "a", None]), {"a": 1}).tolist()
+    [1, None, 1, None]
+    """
+    lookup = mapping.to_dict() if isinstance(mapping, pd.Series) else mapping
+    codes, uniques = pd.factorize(values)
+    found = np.empty(len(uniques) + 1, dtype=object)
+    found[:-1] = [lookup.get(u) for u in uniques]
+    found[-1] = None
+    return pd.Series(found[codes], index=values.index, dtype=object)
 
 
 def _tokens(values: pd.Series) -> pd.Series:
@@ -267,7 +298,7 @@ def _tokens(values: pd.Series) -> pd.Series:
 def parse_vocab(values: pd.Series, index: dict[str, str]) -> tuple[pd.Series, pd.Series]:
     """Map cells to canonical words through ``index`` (normalised alias -> canonical)."""
     present = _present(values)
-    parsed = _tokens(values).map(index)
+    parsed = map_distinct(values, lambda cell: index.get(normalize_token(cell)))
     bad = present & parsed.isna()
     return parsed.where(present), bad
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from rollout.problems import Finding, rejected_mask
 from rollout.schema import SiteKind
@@ -110,15 +112,16 @@ def run_checks(cells: pd.DataFrame, context: Context, checks: Sequence[Check] | 
 
 
 def _joined(flags: list[tuple[pd.Series, pd.Series | str]], index: pd.Index) -> pd.Series:
-    """The flag words of each row, joined by ``;`` in the order the checks set them."""
-    joined = np.full(len(index), "", dtype=object)
+    """The flag words of each row, joined by ``;`` in the order the checks set them (in pyarrow)."""
+    joined = pa.array([""] * len(index), pa.large_string()) if len(index) else pa.array([], pa.large_string())
     for mask, word in flags:
-        where = np.asarray(mask, dtype=bool)
-        if not where.any():
+        where = pa.array(np.asarray(mask, dtype=bool))
+        if not pc.any(where).as_py():
             continue
-        words = np.asarray(word.to_numpy(dtype=object) if isinstance(word, pd.Series) else np.full(len(index), word, dtype=object))
-        joined[where] = np.where(joined[where] == "", words[where], joined[where] + ";" + words[where])
-    return pd.Series(joined, index=index, dtype=str)
+        words = pa.array(word.astype(str)) if isinstance(word, pd.Series) else pa.scalar(word, pa.large_string())
+        added = pc.if_else(pc.equal(joined, ""), words, pc.binary_join_element_wise(joined, words, pa.scalar(";", pa.large_string())))
+        joined = pc.if_else(where, added, joined)
+    return pd.Series(joined.to_pandas().array, index=index) if len(index) else pd.Series([], index=index, dtype=str)
 
 
 from rollout.checks.fields import check_fields  # noqa: E402

@@ -49,14 +49,14 @@ def check_coordinates(columns: Columns, context: Context) -> Outcome:
         np.where(crs_given.notna(), crs_given, np.where(hint.notna(), hint, context.default_crs)), index=cells.index, dtype=object
     )
     usable = lon.notna() & lat.notna()
-    both = cells["lon"].astype(str) + ", " + cells["lat"].astype(str)
     swapped = usable & ~_crs.in_china(lon, lat) & _crs.in_china(lat, lon)
     if swapped.any():
-        problems.append(Finding(swapped, "lon", "coords_swapped", WARNING, value=both))
+        problems.append(Finding(swapped, "lon", "coords_swapped", WARNING, value=_both(cells, swapped)))
         flags.append((swapped, "swapped_lon_lat"))
         lon, lat = lon.where(~swapped, lat), lat.where(~swapped, lon)
     outside = usable & ~_crs.in_china(lon, lat)
-    problems.append(Finding(outside, "lon", "coord_outside_china", REJECTED, value=both))
+    if outside.any():
+        problems.append(Finding(outside, "lon", "coord_outside_china", REJECTED, value=_both(cells, outside)))
     convertible = usable & ~outside & ~crs_bad & ~conflict
     wgs_lon, wgs_lat = lon.copy(), lat.copy()
     if convertible.any():
@@ -66,3 +66,10 @@ def check_coordinates(columns: Columns, context: Context) -> Outcome:
     flags.append((converted, "from_" + crs_names.astype(str)))
     parsed = {"lon": wgs_lon, "lat": wgs_lat, "crs_input": crs_names.where(~crs_bad, crs_cells)}
     return Outcome(values=parsed, problems=problems, flags=flags)
+
+
+def _both(cells: pd.DataFrame, mask: pd.Series) -> pd.Series:
+    """``lon, lat`` as written, on the rows under ``mask`` (blank elsewhere)."""
+    shown = pd.Series("", index=cells.index, dtype=object)
+    shown[mask] = cells.loc[mask, "lon"].astype(str) + ", " + cells.loc[mask, "lat"].astype(str)
+    return shown

@@ -40,10 +40,14 @@ def check_dates(columns: Columns, context: Context) -> Outcome:
     for later_pos, later in enumerate(ladder):
         for earlier in ladder[:later_pos]:
             wrong = dates[later] < dates[earlier]
+            if not wrong.any():
+                continue
+            shown = pd.Series("", index=wrong.index, dtype=object)
+            shown[wrong] = dates[earlier][wrong].dt.strftime("%Y-%m-%d")
             params = {
                 "other_column": earlier,
                 "other_header": context.header(earlier),
-                "other_value": dates[earlier].dt.strftime("%Y-%m-%d"),
+                "other_value": shown,
                 "later_column": later,
                 "later_header": context.header(later),
             }
