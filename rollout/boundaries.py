@@ -24,11 +24,16 @@ import pyproj
 import shapely
 
 from rollout import crs as _crs
-from rollout.config import Config
+from rollout.boundary_checks import BoundaryFileUnusable, StreetsInvalid, StreetsOverlap, check_streets, writable_streets
+from rollout.config import Config, read_small_table
 from rollout.errors import BoundaryError
 from rollout.schema import normalize_token
 
 __all__ = [
+    "BoundaryFileUnusable",
+    "StreetsInvalid",
+    "StreetsOverlap",
+    "backup_path",
     "check_streets",
     "district_outline",
     "fetch_streets",
@@ -51,8 +56,6 @@ def read_street_table(config: Config) -> pd.DataFrame:
     path = config.streets_table
     if not path.is_file():
         raise BoundaryError("errors.streets_table_missing", path=path)
-    from rollout.config import read_small_table
-
     table = read_small_table(path, BoundaryError, "errors.streets_table_unreadable")
     needed = {"street_code", "name", "name_en", "kind"}
     if missing := needed - set(table.columns):
@@ -93,17 +96,27 @@ def read_streets(config: Config, *, path: Path | str | None = None, street_table
     table = read_street_table(config) if street_table is None else street_table
     path = Path(path) if path is not None else config.boundaries_file
     if path.is_file():
-        streets = gpd.read_file(path)
-        if "street_code" not in streets.columns:
-            raise BoundaryError("errors.boundary_no_code", path=path)
-        streets["street_code"] = streets["street_code"].astype(str)
-        streets = streets.to_crs(4326) if streets.crs else streets.set_crs(4326)
-        streets = streets.merge(table[["street_code", "name", "name_en", "kind"]], on="street_code", how="left", suffixes=("_file", ""))
-        if "source" not in streets.columns:
-            streets["source"] = "file"
-        return check_streets(streets, table, origin=str(path))
+        try:
+            return _read_boundary_file(path, table, config)
+        except BoundaryError as e:
+            raise BoundaryFileUnusable(path, e, backup=backup_path(path).is_file()) from e
     log.info("no boundary file at %s: using approximate street zones", path)
     return approximate_streets(config, street_table=table)
+
+
+def _read_boundary_file(path: Path, table: pd.DataFrame, config: Config) -> gpd.GeoDataFrame:
+    try:
+        streets = gpd.read_file(path)
+    except Exception as e:  # pyogrio raises its own error types for truncated or unreadable files
+        raise BoundaryError("errors.boundary_unreadable", path=path, detail=str(e).splitlines()[0] if str(e) else type(e).__name__) from e
+    if "street_code" not in streets.columns:
+        raise BoundaryError("errors.boundary_no_code", path=path)
+    streets["street_code"] = streets["street_code"].astype(str)
+    streets = streets.to_crs(4326) if streets.crs else streets.set_crs(4326)
+    streets = streets.merge(table[["street_code", "name", "name_en", "kind"]], on="street_code", how="left", suffixes=("_file", ""))
+    if "source" not in streets.columns:
+        streets["source"] = "file"
+    return check_streets(streets, table, origin=str(path), config=config)
 
 
 def approximate_streets(config: Config, *, street_table: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
@@ -199,52 +212,24 @@ def neighbour_districts(adcode: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs=4326)
 
 
-def check_streets(streets: gpd.GeoDataFrame, table: pd.DataFrame, *, origin: str) -> gpd.GeoDataFrame:
-    """Check that ``streets`` holds each unit of ``table`` once, as a valid, non-overlapping polygon."""
-    codes = streets["street_code"].astype(str)
-    expected = set(table["street_code"])
-    problems: dict[str, str] = {}
-    if unknown := sorted(set(codes) - expected):
-        problems["unknown"] = ", ".join(unknown)
-    if missing := sorted(expected - set(codes)):
-        names = table.set_index("street_code").loc[missing, "name"]
-        problems["missing"] = ", ".join(f"{c} {n}" for c, n in names.items())
-    if codes.duplicated().any():
-        problems["repeated"] = ", ".join(sorted(set(codes[codes.duplicated()])))
-    types = streets.geometry.geom_type
-    if not types.isin(["Polygon", "MultiPolygon"]).all():
-        problems["geometry"] = ", ".join(codes[~types.isin(["Polygon", "MultiPolygon"])])
-    if problems:
-        raise StreetsInvalid(origin, len(expected), problems)
-    streets = streets.copy()
-    invalid = ~streets.geometry.is_valid
-    if invalid.any():
-        log.warning("%s: repairing invalid polygon(s) for %s", origin, ", ".join(codes[invalid]))
-        streets.loc[invalid, "geometry"] = streets.geometry[invalid].make_valid()
-    metric = _crs.to_metric(streets)
-    left, right = metric.sindex.query(metric.geometry, predicate="intersects")
-    pairs = left < right
-    if pairs.any():
-        overlap = shapely.intersection(metric.geometry.to_numpy()[left[pairs]], metric.geometry.to_numpy()[right[pairs]])
-        areas = shapely.area(overlap)
-        from rollout import settings
-
-        too_big = areas > settings.overlap_tolerance_m2
-        if too_big.any():
-            worst = [
-                (str(codes.iloc[a]), str(codes.iloc[b]), f"{area:,.0f}")
-                for a, b, area in zip(left[pairs][too_big], right[pairs][too_big], areas[too_big], strict=True)
-            ]
-            raise StreetsOverlap(origin, f"{settings.overlap_tolerance_m2:,.0f}", worst)
-    keep = [c for c in ["street_code", "name", "name_en", "kind", "source"] if c in streets.columns]
-    return gpd.GeoDataFrame(streets[keep], geometry=streets.geometry, crs=4326).sort_values("street_code", ignore_index=True)
-
-
 def write_streets(streets: gpd.GeoDataFrame, path: Path | str) -> Path:
-    """Write street polygons as GeoJSON, atomically."""
-    from rollout.writers import write_geo
+    """Write street polygons as GeoJSON, atomically, keeping the file it replaces as ``<path>.bak``.
 
+    Polygons that fail the checks a boundary file must pass (valid polygons in degrees, a
+    street code each) are never written: the previous file stays.
+    """
+    from rollout.writers import write_bytes, write_geo
+
+    path = Path(path)
+    writable_streets(streets, origin=str(path))
+    if path.is_file():
+        write_bytes(backup_path(path), path.read_bytes())
     return write_geo(path, {"streets": streets})
+
+
+def backup_path(path: Path) -> Path:
+    """Where the boundary file that ``path`` replaced is kept."""
+    return path.with_name(path.name + ".bak")
 
 
 def fetch_streets(config: Config) -> gpd.GeoDataFrame:
@@ -270,7 +255,7 @@ def fetch_streets(config: Config) -> gpd.GeoDataFrame:
     if found["street_code"].isna().any():
         raise BoundaryError("errors.fetch_unexpected", ids=", ".join(osm_ids[found["street_code"].isna()]))
     found = found.merge(table[["street_code", "name", "name_en", "kind"]], on="street_code", suffixes=("_osm", ""))
-    return check_streets(found, table, origin=ox.settings.nominatim_url)
+    return check_streets(found, table, origin=ox.settings.nominatim_url, config=config)
 
 
 def import_streets(
@@ -312,7 +297,7 @@ def import_streets(
     shapes = shapes.assign(street_code=codes, source="file")
     shapes = shapes.drop(columns=[c for c in ("name", "name_en", "kind") if c in shapes.columns])
     shapes = shapes.merge(table[["street_code", "name", "name_en", "kind"]], on="street_code")
-    return check_streets(shapes, table, origin=str(path))
+    return check_streets(shapes, table, origin=str(path), config=config)
 
 
 def _to_wgs84(shapes: gpd.GeoDataFrame, crs: str | None, *, origin: str) -> gpd.GeoDataFrame:
@@ -331,7 +316,10 @@ def _to_wgs84(shapes: gpd.GeoDataFrame, crs: str | None, *, origin: str) -> gpd.
             raise BoundaryError("errors.boundary_crs_invalid", origin=origin, value=crs, detail=str(e)) from e
     if shapes.crs is None:
         raise BoundaryError("errors.boundary_crs_missing", origin=origin)
-    return shapes.to_crs(4326)
+    try:
+        return shapes.to_crs(4326)
+    except Exception as e:  # pyproj cannot transform the coordinates (infinite, out of the CRS's area)
+        raise BoundaryError("errors.boundary_not_degrees", origin=origin, x="—", y="—") from e
 
 
 def _guess_field(shapes: gpd.GeoDataFrame, table: pd.DataFrame) -> str:
@@ -345,46 +333,3 @@ def _guess_field(shapes: gpd.GeoDataFrame, table: pd.DataFrame) -> str:
     if best is None:
         raise BoundaryError("errors.boundary_field_unknown")
     return best
-
-
-class StreetsInvalid(BoundaryError):
-    """Street polygons that are not one valid polygon per unit; the problems are listed by kind."""
-
-    def __init__(self, origin: str, expected: int, problems: dict[str, str]) -> None:
-        super().__init__("errors.streets_invalid", origin=origin, expected=expected, problems=problems)
-
-    def message(self, lang):
-        from rollout.i18n import t
-
-        parts = [
-            t(f"errors.streets_invalid_{name}", lang, **{"streets" if name == "missing" else "codes": text})
-            for name, text in self.params["problems"].items()
-        ]
-        return t(
-            self.key,
-            lang,
-            origin=self.params["origin"],
-            expected=self.params["expected"],
-            problems=t("labels.clause_separator", lang).join(parts),
-        )
-
-    def __reduce__(self):
-        return (StreetsInvalid, (self.params["origin"], self.params["expected"], self.params["problems"]))
-
-
-class StreetsOverlap(BoundaryError):
-    """Street polygons that overlap beyond the tolerance."""
-
-    def __init__(self, origin: str, tolerance: str, pairs: list[tuple[str, str, str]]) -> None:
-        super().__init__("errors.streets_overlap", origin=origin, tolerance=tolerance, pairs=pairs)
-
-    def message(self, lang):
-        from rollout.i18n import t
-
-        pairs = t("labels.clause_separator", lang).join(
-            t("errors.streets_overlap_pair", lang, first=a, second=b, area=area) for a, b, area in self.params["pairs"]
-        )
-        return t(self.key, lang, origin=self.params["origin"], tolerance=self.params["tolerance"], pairs=pairs)
-
-    def __reduce__(self):
-        return (StreetsOverlap, (self.params["origin"], self.params["tolerance"], self.params["pairs"]))

@@ -24,6 +24,7 @@ __all__ = [
     "ConfigError",
     "InputFileError",
     "InvalidValueError",
+    "OutputError",
     "RolloutError",
 ]
 
@@ -68,3 +69,8 @@ class ConfigError(RolloutError, ValueError):
 
 class InvalidValueError(RolloutError, ValueError):
     """A value given to a function or on the command line (a date, a week, a basemap) is not understood."""
+
+
+class OutputError(RolloutError, OSError):
+    """An output cannot be written (a full or read-only disk, a name the file system refuses);
+    the previous outputs are left as they were."""

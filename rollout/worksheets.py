@@ -29,7 +29,7 @@ from rollout.pipeline import Project
 from rollout.render import render_page
 from rollout.schema import GARAGE, MACRO, operator_code
 from rollout.status import status_as_of
-from rollout.writers import new_workbook, put_rows, put_title, safe_filename, write_file, write_folder, zip_folder
+from rollout.writers import new_workbook, put_rows, put_title, safe_filename, unique_filenames, write_file, write_folder, zip_folder
 
 __all__ = ["FORMATS", "Worksheet", "build_worksheets", "safe_filename", "worksheet_files", "write_worksheets"]
 
@@ -107,13 +107,10 @@ def build_worksheets(
     macro_on_air = macro[status_as_of(macro, MACRO, project.as_of).eq("on_air").to_numpy()] if len(macro) else macro
     streets = project.streets.set_index("street_code")
     to_metric = metric_transformer(metric_crs(tuple(project.streets.total_bounds)))
-    stems: set[str] = set()
+    names = records["name"] if "name" in records.columns else pd.Series("", index=records.index)
+    stems = unique_filenames([safe_filename(i, n) for i, n in zip(records["compound_id"], names, strict=True)])
     sheets = []
-    for index, record in records.iterrows():
-        stem = safe_filename(record["compound_id"], record.get("name", ""))
-        while stem in stems:
-            stem += "_"
-        stems.add(stem)
+    for (index, record), stem in zip(records.iterrows(), stems, strict=True):
         nearby = _nearby(record, macro_on_air, to_metric, lang)
         shape = streets.geometry.get(record["street_code"])
         sheets.append(_worksheet(record, status[index], evidence.loc[index], nearby, shape, stem, project, to_metric, lang))

@@ -7,11 +7,14 @@ costs no more than click. To add a command, write ``rollout/cli/<name>.py`` with
 (``<name>.short``, ``<name>.help``, ``<name>.options.<param>``).
 
 This module imports only the standard library at the top, so that Ctrl-C during start-up is
-one line too.
+one line too: until :func:`main` runs, Ctrl-C is answered by a small handler installed on import
+(one line, exit 130); from there on, by the command line's own handling.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from typing import Any
 
@@ -44,11 +47,17 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the command line; Ctrl-C at any moment is one line, exit 130."""
     args = sys.argv[1:] if argv is None else list(argv)
     try:
+        # From here on Ctrl-C raises KeyboardInterrupt, so that writes in progress clean up.
+        if signal.getsignal(signal.SIGINT) is _interrupted_early:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         from rollout.cli.group import cli
 
         cli.main(args=args, prog_name="rollout")
     except KeyboardInterrupt:
         interrupted(args)
+    finally:
+        if _ENTRY:  # the exit code is decided: a Ctrl-C while Python shuts down changes nothing
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def interrupted(args: list[str]) -> None:
@@ -61,6 +70,29 @@ def interrupted(args: list[str]) -> None:
         lang = DEFAULT_LANG
     sys.stderr.write(t("cli.msg.interrupted", lang) + "\n")
     sys.exit(130)
+
+
+def _interrupted_early(signum: int, frame: Any) -> None:
+    """Ctrl-C before :func:`main` took over (while Python imports the package): one line, 130."""
+    words = {"en": "interrupted"}.get(_early_lang(), "已中断")
+    os.write(2, (words + "\n").encode("utf-8"))
+    os._exit(130)
+
+
+def _early_lang() -> str:
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1][:2].lower()
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1][:2].lower()
+    return os.environ.get("ROLLOUT_LANG", "zh")[:2].lower()
+
+
+#: True when this process is the ``rollout`` command (console script or ``python -m rollout``).
+_ENTRY = bool(sys.argv) and sys.argv[0].endswith(("rollout", "__main__.py"))
+if _ENTRY and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _interrupted_early)
 
 
 def __getattr__(name: str) -> Any:

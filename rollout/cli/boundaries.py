@@ -29,7 +29,13 @@ def fetch(nominatim_url: str | None, out: Path | None) -> None:
         ox.settings.nominatim_url = nominatim_url
     config = load_config(current_data_dir())
     streets = fetch_streets(config)
-    _report(streets, write_streets(streets, out or config.boundaries_file))
+    target = out or config.boundaries_file
+    had_file = target.is_file()
+    _report(streets, write_streets(streets, target))
+    if had_file:
+        from rollout.boundaries import backup_path
+
+        click.echo(t("cli.msg.boundary_backup", current_lang(), path=backup_path(target)))
 
 
 @command.command("import")
@@ -46,7 +52,16 @@ def import_(file: Path, name_field: str | None, code_field: str | None, crs: str
 
     config = load_config(current_data_dir())
     streets = import_streets(file, config, name_field=name_field, code_field=code_field, crs=crs, layer=layer)
-    _report(streets, write_streets(streets, out or config.boundaries_file))
+    target = out or config.boundaries_file
+    had_file = target.is_file()
+    _report(streets, write_streets(streets, target))
+    lang = current_lang()
+    if streets.attrs.get("repaired"):
+        click.echo(t("cli.msg.boundary_repaired", lang, codes=", ".join(streets.attrs["repaired"])))
+    if had_file:
+        from rollout.boundaries import backup_path
+
+        click.echo(t("cli.msg.boundary_backup", lang, path=backup_path(target)))
 
 
 @command.command("show")

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 import traceback
@@ -84,11 +85,18 @@ class RolloutGroup(click.Group):
         except LanguageError as e:
             _fail(e, str(e), current)
         except PermissionError as e:
-            _fail(e, t("cli.msg.permission_denied", current.lang, path=e.filename), current)
+            _fail(e, t("cli.msg.permission_denied", current.lang, path=e.filename or "—"), current)
         except OSError as e:
-            if e.filename is None:
-                raise
-            _fail(e, t("cli.msg.os_error", current.lang, path=e.filename, reason=e.strerror), current)
+            if e.filename is not None:
+                _fail(e, t("cli.msg.os_error", current.lang, path=e.filename, reason=e.strerror), current)
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                _fail(e, t("cli.msg.disk_full", current.lang), current)
+            _fail(e, t("cli.msg.system_error", current.lang, reason=e.strerror or str(e) or type(e).__name__), current)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as e:  # a bug: still one line (with -v, the traceback to report)
+            detail = " ".join(str(e).split())[:200] or "—"
+            _fail(e, t("cli.msg.unexpected", current.lang, kind=type(e).__name__, detail=detail), current)
 
 
 def _fail(error: BaseException, message: str, current: CliState) -> NoReturn:

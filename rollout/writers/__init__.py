@@ -10,7 +10,7 @@ openpyxl ``Workbook`` or a matplotlib ``Figure``; :func:`write_file` writes any 
 the target's extension, :func:`write_folder` writes a folder of them and swaps it in whole.
 """
 
-from rollout.writers.atomic import atomic_path, safe_filename, write_bytes, write_folder, write_text, zip_folder
+from rollout.writers.atomic import atomic_path, safe_filename, tidy, unique_filenames, write_bytes, write_folder, write_text, zip_folder
 from rollout.writers.files import GeoLayers, Table, write_file, write_geo, write_table
 from rollout.writers.neutral import neutralize_formulas, neutralize_text
 from rollout.writers.xlsx import new_workbook, put_rows, put_table, put_title, workbook_bytes
@@ -26,6 +26,8 @@ __all__ = [
     "put_table",
     "put_title",
     "safe_filename",
+    "tidy",
+    "unique_filenames",
     "workbook_bytes",
     "write_bytes",
     "write_file",
