@@ -187,6 +187,8 @@ def _segment(layout: CsvLayout, start_line: int, start_row: int, chunk_rows: int
             piece, swallowed = _window(batch, invalid, state, layout, final=batch is None)
             if piece is not None and piece.size:
                 pending.append(piece)
+            if batch is None and swallowed is None and pending:
+                pending, swallowed = _unclosed_at_end(pending, layout)
             if pending and (swallowed is not None or batch is None or sum(p.size for p in pending) >= chunk_rows):
                 yield from _chunks(pending, layout, chunk_rows)
                 pending = []
@@ -296,6 +298,21 @@ def _window(batch, invalid, state: _State, layout: CsvLayout, *, final: bool) ->
     state.record = last + 1
     state.line_shift = int(shift[-1] + meta["_breaks"].iloc[-1]) if len(meta) else state.line_shift
     return piece, None
+
+
+def _unclosed_at_end(pending: list[_Piece], layout: CsvLayout) -> tuple[list[_Piece], _Swallowed | None]:
+    """A last record whose quote is never closed (it runs to the end of the file over several
+    lines): cut it off, to be rejected and its lines read again."""
+    last = pending[-1]
+    record = last.meta.iloc[-1]
+    if int(record["_breaks"]) == 0:
+        return pending, None
+    stream = open_utf8(layout.path, layout.encoding, from_line=int(record["_line"]))
+    if stream.read().count(b'"') % 2 == 0:
+        return pending, None
+    cut = last.slice(0, last.size - 1)
+    swallowed = _Swallowed(row=int(record["_row"]), line=int(record["_line"]), last_line=int(record["_line"] + record["_breaks"]))
+    return [*pending[:-1], *([cut] if cut.size else [])], swallowed
 
 
 def _chunks(pieces: list[_Piece], layout: CsvLayout, chunk_rows: int) -> Iterator[CsvChunk]:

@@ -204,7 +204,7 @@ def best_header(rows: list[list[str]], kind: str | TableKind | None) -> tuple[in
     best = (0, 0)
     for i, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
         cells = [str(c) for c in row if str(c).strip()]
-        hits = max(sum(_field_of(c, k) is not None for c in cells) for k in kinds)
+        hits = max(len({_field_of(c, k) for c in cells} - {None}) for k in kinds)  # distinct columns
         if hits > best[1]:
             best = (i, hits)
     return best
@@ -300,7 +300,7 @@ def _from_grid(
 
 def _refuse_header(path: Path, head: list[list[str]], kind: str | TableKind | None) -> None:
     first = next((r for r in head if any(str(c).strip() for c in r)), [])
-    shown = " | ".join(str(c) for c in first if str(c).strip())[:120]
+    shown = " | ".join(_shown(c) for c in first if str(c).strip())[:120]
     joined = len([c for c in first if str(c).strip()]) == 1 and any(d in shown for d in ":：、 ")
     expected = (
         ", ".join(f"{f.zh}/{f.name}" for f in kind.fields if f.required)
@@ -342,7 +342,7 @@ class _Columns:
         missing = [f for f in site_kind.fields if f.required and f.name not in canonical]
         if missing:
             wanted = ", ".join(f"{f.zh}/{f.name}" for f in missing)
-            raise InputFileError("errors.required_missing", path=path, wanted=wanted, headers=", ".join(h for h in header if h))
+            raise InputFileError("errors.required_missing", path=path, wanted=wanted, headers=", ".join(_shown(h) for h in header if h))
         return _Columns(site_kind, names, canonical, extras, _header_crs(path, canonical))
 
     def name_at(self, position: int) -> str:
@@ -352,6 +352,8 @@ class _Columns:
     def table(self, path: Path, body: pd.DataFrame, rows: np.ndarray, problems: pd.DataFrame, *, encoding: str, sheet: str) -> RawTable:
         """The canonical frame of ``body`` (cells by position): blank rows dropped and counted."""
         blank = _blank_rows(body)
+        if blank.any() and not problems.empty:  # a row rejected for its shape is never blank
+            blank &= ~np.isin(rows, problems.loc[problems["severity"] == "rejected", "row"].to_numpy())
         if blank.any():
             body, rows = body[~blank].reset_index(drop=True), rows[~blank]
         columns: dict[str, pd.Series] = {}
@@ -384,6 +386,11 @@ class _Columns:
         )
 
 
+def _shown(text: object) -> str:
+    """A cell as one line, for a message (line breaks and runs of spaces become one space)."""
+    return " ".join(str(text).split())
+
+
 def _header_crs(path: Path, headers: dict[str, str]) -> str | None:
     """The coordinate system the lon/lat headers name; one that is unknown, several, or two that
     disagree are errors (a header that names a system is never read as WGS-84 by default)."""
@@ -394,14 +401,14 @@ def _header_crs(path: Path, headers: dict[str, str]) -> str | None:
         if hint is None:
             continue
         if hint.unknown:
-            raise InputFileError("errors.crs_header_unknown", path=path, header=header, hint=hint.unknown)
+            raise InputFileError("errors.crs_header_unknown", path=path, header=_shown(header), hint=_shown(hint.unknown))
         if len(hint.systems) > 1:
-            raise InputFileError("errors.crs_header_several", path=path, header=header, systems=", ".join(_upper(s) for s in hint.systems))
+            raise InputFileError("errors.crs_header_several", path=path, header=_shown(header), systems=", ".join(_upper(s) for s in hint.systems))
         if hint.crs:
             found[header] = hint.crs  # type: ignore[index]
     if len(set(found.values())) > 1:
         (first, a), (second, b) = found.items()
-        raise InputFileError("errors.crs_header_conflict", path=path, first=first, first_crs=_upper(a), second=second, second_crs=_upper(b))
+        raise InputFileError("errors.crs_header_conflict", path=path, first=_shown(first), first_crs=_upper(a), second=_shown(second), second_crs=_upper(b))
     return next(iter(found.values()), None)
 
 
