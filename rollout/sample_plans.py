@@ -60,7 +60,12 @@ def add_plan_columns(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
     agreed = construction - pd.to_timedelta(20 + offsets[1], unit="D")
     survey = agreed - pd.to_timedelta(14 + offsets[2], unit="D")
     accepted = covered + pd.to_timedelta(14 + offsets[3], unit="D")
-    for name, planned in (("计划勘察日期", survey), ("计划方案确定日期", agreed), ("计划开工日期", construction), ("计划验收日期", accepted)):
+    for name, planned in (
+        ("计划勘察日期", survey),
+        ("计划方案确定日期", agreed),
+        ("计划开工日期", construction),
+        ("计划验收日期", accepted),
+    ):
         out[name] = planned.dt.strftime("%Y-%m-%d").fillna("")
     tested = dates["覆盖日期"].notna().to_numpy()
     test_day = dates["覆盖日期"] + pd.to_timedelta(rng.integers(1, 7, n), unit="D")
