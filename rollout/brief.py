@@ -254,13 +254,15 @@ def brief_files(brief: Brief, *, formats: tuple[str, ...] = ("docx", "pdf"), lan
 
     view = brief_view(brief, lang=lang)
     chart = brief_chart_png(brief, lang=lang)
+    from rollout.brief_pdf import brief_pdf
+
+    pdf, due_limit = brief_pdf(view, chart)  # the page decides how many milestones fit; Word lists as many
+    view["due_more"] = t("brief.more_due", lang, shown=due_limit, count=len(view["due"]))
     files: dict[str, bytes] = {}
     if "docx" in formats:
         from rollout.brief_docx import brief_docx
 
-        files["brief.docx"] = brief_docx(view, chart)
+        files["brief.docx"] = brief_docx(view, chart, due_limit=due_limit)
     if "pdf" in formats:
-        from rollout.brief_pdf import brief_pdf
-
-        files["brief.pdf"] = brief_pdf(view, chart)
+        files["brief.pdf"] = pdf
     return files

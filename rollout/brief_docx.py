@@ -82,15 +82,21 @@ def brief_docx(view: dict[str, Any], chart_png: bytes, *, due_limit: int = 10) -
         cells = table.add_row().cells
         for i, value in enumerate(row["cells"]):
             _cell(cells[i], value, fill=_LIGHT_FILL[row["light"]] if i == 10 else None, left=i == 0)
+    _widths(table, [2.4, 1.3, 1.6, 1.5, 1.2, 1.3, 1.6, 1.5, 1.2, 1.1, 1.1])
     document.add_picture(io.BytesIO(chart_png), width=Cm(17.6))
     document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
     paragraph(view["sections"]["blocked"], size=11, bold=True, heading=True)
-    _simple_table(document, view["blocked_header"], view["blocked"], left=(2, 3, 5)) if view["blocked"] else paragraph(view["blocked_none"])
+    if view["blocked"]:
+        _simple_table(document, view["blocked_header"], view["blocked"], left=(2, 3, 5), widths=[2.3, 1.1, 5.6, 3.8, 1.5, 3.2])
+    else:
+        paragraph(view["blocked_none"])
     if view["blocked_more"]:
         paragraph(view["blocked_more"], size=7.5)
     paragraph(view["sections"]["due"], size=11, bold=True, heading=True).paragraph_format.space_before = Pt(4)
     if view["due"]:
-        _simple_table(document, view["due_header"], view["due"][:due_limit], left=(2, 4))
+        _simple_table(document, view["due_header"], view["due"][:due_limit], left=(2, 4), widths=[2.1, 2.4, 7.0, 2.2, 3.8])
+        if len(view["due"]) > due_limit:
+            paragraph(view["due_more"], size=7.5)
     else:
         paragraph(view["due_none"])
     for note in view["notes"]:
@@ -105,7 +111,7 @@ def brief_docx(view: dict[str, Any], chart_png: bytes, *, due_limit: int = 10) -
     return _fixed_zip(raw.getvalue())
 
 
-def _simple_table(document: Any, header: list[str], rows: list[list[Any]], *, left: tuple[int, ...]) -> None:
+def _simple_table(document: Any, header: list[str], rows: list[list[Any]], *, left: tuple[int, ...], widths: list[float]) -> None:
     table = document.add_table(rows=1, cols=len(header))
     table.style = document.styles["Table Grid"]
     for cell, text in zip(table.rows[0].cells, header, strict=True):
@@ -113,6 +119,19 @@ def _simple_table(document: Any, header: list[str], rows: list[list[Any]], *, le
     for row in rows:
         for i, (cell, value) in enumerate(zip(table.add_row().cells, row, strict=True)):
             _cell(cell, value, left=i in left)
+    _widths(table, widths)
+
+
+def _widths(table: Any, centimetres: list[float]) -> None:
+    """Fixed column widths (Word and LibreOffice read the cells' widths)."""
+    from docx.shared import Cm
+
+    table.autofit = False
+    for column, width in zip(table.columns, centimetres, strict=True):
+        column.width = Cm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, centimetres, strict=True):
+            cell.width = Cm(width)
 
 
 def _cell(cell: Any, value: object, *, bold: bool = False, fill: str | None = None, left: bool = False) -> None:

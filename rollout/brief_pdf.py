@@ -24,11 +24,12 @@ def brief_html(view: dict[str, Any], chart_png: bytes, *, due_limit: int = DUE_L
     )
 
 
-def brief_pdf(view: dict[str, Any], chart_png: bytes) -> bytes:
-    """The brief as PDF bytes: one page (fewer milestones are listed until it fits)."""
+def brief_pdf(view: dict[str, Any], chart_png: bytes) -> tuple[bytes, int]:
+    """The brief as PDF bytes, one page (fewer milestones are listed until it fits), and how many
+    milestones it lists."""
     limit = DUE_LIMIT
     while True:
         document = rendered(brief_html(view, chart_png, due_limit=limit))
         if len(document.pages) <= 1 or limit <= 1:
-            return document.write_pdf()
+            return document.write_pdf(), limit
         limit -= 2
