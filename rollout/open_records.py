@@ -157,8 +157,8 @@ def _open_part(load: SiteLoad, *, as_of: dt.date, stale_days: int, settings: Bri
         if milestone is not None:
             reached = np.where((records[milestone] <= day).to_numpy(), position, reached)
     current = status.map({s: i for i, s in enumerate(steps)}).to_numpy(dtype=float)
-    position = np.where(np.isnan(current), reached, np.nan_to_num(current)).astype(int)
-    next_step = np.asarray(steps, dtype=object)[np.minimum(position + 1, len(steps) - 1)]
+    step_at = np.where(np.isnan(current), reached, np.nan_to_num(current)).astype(int)
+    next_step = np.asarray(steps, dtype=object)[np.minimum(step_at + 1, len(steps) - 1)]
     planned, planned_step = _planned(records, kind, next_step)
     blocked = status.eq("blocked").to_numpy()
     since = records["status_date"].where(blocked) if "status_date" in records.columns else pd.Series(pd.NaT, index=records.index)

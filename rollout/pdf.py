@@ -115,7 +115,7 @@ def _batch(chunk: list[int], batch: Any, alone: Any) -> list[bytes]:
     if not chunk:
         return []
     document = rendered(batch(chunk))
-    starts = {}
+    starts: dict[int, int] = {}
     for number, page in enumerate(document.pages):
         for anchor in page.anchors:
             if anchor.startswith("ws-"):

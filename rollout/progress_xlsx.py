@@ -59,7 +59,7 @@ def progress_workbook(table: pd.DataFrame, *, lang: Lang, district: str, approxi
             cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
             if cell.row > 3 and cell.column > 1:
                 cell.alignment = Alignment(horizontal="right")
-    total_position = first_row + int(table.index.get_loc(total_row(table).name))
+    total_position = first_row + list(table.index).index(total_row(table).name)
     for cell in sheet[total_position]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor=_TOTAL)

@@ -43,8 +43,9 @@ def add_plan_columns(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
         out[f"{code}频段"] = np.where(joined & planned_agreed, _BANDS[operator], "")
     draw = rng.uniform(0.8, 1.2, (6, n))
 
-    def count(values: np.ndarray, applies: np.ndarray) -> list[object]:
-        return [int(max(v, 1)) if a else "" for v, a in zip(np.round(values), applies & planned_agreed.to_numpy(), strict=True)]
+    def count(values: np.ndarray, applies: np.ndarray) -> pd.Series:
+        cells = [int(max(v, 1)) if a else "" for v, a in zip(np.round(values), applies & planned_agreed.to_numpy(), strict=True)]
+        return pd.Series(cells, index=out.index, dtype=object)
 
     out["RRU数量"] = count(levels * 2 * draw[0], solution.isin(["室分", "漏缆", "直放站"]).to_numpy())
     out["pRRU数量"] = count(area / 900 * draw[1], solution.eq("皮站").to_numpy())

@@ -139,7 +139,8 @@ def build_worksheets(
         stems.add(stem)
         centre = (float(cx[position]), float(cy[position]))
         nearby = _nearby(centre, on_air, np.asarray(sx), np.asarray(sy), lang)
-        row = chase.loc[str(record["compound_id"])] if str(record["compound_id"]) in chase.index else None
+        found = chase.index == str(record["compound_id"])
+        row = chase[found].iloc[0] if found.any() else None
         sheet = _worksheet(record, status[index], evidence.loc[index], row, nearby, stem, project, lang)
         image = plan_image(attachments, str(record["compound_id"]))
         sheet.plan_image = image.data_uri
@@ -368,7 +369,7 @@ def _worksheet(
             ),
         ]
 
-    def flag(value) -> str:
+    def known(value) -> str:
         return labels.yes_no(value, lang) or t("labels.unknown", lang)
 
     required = "、".join(labels.operator(c, lang) for c in config.required_operators)
@@ -380,8 +381,8 @@ def _worksheet(
         ),
         ("rsrp_before_dbm", _field("rsrp_before_dbm", lang), _value(record.get("rsrp_before_dbm"))),
         ("rsrp_after_dbm", _field("rsrp_after_dbm", lang), _value(record.get("rsrp_after_dbm"))),
-        ("", t("worksheets.evidence.charging_piles", lang), flag(record.get("charging_piles_ok"))),
-        ("", t("worksheets.evidence.barrier_gates", lang), flag(record.get("barrier_gates_ok"))),
+        ("", t("worksheets.evidence.charging_piles", lang), known(record.get("charging_piles_ok"))),
+        ("", t("worksheets.evidence.barrier_gates", lang), known(record.get("barrier_gates_ok"))),
         *((n, _field(n, lang), _value(record.get(n))) for n in _TEST),
     ]
     contacts = [(n, _field(n, lang), _value(record.get(n))) for n in ("property_manager", "contact", "phone")]

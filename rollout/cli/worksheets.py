@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from rollout.cli.options import as_of_option, current_lang, load_site_project, project_options
-from rollout.i18n import t
+from rollout.i18n import Lang, t
 
 FORMATS = ("html", "pdf", "xlsx")  # as rollout.worksheets.FORMATS
 
@@ -61,7 +61,7 @@ def command(
             )
 
 
-def _read_back(paths: tuple[Path, ...], update: Path | None, lang: str) -> None:
+def _read_back(paths: tuple[Path, ...], update: Path | None, lang: Lang) -> None:
     import pandas as pd
 
     from rollout.worksheet_xlsx import read_worksheet
