@@ -55,6 +55,8 @@ PACK_FILES = (
     "burnup.png",
     "summary.md",
     "sites.gpkg",
+    "brief.docx",
+    "brief.pdf",
 )
 
 
@@ -189,6 +191,9 @@ def weekly_pack(
         "summary.md": summary,
         "sites.gpkg": _geopackage(project, progress),
     }
+    from rollout.brief import brief_files, leaders_brief
+
+    files |= brief_files(leaders_brief(project, week=week), lang=lang)  # the leaders' one-page brief
     files["burnup.png"] = burnup.result()
     return WeeklyPack(week=week, as_of=as_of, progress=progress, changes=changes, files=files, lang=lang)
 

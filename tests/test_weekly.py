@@ -78,9 +78,13 @@ def test_pack_numbers_match_rollout_progress(pack: Path, sample_data_dir: Path, 
     got = pd.read_csv(pack / "progress.csv", encoding="utf-8-sig", dtype={"street_code": str})
     pd.testing.assert_frame_equal(got, expected)
     book = openpyxl.load_workbook(pack / "progress.xlsx")
-    headers = [c.value for c in book.active[1]]
+    headers = [c.value for c in book.active[3]]
+    assert len(headers) == len(set(headers)) and all(h.isascii() is False for h in headers)  # Chinese headers, none twice
     column = headers.index("宏站已开通") + 1
-    assert [book.active.cell(row=r, column=column).value for r in range(2, 13)] == expected["macro_done"].tolist()
+    assert [book.active.cell(row=r, column=column).value for r in range(4, 15)] == expected["macro_done"].tolist()
+    assert book.active.cell(row=14, column=1).font.bold and book.active.freeze_panes == "B4"
+    machine = book.worksheets[1]
+    assert [c.value for c in machine[1]] == list(expected.columns)
     summary = (pack / "summary.md").read_text(encoding="utf-8")
     total = expected.iloc[-1]
     assert f"完成 {total['macro_done']}/200（{total['macro_pct']:.1f}%）" in summary
@@ -126,7 +130,8 @@ def test_the_pack_is_deterministic(sample_data_dir: Path, tmp_path: Path) -> Non
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     for name in ("streets", "macro_stations", "garage_compounds"):
         pd.testing.assert_frame_equal(gpd.read_file(first / "sites.gpkg", layer=name), gpd.read_file(second / "sites.gpkg", layer=name))
-    pd.testing.assert_frame_equal(pd.read_excel(first / "progress.xlsx"), pd.read_excel(second / "progress.xlsx"))
+    for sheet in (0, 1):
+        pd.testing.assert_frame_equal(pd.read_excel(first / "progress.xlsx", sheet), pd.read_excel(second / "progress.xlsx", sheet))
 
 
 def test_a_failure_leaves_the_previous_pack_intact(sample_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

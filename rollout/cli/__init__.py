@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "progress": "rollout.cli.progress:command",
     "weekly": "rollout.cli.weekly:command",
     "map": "rollout.cli.weekly:map_command",
+    "brief": "rollout.cli.brief:command",
     "gaps": "rollout.cli.gaps:command",
     "worksheets": "rollout.cli.worksheets:command",
     "coverage": "rollout.cli.coverage:command",
