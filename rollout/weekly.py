@@ -132,15 +132,24 @@ class WeeklyPack:
 
 
 def weekly_pack(
-    project: Project, *, week: str | None = None, basemap: str = "osm", existing: ExistingNetwork | None = None, lang: Lang = "zh"
+    project: Project,
+    *,
+    week: str | None = None,
+    basemap: str | None = None,
+    existing: ExistingNetwork | None = None,
+    lang: Lang = "zh",
 ) -> WeeklyPack:
     """Build the pack for the week of ``project.as_of`` (or ``week``), in memory.
 
-    ``existing`` (the existing network) adds its stations to the map's coverage and gap layers.
+    ``basemap`` defaults to ``[map] basemap`` of rollout.toml (else OpenStreetMap); ``existing``
+    (the existing network) adds its stations to the map's coverage and gap layers.
     """
+    from rollout.basemaps import check_basemap
     from rollout.coverage import coverage_analysis
     from rollout.maps import build_map, render_map
 
+    basemap = basemap or project.config.map_basemap
+    check_basemap(basemap, tianditu_key=project.config.tianditu_key)  # before the slow steps
     as_of = project.as_of
     week = week or iso_week(as_of)
     progress = project.progress()
@@ -169,6 +178,7 @@ def weekly_pack(
         subtitle=subtitle,
         changed={k: set(changes.loc[changes["kind"] == k, "record_id"]) for k in ("macro", "garage")},
         basemap=basemap,
+        tianditu_key=project.config.tianditu_key,
         approximate=project.approximate,
         coverage=coverage.result(),
         aggregate_above=config.map_aggregate_above,
@@ -206,7 +216,7 @@ def build_weekly_pack(
     out_root: Path | str,
     *,
     week: str | None = None,
-    basemap: str = "osm",
+    basemap: str | None = None,
     existing: ExistingNetwork | None = None,
     lang: Lang = "zh",
 ) -> WeeklyPack:
