@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import geopandas as gpd
 import pandas as pd
@@ -23,7 +24,7 @@ from rollout.charts import burnup_png, burnup_series
 from rollout.errors import InvalidValueError
 from rollout.executors import in_background
 from rollout.exports import progress_table, records_table
-from rollout.i18n import Lang, t
+from rollout.i18n import Lang, has, t
 from rollout.pipeline import Project
 from rollout.progress import street_rows, total_row
 from rollout.schema import GARAGE, MACRO, SiteKind
@@ -40,7 +41,10 @@ __all__ = [
     "iso_week",
     "pack_index",
     "status_changes",
+    "week_days",
     "week_end",
+    "week_notes",
+    "week_subtitle",
     "weekly_pack",
     "write_weekly_pack",
 ]
@@ -81,6 +85,41 @@ def week_end(week: str) -> dt.date:
         return dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)), 7)
     except ValueError as e:
         raise InvalidValueError("errors.week_invalid", value=week, year=match.group(1), week=match.group(2)) from e
+
+
+def week_days(week: str) -> tuple[dt.date, dt.date]:
+    """The first (Monday) and last (Sunday) day of an ISO week; at the year's end they can lie
+    in two calendar years.
+
+    >>> week_days("2025-W01")
+    (datetime.date(2024, 12, 30), datetime.date(2025, 1, 5))
+    """
+    end = week_end(week)
+    return end - dt.timedelta(days=6), end
+
+
+def week_subtitle(week: str, as_of: dt.date, *, lang: Lang) -> str:
+    """The pack's subtitle: the ISO week, the days it covers, the day the numbers are for.
+
+    >>> week_subtitle("2025-W01", dt.date(2024, 12, 31), lang="zh")
+    '2025-W01（2024-12-30 至 2025-01-05）· 截至 2024-12-31'
+    """
+    first, last = week_days(week)
+    return t("weekly.subtitle", lang, week=week, first=first.isoformat(), last=last.isoformat(), date=as_of.isoformat())
+
+
+def week_notes(week: str, as_of: dt.date, *, lang: Lang) -> list[str]:
+    """A note when ``as_of`` lies in another ISO year than its calendar year (the last days of
+    December can belong to week 1 of the next year, the first days of January to week 52 or 53
+    of the one before), so that nobody reads 2025-W01 as a mistake for a December report.
+
+    >>> week_notes("2025-W01", dt.date(2024, 12, 31), lang="en")
+    ['ISO weeks start on Monday and belong to the year of their Thursday: 2024-12-31 is in week 1 of 2025 (2025-W01).']
+    """
+    iso_year, number, _ = as_of.isocalendar()
+    if iso_year == as_of.year:
+        return []
+    return [t("weekly.iso_year_note", lang, date=as_of.isoformat(), year=iso_year, number=number, week=week)]
 
 
 def status_changes(records: pd.DataFrame, kind: SiteKind, before: dt.date, after: dt.date) -> pd.DataFrame:
@@ -159,9 +198,10 @@ def weekly_pack(
     config = project.config
     district = config.district(lang)
     title = t("weekly.title", lang, district=district)
-    subtitle = t("weekly.subtitle", lang, week=week, date=as_of.isoformat())
+    subtitle = week_subtitle(week, as_of, lang=lang)
     # The chart is the slowest file (matplotlib's import and drawing): draw it alongside the rest.
-    burnup = in_background(burnup_png, *_burnup_data(project, progress, lang=lang), title=title, lang=lang)
+    chart_title = t("weekly.chart.title", lang, title=title, subtitle=subtitle)
+    burnup = in_background(burnup_png, *_burnup_data(project, progress, lang=lang), title=chart_title, lang=lang)
     coverage = in_background(coverage_analysis, project, existing=existing)
     register_layers = []
     if project.register is not None:  # records from the register: its open conflicts on the map
@@ -176,6 +216,7 @@ def weekly_pack(
         as_of=as_of,
         title=title,
         subtitle=subtitle,
+        notes=week_notes(week, as_of, lang=lang),
         changed={k: set(changes.loc[changes["kind"] == k, "record_id"]) for k in ("macro", "garage")},
         basemap=basemap,
         tianditu_key=project.config.tianditu_key,
@@ -273,7 +314,9 @@ def _summary(project: Project, progress: pd.DataFrame, changes: pd.DataFrame, *,
     total = total_row(progress)
     streets = street_rows(progress)
     name = labels.street_name_column(lang)
-    lines = [f"# {title}", "", t("weekly.subtitle", lang, week=week, date=project.as_of.isoformat()), ""]
+    lines = [f"# {title}", "", week_subtitle(week, project.as_of, lang=lang), ""]
+    if notes := week_notes(week, project.as_of, lang=lang):
+        lines += [*(f"> {note}" for note in notes), ""]
     if project.approximate:
         lines += [f"> {t('labels.note', lang, text=labels.approximate_note(lang))}", ""]
     for kind in ("macro", "garage"):
@@ -363,28 +406,49 @@ def _geopackage(project: Project, progress: pd.DataFrame) -> GeoLayers:
 
 
 def pack_index(out_root: Path | str, *, lang: Lang = "zh") -> str:
-    """The page listing every weekly pack under ``out_root``, newest first."""
+    """The page listing every weekly pack under ``out_root``, newest first: the week and its
+    days, the day the numbers are for, the district's numbers, and a link to every file."""
+    from rollout.render import render_page
+
     out_root = Path(out_root)
-    packs = sorted((p for p in out_root.iterdir() if p.is_dir() and _WEEK.match(p.name)), key=lambda p: p.name, reverse=True)
-    items = []
-    for pack in packs:
-        detail = ""
-        progress_file = pack / "progress.csv"
+    folders = sorted((p for p in out_root.iterdir() if p.is_dir() and _WEEK.match(p.name)), key=lambda p: p.name, reverse=True)
+    packs = []
+    for folder in folders:
+        week = folder.name.upper()
+        first, last = week_days(week)
+        entry: dict[str, Any] = {"week": folder.name, "first": first.isoformat(), "last": last.isoformat(), "numbers": None}
+        progress_file = folder / "progress.csv"
         if progress_file.is_file():
             total = total_row(pd.read_csv(progress_file, encoding="utf-8-sig", dtype={"street_code": str}))
-            detail = t(
-                "weekly.index.detail",
-                lang,
-                as_of=total["as_of"],
-                macro_done=total["macro_done"],
-                macro_target=total["macro_target"],
-                garage_done=total["garage_done"],
-                garage_target=total["garage_target"],
-            )
-        items.append(f'<li><a href="{html.escape(pack.name)}/index.html">{html.escape(pack.name)}</a>{html.escape(detail)}</li>')
-    title = t("weekly.index.title", lang)
-    return (
-        f'<!DOCTYPE html>\n<html lang="{t("common.html_lang", lang)}">\n<head><meta charset="utf-8"><title>{title}</title>\n'
-        '<style>body{font:15px/1.6 "Noto Sans CJK SC",sans-serif;margin:2em;}li{margin:.3em 0;}</style></head>\n'
-        f"<body>\n<h1>{title}</h1>\n<ul>\n" + "\n".join(items) + "\n</ul>\n</body>\n</html>\n"
-    )
+            entry["numbers"] = {k: total[k] for k in ("as_of", "macro_done", "macro_target", "garage_done", "garage_target")}
+            entry["notes"] = week_notes(week, dt.date.fromisoformat(str(total["as_of"])), lang=lang)
+        entry["files"] = [_file_link(folder, path, lang) for path in _pack_files(folder)]
+        packs.append(entry)
+    return render_page("pack_index.html.j2", lang=lang, packs=packs)
+
+
+def _pack_files(folder: Path) -> list[Path]:
+    """Every file of a pack (a sub-folder counts as its index page, else its files), the
+    standard ones first in their usual order."""
+    found: list[Path] = []
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if path.is_dir():
+            index = path / "index.html"
+            found += [index] if index.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        elif path.is_file() and not path.name.startswith("."):
+            found.append(path)
+    order = {name: i for i, name in enumerate(PACK_FILES)}
+    return sorted(found, key=lambda p: (order.get(p.name, len(order)) if p.parent == folder else len(order), str(p.relative_to(folder))))
+
+
+def _file_link(folder: Path, path: Path, lang: Lang) -> dict[str, str]:
+    """Where a file of a pack is (relative to the list of packs, URL-quoted) and what it is."""
+    relative = path.relative_to(folder.parent).as_posix()
+    name = path.relative_to(folder).as_posix()
+    key = f"weekly.files.{name.replace('.', '_')}"
+    if has(key):
+        label = t(key, lang)
+    else:
+        kind = f"weekly.file_types.{path.suffix.lower().lstrip('.')}"
+        label = t(kind, lang) if has(kind) else t("weekly.file_types.other", lang)
+    return {"href": quote(relative), "name": name, "label": label}

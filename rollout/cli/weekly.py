@@ -64,7 +64,7 @@ def command(
 ) -> None:
     """Write the weekly coverage pack."""
     from rollout.progress import total_row
-    from rollout.weekly import build_weekly_pack
+    from rollout.weekly import build_weekly_pack, week_notes
 
     lang = current_lang()
     week, as_of = _as_of(week, as_of)
@@ -86,6 +86,8 @@ def command(
             changes=len(pack.changes),
         )
     )
+    for note in week_notes(pack.week, pack.as_of, lang=lang):
+        click.echo(note)
     if rejected:
         click.echo(t("cli.msg.rows_rejected", lang, count=rejected))
     click.echo(t("cli.msg.pack_written", lang, path=pack.folder))
