@@ -1,7 +1,7 @@
 """Replaying a past week shows only what was known then: no actual date after the day anywhere.
 
-Every file of the weekly pack (HTML, CSV, XLSX, Markdown, GeoPackage, and Word documents when a
-pack has them), the coordinators' gap lists and the compound worksheets are read back as a
+Every file of the weekly pack (HTML, CSV, XLSX, Markdown, GeoPackage, and Word and PDF documents
+when a pack has them), the coordinators' gap lists and the compound worksheets are read back as a
 person or a program would read them, and every date in them is collected. None may be an actual
 milestone date (落点, 开工, 开通, 勘察, 覆盖, 验收, status and update dates) after the day
 replayed, unless the same day is also a planned date or a forecast, which may be shown.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,6 +70,8 @@ def _texts(path: Path) -> Iterator[str]:
         document = docx.Document(str(path))
         yield from (p.text for p in document.paragraphs)
         yield from (cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    elif suffix == ".pdf":  # poppler-utils, as for the PDF render tests
+        yield subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     elif suffix != ".png":  # charts carry no text to read back
         raise AssertionError(f"{path.name}: a pack file the test cannot read; teach _texts its format")
 
