@@ -180,7 +180,6 @@ def build_map(
         "labels": page_labels(lang),
         "legend": legend_sections + list(legend),
         "streetLabels": street_labels(streets, by_code, lang),
-        "hasTiles": basemap != "none",
         "macro": macro_spec,
         "garage": garage_spec,
     }
