@@ -141,7 +141,7 @@ def build_map(
     changed_ids: dict[str, set[str]] = {k: set(v) for k, v in (changed or {}).items()}
     streets = shift_frame(streets, shift)
     west, south, east, north = streets.total_bounds
-    fmap = OfflineMap(location=[(south + north) / 2, (west + east) / 2], zoom_start=13, tiles=None, prefer_canvas=False, zoom_snap=0.25)
+    fmap = OfflineMap(location=[(south + north) / 2, (west + east) / 2], zoom_start=13, tiles=None, prefer_canvas=False)
     root: Any = fmap.get_root()
     root.header.add_child(Element(inline_head()), name="rollout_assets")
     root.title = title

@@ -71,7 +71,7 @@ def open_page(browser):
 
         page.route("**/*", route)
         page.goto(path.resolve().as_uri())
-        page.wait_for_function("window.__rollout !== undefined", timeout=20_000)
+        page.wait_for_function("window.__rollout !== undefined && window.__rollout.fitted()", timeout=20_000)
         pages.append(page)
         return page
 
@@ -188,6 +188,7 @@ def _inside(box: dict, width: int, height: int) -> bool:
 
 
 def _controls_apart(page, width: int, height: int) -> None:
+    page.wait_for_function("window.__rollout.fitted()")  # the legend is fitted once a frame
     legend = page.locator(".rollout-legend").bounding_box()
     layers = page.locator(".leaflet-control-layers").bounding_box()
     title = page.locator(".rollout-title").bounding_box()
@@ -241,7 +242,7 @@ def test_controls_labels_scale_and_attribution(open_page, sample_pack: Path, wid
     assert "Leaflet" in attribution.inner_text()
     assert attribution.locator("svg").count() == 0 and page.locator(".leaflet-attribution-flag").count() == 0
     # No network: the tiles fail, the page says so, and the district outline is drawn.
-    assert page.locator(".rollout-offline").is_visible()
+    page.locator(".rollout-offline").wait_for(state="visible", timeout=10_000)
     assert "底图瓦片无法加载" in page.locator(".rollout-title").inner_text()
     assert page.locator("path.district-outline").count() == 1
     _controls_apart(page, width, height)  # the note made the title taller: still apart

@@ -336,14 +336,21 @@
     fullscreenControl(data).addTo(map);
     var legend = legendControl(map, data, layers).addTo(map);
     var updateLabels = addStreetLabels(map, data, layers);
+    /* Measuring forces a layout: do it once per frame, after the page has drawn. */
+    var fitPending = false;
+    function fit() {
+      if (fitPending) return;
+      fitPending = true;
+      window.requestAnimationFrame(function () { fitPending = false; fitLegend(map, legend); });
+    }
     function refresh() {
       legend.update();
       updateLabels();
-      fitLegend(map, legend);
+      fit();
     }
     map.on("overlayadd overlayremove", refresh);
-    map.on("resize", function () { fitLegend(map, legend); });
-    watchTiles(map, title.getContainer(), function () { fitLegend(map, legend); });
+    map.on("resize", fit);
+    watchTiles(map, title.getContainer(), fit);
     refresh();
     window.__rollout = {
       map: map,
@@ -351,6 +358,7 @@
       layers: layers,
       siteCount: function (kind) { return siteCount(sites[kind]); },
       fitLegend: function () { fitLegend(map, legend); },
+      fitted: function () { return !fitPending; },
     };
   };
 })();
