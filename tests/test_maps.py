@@ -202,3 +202,30 @@ def test_coverage_map_opens_on_the_rsrp_scale(sample_project) -> None:
     drawn = set(re.findall(r'"fill": "(#[0-9a-f]{6})", "rsrp_class"', page))
     assert drawn and drawn <= set(RSRP_COLORS)
     assert '"className": "rsrp-class"' in page and '"className": "coverage-gap"' in page
+
+
+def test_basemap_and_tianditu_key_from_rollout_toml(sample_data_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from rollout.cli import cli
+
+    toml = sample_data_dir / "rollout.toml"
+    shipped = toml.read_text(encoding="utf-8")
+    key = "fedcba9876543210fedcba9876543210"
+    toml.write_text(shipped.replace("[map]\n", f'[map]\nbasemap = "tianditu"\ntianditu_key = "{key}"\n'), encoding="utf-8")
+    out = tmp_path / "putuo.html"
+    result = CliRunner().invoke(cli, ["--data", str(sample_data_dir), "map", "--as-of", "2024-06-30", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert f"tk={key}" in page and "tianditu.gov.cn" in page and "openstreetmap" not in page
+    # --basemap still wins over the file.
+    result = CliRunner().invoke(cli, ["--data", str(sample_data_dir), "map", "--out", str(out), "--basemap", "none"])
+    assert result.exit_code == 0 and "tianditu.gov.cn" not in out.read_text(encoding="utf-8")
+    # No key: one line saying where to put it, before any work is done.
+    toml.write_text(shipped.replace("[map]\n", '[map]\nbasemap = "tianditu"\n'), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--data", str(sample_data_dir), "weekly", "--week", "2024-W26", "--out", str(tmp_path / "maps")])
+    assert result.exit_code == 2 and "[map] tianditu_key" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "maps").exists()
+    toml.write_text(shipped.replace("[map]\n", '[map]\nbasemap = "google"\n'), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--data", str(sample_data_dir), "map", "--out", str(out)])
+    assert result.exit_code == 2 and "rollout.toml" in result.output and "'google'" in result.output
