@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import geopandas as gpd
 import pandas as pd
@@ -24,7 +23,7 @@ from rollout.charts import burnup_png, burnup_series
 from rollout.errors import InvalidValueError
 from rollout.executors import in_background
 from rollout.exports import progress_table, records_table
-from rollout.i18n import Lang, has, t
+from rollout.i18n import Lang, t
 from rollout.pipeline import Project
 from rollout.progress import street_rows, total_row
 from rollout.schema import GARAGE, MACRO, SiteKind
@@ -38,8 +37,8 @@ __all__ = [
     "PACK_FILES",
     "WeeklyPack",
     "build_weekly_pack",
+    "is_week_folder",
     "iso_week",
-    "pack_index",
     "status_changes",
     "week_days",
     "week_end",
@@ -70,6 +69,11 @@ def iso_week(day: dt.date) -> str:
     """
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def is_week_folder(name: str) -> bool:
+    """Whether a folder name is a pack's ISO week (``2024-W26``)."""
+    return bool(_WEEK.match(name))
 
 
 def week_end(week: str) -> dt.date:
@@ -247,6 +251,8 @@ def weekly_pack(
 def write_weekly_pack(pack: WeeklyPack, out_root: Path | str) -> WeeklyPack:
     """Write the pack to ``out_root/<week>/`` as a whole, then the list of packs."""
     out_root = Path(out_root)
+    from rollout.pack_index import pack_index
+
     folder = write_folder(out_root / pack.week, pack.files, write=write_file)
     write_text(out_root / "index.html", pack_index(out_root, lang=pack.lang))
     return replace(pack, folder=folder)
@@ -403,52 +409,3 @@ def _geopackage(project: Project, progress: pd.DataFrame) -> GeoLayers:
         table.insert(4, "status_as_of", status_as_of(load.records, load.kind, project.as_of).to_numpy() if len(load.records) else [])
         layers[{"macro": "macro_stations", "garage": "garage_compounds"}[load.kind.name]] = table
     return GeoLayers(layers)
-
-
-def pack_index(out_root: Path | str, *, lang: Lang = "zh") -> str:
-    """The page listing every weekly pack under ``out_root``, newest first: the week and its
-    days, the day the numbers are for, the district's numbers, and a link to every file."""
-    from rollout.render import render_page
-
-    out_root = Path(out_root)
-    folders = sorted((p for p in out_root.iterdir() if p.is_dir() and _WEEK.match(p.name)), key=lambda p: p.name, reverse=True)
-    packs = []
-    for folder in folders:
-        week = folder.name.upper()
-        first, last = week_days(week)
-        entry: dict[str, Any] = {"week": folder.name, "first": first.isoformat(), "last": last.isoformat(), "numbers": None}
-        progress_file = folder / "progress.csv"
-        if progress_file.is_file():
-            total = total_row(pd.read_csv(progress_file, encoding="utf-8-sig", dtype={"street_code": str}))
-            entry["numbers"] = {k: total[k] for k in ("as_of", "macro_done", "macro_target", "garage_done", "garage_target")}
-            entry["notes"] = week_notes(week, dt.date.fromisoformat(str(total["as_of"])), lang=lang)
-        entry["files"] = [_file_link(folder, path, lang) for path in _pack_files(folder)]
-        packs.append(entry)
-    return render_page("pack_index.html.j2", lang=lang, packs=packs)
-
-
-def _pack_files(folder: Path) -> list[Path]:
-    """Every file of a pack (a sub-folder counts as its index page, else its files), the
-    standard ones first in their usual order."""
-    found: list[Path] = []
-    for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        if path.is_dir():
-            index = path / "index.html"
-            found += [index] if index.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-        elif path.is_file() and not path.name.startswith("."):
-            found.append(path)
-    order = {name: i for i, name in enumerate(PACK_FILES)}
-    return sorted(found, key=lambda p: (order.get(p.name, len(order)) if p.parent == folder else len(order), str(p.relative_to(folder))))
-
-
-def _file_link(folder: Path, path: Path, lang: Lang) -> dict[str, str]:
-    """Where a file of a pack is (relative to the list of packs, URL-quoted) and what it is."""
-    relative = path.relative_to(folder.parent).as_posix()
-    name = path.relative_to(folder).as_posix()
-    key = f"weekly.files.{name.replace('.', '_')}"
-    if has(key):
-        label = t(key, lang)
-    else:
-        kind = f"weekly.file_types.{path.suffix.lower().lstrip('.')}"
-        label = t(kind, lang) if has(kind) else t("weekly.file_types.other", lang)
-    return {"href": quote(relative), "name": name, "label": label}

@@ -204,7 +204,7 @@ def test_the_list_of_packs_links_every_file(sample_data_dir: Path, tmp_path: Pat
     (tmp_path / "2024-W26" / "简报 W26.docx").write_bytes(b"PK")
     (tmp_path / "2024-W26" / "worksheets").mkdir()
     (tmp_path / "2024-W26" / "worksheets" / "index.html").write_text("<html></html>", encoding="utf-8")
-    from rollout.weekly import pack_index
+    from rollout.pack_index import pack_index
 
     listing = pack_index(tmp_path)
 
