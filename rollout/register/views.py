@@ -72,8 +72,7 @@ def read_record(register: Register, kind: str, record_id: str) -> dict:
     sender's current version (``versions``: a list of dicts with ``source``, ``version``,
     ``state``, ``author`` and the fields)."""
     with register.read() as conn:
-        versions = read_versions(conn, register.tables, kind=kind)
-        versions = versions[versions["record_id"].eq(record_id)]
+        versions = read_versions(conn, register.tables, kind=kind, record_id=record_id)
         resolutions = read_resolutions(conn, register.tables)
     if versions.empty:
         raise RegisterError("register.no_record", kind=kind, id=record_id)
