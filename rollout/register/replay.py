@@ -49,7 +49,9 @@ def read_versions(
     for name in kinds:
         wanted = columns if columns is not None else [*KINDS[name].field_names, "crs_input", "source_file", "source_row", "flags", "extra"]
         frames.append(
-            _read_kind(conn, tables, name, wanted, as_of=as_of, source=source, exclude_source=exclude_source, full=full, record_id=record_id)
+            _read_kind(
+                conn, tables, name, wanted, as_of=as_of, source=source, exclude_source=exclude_source, full=full, record_id=record_id
+            )
         )
     frame = frames[0] if len(frames) == 1 else pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     return with_confirmed_days(conn, tables, frame, as_of)
