@@ -53,7 +53,9 @@ def record_list(
         text = table["record_id"].astype(str).str.lower() + " " + table["name"].fillna("").astype(str).str.lower()
         table = table[text.str.contains(needle, regex=False).to_numpy()]
     if show == "all":
-        table = table.sort_values(["kind", "street_code", "record_id"], kind="stable").assign(urgency="", days=0, planned=pd.Series(pd.NaT, index=table.index))
+        table = table.sort_values(["kind", "street_code", "record_id"], kind="stable").assign(
+            urgency="", days=0, planned=pd.Series(pd.NaT, index=table.index)
+        )
     else:
         show = "open"
         table = open_records_for(table, as_of=view.as_of)
@@ -102,6 +104,8 @@ async def record_edit(request: Request, kind: str, record_id: str, user: User = 
     try:
         if not note:
             raise ChangeRefused(422, "web.edit.note_missing", {})
+        if not changed:
+            return redirect(f"/records/{kind}/{record_id}", done="edit_unchanged")
         result = change_record(
             state,
             user,

@@ -29,6 +29,7 @@ __all__ = [
     "EVIDENCE_FIELDS",
     "PLATFORM_FIELDS",
     "allowed",
+    "contacts_mask",
     "editable_fields",
     "may_view",
     "sees_contacts",
@@ -155,19 +156,21 @@ def upload_sources(user: User, sources: Mapping) -> list[str]:
 
 
 def _scope_fields(record: Mapping) -> dict:
-    return {name: record.get(name) for name in ("kind", "street_code", "operator", "operators", "lead_unit")}
+    return {
+        name: "" if record.get(name) is None else record.get(name) for name in ("kind", "street_code", "operator", "operators", "lead_unit")
+    }
 
 
 def _has_code(table: pd.DataFrame, column: str, code: str) -> np.ndarray:
     if column not in table.columns:
         return np.zeros(len(table), dtype=bool)
-    cells = ";" + table[column].fillna("").astype(str) + ";"
+    cells = ";" + table[column].astype(object).fillna("").astype(str) + ";"
     return cells.str.contains(f";{code};", regex=False).to_numpy()
 
 
 def _lead_codes(table: pd.DataFrame) -> np.ndarray:
     if "lead_unit" not in table.columns:
         return np.full(len(table), "", dtype=object)
-    leads = table["lead_unit"].fillna("").astype(str)
+    leads = table["lead_unit"].astype(object).fillna("").astype(str)
     codes = {value: operator_code(value, strict=False) or "" for value in leads.unique()}
     return leads.map(codes).to_numpy()
