@@ -9,7 +9,16 @@ from web_helpers import CHANGSHOU_GARAGE, TODAY, USERS, sample_register, serve
 
 from rollout.i18n import t
 from rollout.web.accounts import User
-from rollout.web.permissions import ALLOWED, PLATFORM_FIELDS, editable_fields, sees_contacts, upload_sources, visible_mask
+from rollout.web.permissions import (
+    ALLOWED,
+    PLATFORM_FIELDS,
+    contacts_mask,
+    editable_fields,
+    may_view,
+    sees_contacts,
+    upload_sources,
+    visible_mask,
+)
 
 ROLES = ("admin", "district", "street", "operator", "tower", "viewer")
 #: Sample values for each route's path parameters.
@@ -144,6 +153,8 @@ RECORDS = pd.DataFrame(
 def test_what_each_role_sees(user: User, seen: list[str], contacts: list[str]) -> None:
     assert RECORDS["record_id"][visible_mask(user, RECORDS)].tolist() == seen
     rows = RECORDS.to_dict("records")
+    assert [r["record_id"] for r in rows if may_view(user, r)] == seen  # one record at a time: the same answer
+    assert RECORDS["record_id"][contacts_mask(user, RECORDS)].tolist() == contacts
     assert [r["record_id"] for r in rows if sees_contacts(user, r)] == contacts
 
 

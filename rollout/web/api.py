@@ -29,7 +29,7 @@ from rollout.web.api_shapes import RecordChange, record_lines
 from rollout.web.app import api_lang
 from rollout.web.auth import api_user, client_ip, platform
 from rollout.web.changes import ChangeRefused, change_record
-from rollout.web.permissions import CONTACT_FIELDS, contacts_mask, may_view, sees_contacts, visible_mask
+from rollout.web.permissions import CONTACT_FIELDS, may_view, sees_contacts
 from rollout.web.responses import error_answer, json_error
 
 router = APIRouter(prefix="/api", tags=["records"])
@@ -50,22 +50,20 @@ def list_records(
     state = platform(request)
     view = state.records(reader=user.id)
     table = view.table
-    mask = visible_mask(user, table)
+    scope = view.scope(user)
+    rows = scope.rows
     if kind is not None:
         if kind not in KINDS:
             return _invalid(request, "kind", kind)
-        mask &= table["kind"].eq(kind).to_numpy()
+        rows = rows[table["kind"].to_numpy()[rows] == kind]
     if street:
         code = _street_code(state, street)
         if code is None:
             return _invalid(request, "street", street)
-        mask &= table["street_code"].astype(str).eq(code).to_numpy()
+        rows = rows[table["street_code"].to_numpy()[rows] == code]
     if status:
-        mask &= table["status_as_of"].eq(status).to_numpy()
-    rows = mask.nonzero()[0]
-    page_rows = rows[offset : offset + limit]
-    full = contacts_mask(user, table)[page_rows]
-    lines = [view.json_full[i] if keep else view.json_public[i] for i, keep in zip(page_rows, full, strict=True)]
+        rows = rows[table["status_as_of"].to_numpy()[rows] == status]
+    lines = [view.line(i, contacts=bool(scope.contacts[i])) for i in rows[offset : offset + limit]]
     headers = {"X-Total-Count": str(len(rows))}
     if offset + limit < len(rows):
         query = dict(request.query_params) | {"offset": str(offset + limit), "limit": str(limit)}
@@ -76,6 +74,13 @@ def list_records(
 @router.get("/records/{kind}/{record_id}", summary="One record")
 def get_record(request: Request, kind: str, record_id: str, user: User = Depends(api_user("view_records"))) -> Response:
     """The record as the register has it now (403 when it is not among the caller's)."""
+    state = platform(request)
+    view = state.records(reader=user.id)
+    position = view.position(kind, record_id)
+    if position is not None and view.revision == state.revision():  # the view is current: its JSON is the answer
+        scope = {c: view.table.at[position, c] for c in ("kind", "street_code", "operator", "operators", "lead_unit")}
+        if may_view(user, scope):
+            return Response(view.line(position, contacts=sees_contacts(user, scope)), media_type="application/json")
     row = _record(request, user, kind, record_id)
     if isinstance(row, JSONResponse):
         return row

@@ -24,7 +24,8 @@ from rollout.web.accounts import (
 from rollout.web.app import request_lang
 from rollout.web.audit import ACTIONS, audit, audit_entries
 from rollout.web.auth import check_csrf, client_ip, page_user, platform
-from rollout.web.permissions import allowed, visible_mask
+from rollout.web.pages_dashboard import openable_records
+from rollout.web.permissions import allowed
 from rollout.web.responses import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -39,9 +40,7 @@ def conflicts(request: Request, user: User = Depends(page_user("view_conflicts")
     table = project.register.conflicts if project.register is not None else None
     rows = []
     if table is not None and len(table):
-        records = state.records(reader=user.id).table
-        seen = records[visible_mask(user, records)]
-        openable = set(zip(seen["kind"], seen["record_id"], strict=True))
+        openable = openable_records(state, user)
         table = table[[(k, r) in openable for k, r in zip(table["kind"], table["record_id"], strict=True)]]
         for r in table.to_dict("records"):
             rows.append(

@@ -13,7 +13,7 @@ from rollout.i18n import Lang, t
 from rollout.web.accounts import User
 from rollout.web.app import request_lang
 from rollout.web.auth import page_user, platform
-from rollout.web.permissions import CONTACT_FIELDS, visible_mask
+from rollout.web.permissions import CONTACT_FIELDS
 from rollout.web.responses import page
 from rollout.web.state import Platform
 
@@ -27,20 +27,21 @@ def dashboard(request: Request, user: User = Depends(page_user("view_dashboard")
     lang = request_lang(request)
     state = platform(request)
     project = state.project(reader=user.id)
-    progress = project.progress()
-    rows = [_progress_row(row, lang) for row in progress.to_dict("records")]
-    week = this_week_changes(state, user, lang=lang)
-    conflicts = project.register.conflicts if project.register is not None else pd.DataFrame()
-    return page(
-        request,
-        "dashboard.html.j2",
-        title=t("web.dashboard.title", lang, district=project.config.district(lang)),
-        as_of=project.as_of.isoformat(),
-        rows=rows,
-        approximate=labels.approximate_note(lang) if project.approximate else "",
-        week=week,
-        conflicts=int(conflicts[["kind", "record_id"]].drop_duplicates().shape[0]) if len(conflicts) else 0,
-    )
+    view = state.records(reader=user.id)
+
+    def build() -> dict:
+        conflicts = project.register.conflicts if project.register is not None else pd.DataFrame()
+        return {
+            "title": t("web.dashboard.title", lang, district=project.config.district(lang)),
+            "as_of": project.as_of.isoformat(),
+            "rows": [_progress_row(row, lang) for row in project.progress().to_dict("records")],
+            "approximate": labels.approximate_note(lang) if project.approximate else "",
+            "week": this_week_changes(state, user, lang=lang),
+            "conflicts": int(conflicts[["kind", "record_id"]].drop_duplicates().shape[0]) if len(conflicts) else 0,
+        }
+
+    context = state.derived(("dashboard", lang, user.role, user.street_code, user.operator), (project, view), build)
+    return page(request, "dashboard.html.j2", **context)
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -81,11 +82,7 @@ def this_week_changes(state: Platform, user: User, *, lang: Lang) -> dict:
 
     start, changes = state.cached("week_changes", build)
     changes = changes[~changes["field"].isin(CONTACT_FIELDS)]
-    records = state.records(reader=user.id)
-    openable: set[tuple[str, str]] = set()
-    if len(records.table) and user.role != "viewer":
-        shown = records.table[visible_mask(user, records.table)]
-        openable = set(zip(shown["kind"], shown["record_id"], strict=True))
+    openable = openable_records(state, user)
     counts = changes.drop_duplicates(["kind", "record_id", "change"])["change"].value_counts()
     rows = [
         {
@@ -108,6 +105,20 @@ def this_week_changes(state: Platform, user: User, *, lang: Lang) -> dict:
         "rows": rows,
         "more": max(0, len(changes) - _CHANGES_SHOWN),
     }
+
+
+def openable_records(state: Platform, user: User) -> set[tuple[str, str]]:
+    """(kind, id) of the records whose page ``user`` may open."""
+    view = state.records(reader=user.id)
+    if user.role == "viewer":
+        return set()
+    scope = view.scope(user)
+
+    def build() -> set[tuple[str, str]]:
+        shown = view.table.iloc[scope.rows]
+        return set(zip(shown["kind"], shown["record_id"], strict=True))
+
+    return view.memo(("openable", user.role, user.street_code, user.operator), build)
 
 
 def with_nonce(html: str, request: Request) -> str:
@@ -151,4 +162,4 @@ def _progress_row(row: dict, lang: Lang) -> dict:
     return out
 
 
-__all__ = ["router", "this_week_changes", "with_nonce"]
+__all__ = ["openable_records", "router", "this_week_changes", "with_nonce"]

@@ -16,13 +16,13 @@ from rollout.web.app import request_lang
 from rollout.web.auth import check_csrf, client_ip, page_user, platform
 from rollout.web.changes import ChangeRefused, change_record
 from rollout.web.pages_dashboard import with_nonce
-from rollout.web.permissions import CONTACT_FIELDS, editable_fields, may_view, sees_contacts, visible_mask
+from rollout.web.permissions import CONTACT_FIELDS, editable_fields, may_view, sees_contacts
 from rollout.web.responses import page, redirect
 from rollout.web.words import field_name, field_value, input_value
 from rollout.web.worklist import URGENCY, open_records_for
 
 router = APIRouter(include_in_schema=False)
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 _LISTED = ("record_id", "name", "street_name", "status_as_of", "operator", "operators", "blocker", "register_source")
 
 
@@ -41,7 +41,20 @@ def record_list(
     lang = request_lang(request)
     state = platform(request)
     view = state.records(reader=user.id)
-    table = view.table[visible_mask(user, view.table)]
+    scope = view.scope(user)
+    who = (user.role, user.street_code, user.operator)
+    if show != "all":
+        show = "open"
+        table = view.memo(("open", *who), lambda: open_records_for(view.table.iloc[scope.rows], as_of=view.as_of))
+    else:
+        table = view.memo(
+            ("all", *who),
+            lambda: (
+                view.table.iloc[scope.rows]
+                .sort_values(["kind", "street_code", "record_id"], kind="stable")
+                .assign(urgency="", days=0, planned=pd.Series(pd.NaT, index=scope.rows))
+            ),
+        )
     if kind in KINDS:
         table = table[table["kind"].eq(kind)]
     if street:
@@ -52,18 +65,13 @@ def record_list(
         needle = q.strip().lower()
         text = table["record_id"].astype(str).str.lower() + " " + table["name"].fillna("").astype(str).str.lower()
         table = table[text.str.contains(needle, regex=False).to_numpy()]
-    if show == "all":
-        table = table.sort_values(["kind", "street_code", "record_id"], kind="stable").assign(
-            urgency="", days=0, planned=pd.Series(pd.NaT, index=table.index)
-        )
-    else:
-        show = "open"
-        table = open_records_for(table, as_of=view.as_of)
     total = len(table)
     pages = max(1, -(-total // PAGE_SIZE))
     page_number = min(max(1, page_number), pages)
     shown = table.iloc[(page_number - 1) * PAGE_SIZE : page_number * PAGE_SIZE]
-    rows = [_list_row(r, lang) for r in shown.to_dict("records")]
+    columns = list(dict.fromkeys(c for c in ("kind", "record_id", *_LISTED, "urgency", "days", "planned") if c in shown.columns))
+    filters = (kind, status, street, q, show, page_number, lang, *who)
+    rows = view.memo(("rows", *filters), lambda: [_list_row(r, lang) for r in shown[columns].to_dict("records")])
     streets = [(c, n if lang == "zh" else e) for c, n, e in state.street_table[["street_code", "name", "name_en"]].itertuples(index=False)]
     statuses = sorted({(k, s) for k in KINDS for s in KINDS[k].statuses}, key=lambda x: (x[0], KINDS[x[0]].statuses.index(x[1])))
     return page(
@@ -223,9 +231,13 @@ def _record_page(request: Request, user: User, row: dict, *, status: int = 200, 
         for f in site_kind.fields
         if f.name != site_kind.id_field and (contacts or f.name not in CONTACT_FIELDS)
     ]
-    history = record_history(state.register, record_id, kind=kind, lang=lang)
+    revision = state.revision()
+    history = state.derived(
+        ("history", kind, record_id, lang), (revision,), lambda: record_history(state.register, record_id, kind=kind, lang=lang)
+    )
     shown = ["version", "source", "state", "status", "reported_on", "channel", "author", "imported_at", "what", "note"]
     history = history[[c for c in shown if c in history.columns]].iloc[::-1]
+    shown_history = localised(history, lang)
     sent = form_state.get("sent") or {}
     editable = editable_fields(user, row)
     inputs = [
@@ -254,8 +266,8 @@ def _record_page(request: Request, user: User, row: dict, *, status: int = 200, 
         version=int(row["register_version"]),
         source=row.get("register_source", ""),
         facts=facts,
-        history=localised(history, lang).to_dict("records") if len(history) else [],
-        history_columns=list(localised(history.head(0), lang).columns),
+        history=shown_history.to_dict("records"),
+        history_columns=list(shown_history.columns),
         inputs=inputs,
         message=message,
         problems=form_state.get("problems", []),

@@ -110,8 +110,17 @@ def visible_mask(user: User, table: pd.DataFrame) -> np.ndarray:
 
 
 def may_view(user: User, record: Mapping) -> bool:
-    """:func:`visible_mask` for one record (a mapping of its fields)."""
-    return bool(visible_mask(user, pd.DataFrame([_scope_fields(record)]))[0])
+    """:func:`visible_mask` for one record (a mapping of its fields), without building a table."""
+    if user.role in _DISTRICT:
+        return True
+    if user.role == "street":
+        return str(record.get("street_code") or "") == user.street_code
+    if user.role not in ("operator", "tower"):
+        return False
+    code = user.operator if user.role == "operator" else "tower"
+    if record.get("kind") == "macro":
+        return user.role == "tower" or code in _codes(record.get("operator"))
+    return code in _codes(record.get("operators")) or _lead_code(record.get("lead_unit")) == code
 
 
 def editable_fields(user: User, record: Mapping) -> tuple[str, ...]:
@@ -131,7 +140,7 @@ def sees_contacts(user: User, record: Mapping) -> bool:
     if user.role in _DISTRICT or user.role == "street":
         return True
     code = user.operator if user.role == "operator" else "tower" if user.role == "tower" else ""
-    return bool(code) and operator_code(str(record.get("lead_unit") or ""), strict=False) == code
+    return bool(code) and _lead_code(record.get("lead_unit")) == code
 
 
 def contacts_mask(user: User, table: pd.DataFrame) -> np.ndarray:
@@ -155,10 +164,12 @@ def upload_sources(user: User, sources: Mapping) -> list[str]:
     return [name for name, s in sources.items() if code and s.operator == code]
 
 
-def _scope_fields(record: Mapping) -> dict:
-    return {
-        name: "" if record.get(name) is None else record.get(name) for name in ("kind", "street_code", "operator", "operators", "lead_unit")
-    }
+def _codes(cell: object) -> list[str]:
+    return str(cell).split(";") if isinstance(cell, str) and cell else []
+
+
+def _lead_code(cell: object) -> str:
+    return (operator_code(cell, strict=False) or "") if isinstance(cell, str) and cell else ""
 
 
 def _has_code(table: pd.DataFrame, column: str, code: str) -> np.ndarray:

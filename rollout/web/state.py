@@ -41,8 +41,17 @@ class _Entry:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """What one kind of user (role, street, operator) sees of a view: row positions, and where contacts show."""
+
+    rows: np.ndarray
+    contacts: np.ndarray
+
+
+@dataclass(frozen=True)
 class RecordsView:
-    """Every record that counts (one row per kind and id) and each row as JSON, with and without contacts."""
+    """Every record that counts (one row per kind and id) and each row as JSON, with and without contacts.
+    What each kind of user sees of it, and tables made from that, are kept with it (:meth:`scope`, :meth:`memo`)."""
 
     table: pd.DataFrame
     json_full: np.ndarray
@@ -50,10 +59,30 @@ class RecordsView:
     as_of: dt.date
     revision: tuple[int, int]
     index: dict[tuple[str, str], int] = field(repr=False)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def position(self, kind: str, record_id: str) -> int | None:
         """The row of a record, or None."""
         return self.index.get((kind, record_id))
+
+    def scope(self, user) -> Scope:
+        """The rows ``user`` may see and the rows whose contacts they may see."""
+        from rollout.web.permissions import contacts_mask, visible_mask
+
+        return self.memo(
+            ("scope", user.role, user.street_code, user.operator),
+            lambda: Scope(np.flatnonzero(visible_mask(user, self.table)), contacts_mask(user, self.table)),
+        )
+
+    def memo(self, key, build: Callable[[], Any]) -> Any:
+        """A value made from this view, made once."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+    def line(self, position: int, *, contacts: bool) -> str:
+        """A row as the API's JSON object."""
+        return str((self.json_full if contacts else self.json_public)[position])
 
 
 class Platform:
@@ -153,13 +182,14 @@ class Platform:
         return self.cached("project", build, at_least=self.written.get(reader or 0))
 
     def derived(self, key: Any, source: Any, build: Callable[[], Any]) -> Any:
-        """A view made from another (a map or chart from the project): rebuilt when ``source`` is another object."""
+        """A view made from others (a map or chart from the project): rebuilt when ``source`` (an object,
+        a revision, or a tuple of them) is another."""
         entry = self._derived.get(key)
-        if entry is not None and entry[0] is source:
+        if entry is not None and _same(entry[0], source):
             return entry[1]
         with self._lock(("derived", key)):
             entry = self._derived.get(key)
-            if entry is not None and entry[0] is source:
+            if entry is not None and _same(entry[0], source):
                 return entry[1]
             value = build()
             with self._guard:
@@ -183,6 +213,13 @@ class Platform:
         full, public = record_json(table)
         index = {(k, r): i for i, (k, r) in enumerate(zip(table["kind"], table["record_id"], strict=True))}
         return RecordsView(table, full, public, day, revision, index)
+
+
+def _same(kept: Any, source: Any) -> bool:
+    """The same source: the same objects (a view, a project), or equal revisions (tuples of numbers)."""
+    if type(kept) is tuple and type(source) is tuple and len(kept) == len(source):
+        return all(a is b or (type(a) is tuple and a == b) for a, b in zip(kept, source, strict=True))
+    return kept is source
 
 
 def _merged(row: dict, fresh: dict, as_of: dt.date) -> dict:

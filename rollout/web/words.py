@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pandas as pd
 
@@ -23,14 +24,13 @@ def field_value(kind: str, name: str, value: object, lang: Lang) -> str:
     """A field's value for a page (statuses, operators, solutions, yes/no in words; dates as YYYY-MM-DD)."""
     if _blank(value):
         return ""
-    field = KINDS[kind].field(name) if name in KINDS[kind].field_names else None
     if name in ("status", "status_as_of"):
         return labels.status(kind, str(value), lang)
     if name in ("operator", "operators"):
         return labels.operators(value, lang)
     if name == "solution":
         return labels.solution(value, lang)
-    if field is not None and field.type in ("bool", "flag"):
+    if _field_type(kind, name) in ("bool", "flag"):
         return labels.yes_no(value, lang)
     if isinstance(value, pd.Timestamp | dt.date):
         return value.strftime("%Y-%m-%d")
@@ -43,14 +43,19 @@ def input_value(kind: str, name: str, value: object) -> str:
     """A field's value as a form shows it for editing (dates ISO, statuses as codes, yes/no as 是/否)."""
     if _blank(value):
         return ""
-    field = KINDS[kind].field(name) if name in KINDS[kind].field_names else None
     if isinstance(value, pd.Timestamp | dt.date):
         return value.strftime("%Y-%m-%d")
-    if field is not None and field.type in ("bool", "flag"):
+    if _field_type(kind, name) in ("bool", "flag"):
         return "是" if bool(value) else "否"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+@functools.cache
+def _field_type(kind: str, name: str) -> str:
+    """The type of a kind's field (``""`` for a column that is no field)."""
+    return next((f.type for f in KINDS[kind].fields if f.name == name), "")
 
 
 def _blank(value: object) -> bool:
