@@ -185,6 +185,11 @@ def _users_page(request: Request, user: User, *, status: int = 200, message: str
             "role_label": t(f"web.role.{r['role']}", lang),
             "organisation": names.get(r["street_code"], "") or (labels.operator(r["operator"], lang) if r["operator"] else ""),
             "locked": bool(pd.notna(r["locked_until"])),
+            "buttons": [
+                {"action": a, "label": t(f"web.users.do_{a}", lang), "confirm": t(f"web.users.confirm_{a}", lang, name=r["name"])}
+                for a in ("enable" if r["disabled"] else "disable", "reset", "token", "revoke")
+                if not (r["name"] == user.name and a in ("disable", "reset"))
+            ],
         }
         for r in table.to_dict("records")
     ]
@@ -200,6 +205,5 @@ def _users_page(request: Request, user: User, *, status: int = 200, message: str
         streets=streets,
         operators=operators,
         message=message,
-        secret=secret,
-        me=user.name,
+        secret={"label": t(f"web.users.secret_{secret[2]}", lang, name=secret[0]), "value": secret[1]} if secret else None,
     )
