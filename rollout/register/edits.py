@@ -102,7 +102,7 @@ def apply_edit(
         if comparison.unchanged:
             return EditResult(kind, record_id, sender, current_version, None, comparison.changes)
         submission = _platform_submission(conn, tables, sender, kind, author, note, reported_on)
-        _write_versions(conn, tables, load, comparison, sender, submission, register.settings, author=author)
+        _write_versions(conn, tables, load, comparison, sender, submission, register.settings, author=author, record_id=record_id)
         write_snapshot(conn, tables)
     return EditResult(kind, record_id, sender, current_version + 1, submission, comparison.changes)
 

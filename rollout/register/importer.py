@@ -226,9 +226,18 @@ def _insert_submission(
 
 
 def _write_versions(
-    conn, tables, load: SiteLoad, comparison: Comparison, source: str, submission: int, settings, author: str | None = None
+    conn,
+    tables,
+    load: SiteLoad,
+    comparison: Comparison,
+    source: str,
+    submission: int,
+    settings,
+    author: str | None = None,
+    record_id: str | None = None,
 ) -> None:
-    """Apply a comparison: new records, closed and new versions, missing flags, change rows."""
+    """Apply a comparison: new records, closed and new versions, missing flags, change rows.
+    ``record_id``: the submission is about that one record (a platform edit): only its versions are read."""
     import sqlalchemy as sa
 
     kind = load.kind.name
@@ -236,7 +245,12 @@ def _write_versions(
     records, versions = tables["records"], tables["record_versions"]
     incoming = version_rows(load).set_index("record_id", drop=False).rename_axis(None)
     current = read_versions(
-        conn, tables, kind=kind, source=source, columns=[*field_columns(), "crs_input", "source_file", "source_row", "flags", "extra"]
+        conn,
+        tables,
+        kind=kind,
+        source=source,
+        columns=[*field_columns(), "crs_input", "source_file", "source_row", "flags", "extra"],
+        record_id=record_id,
     )
     current = current.set_index("record_id", drop=False).rename_axis(None)
     if len(comparison.new_ids):

@@ -121,5 +121,6 @@ def change_record(
         changed = sorted(set(result.changes["field"]) - {""}) if len(result.changes) else []
         detail = {"version": result.version, "fields": changed, "note": note, "day": day.isoformat(), "via": channel}
         audit(state.register, user.name, "edit", target=target, ip=ip, detail=detail)
-        state.wrote(user.id)
+        if channel == "page":  # the person at the browser sees their change everywhere at once
+            state.wrote(user.id)
     return result
