@@ -10,7 +10,9 @@ page or a JSON answer in the reader's language.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -27,6 +29,17 @@ __all__ = ["SecurityHeaders", "api_lang", "create_app", "request_lang"]
 
 STATIC = Path(__file__).with_name("static")
 LANG_COOKIE = "rollout_lang"
+#: Requests worked on at once (the rest wait their turn). The work is CPU-bound under one GIL: a few threads
+#: let a long request (an edit, a rebuilt view) finish instead of sharing the processor with dozens of others.
+WORKER_THREADS = 8
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+    yield
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -41,6 +54,7 @@ def create_app(platform: Platform) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url=None,  # the interactive docs load scripts from a CDN: the description is enough
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.platform = platform
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
