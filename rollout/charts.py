@@ -1,4 +1,4 @@
-"""Static charts (PNG) with CJK fonts: the burn-up of done sites against the linear plan.
+"""Static charts (PNG) with CJK fonts: the burn-up (累计完成图) of done sites against the linear plan.
 
 Figures are drawn with matplotlib's ``Figure`` and the Agg canvas directly: no pyplot (its
 import and global figure manager cost more than the chart), no global state.
@@ -23,7 +23,7 @@ from rollout.i18n import Lang, t
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["burnup_png", "burnup_series", "chart_style", "cjk_font", "figure_png"]
+__all__ = ["burnup_figure", "burnup_png", "burnup_series", "burnup_y_top", "chart_style", "cjk_font", "figure_png"]
 
 log = logging.getLogger(__name__)
 CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC")
@@ -88,11 +88,30 @@ def burnup_png(
     title: str,
     lang: Lang,
 ) -> bytes:
-    """Small multiples of % of target done per week (macro and garage) against the linear plan.
+    """:func:`burnup_figure` as PNG bytes."""
+    with chart_style():
+        return figure_png(burnup_figure(series, targets, names, start, deadline, as_of, title=title, lang=lang))
+
+
+def burnup_figure(
+    series: pd.DataFrame,
+    targets: pd.DataFrame,
+    names: Mapping[str, str],
+    start: dt.date,
+    deadline: dt.date,
+    as_of: dt.date,
+    *,
+    title: str,
+    lang: Lang,
+) -> Figure:
+    """Small multiples of % of target done per week (macro and garage) against the linear plan
+    (累计完成图: cumulative done, not a burn-down).
 
     ``series`` has ``week_end``, ``street_code``, ``kind`` and ``done``; ``targets`` is indexed by
     ``street_code`` with ``macro_target`` and ``garage_target`` (the district code included);
-    ``names`` gives the label of each code, the district first.
+    ``names`` gives the label of each code, the district first. The y axis, shared by every
+    panel, reaches past the highest value (a street past its target shows above 100 %).
+    Draw it inside :func:`chart_style` for CJK text.
     """
     import matplotlib.dates
     from matplotlib.figure import Figure
@@ -100,34 +119,54 @@ def burnup_png(
     codes = list(names)
     columns = 4
     rows = int(np.ceil(len(codes) / columns))
-    by_key: dict[Any, pd.DataFrame] = {key: group for key, group in series.groupby(["street_code", "kind"], sort=False)}
-    target_of = {kind: targets[f"{kind}_target"].astype(float).to_dict() for kind in ("macro", "garage")}
-    with chart_style():
-        figure = Figure(figsize=(4 * columns, 2.8 * rows), dpi=100)
-        axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
-        plan_x = [pd.Timestamp(start), pd.Timestamp(deadline)]
-        for ax, code in zip(axes.flat, codes, strict=False):
-            ax.plot(plan_x, [0, 100], linestyle="--", color="#888888", linewidth=1, label=t("weekly.chart.plan", lang))
-            for kind, color in (("macro", "#2166ac"), ("garage", "#e08214")):
-                rows_of = by_key.get((code, kind))
-                target = target_of[kind].get(code, 0.0)
-                if target <= 0 or rows_of is None or rows_of.empty:
-                    continue
-                label = t(f"labels.kind.{kind}", lang)
-                ax.plot(pd.to_datetime(rows_of["week_end"]), rows_of["done"] / target * 100, color=color, linewidth=2, label=label)
-            ax.axvline(pd.Timestamp(as_of), color="#cc0000", linewidth=0.8)
-            ax.set_title(names[code], fontsize=11)
-            ax.set_ylim(0, 110)
-            ax.grid(alpha=0.3)
-            ax.tick_params(labelsize=8)
-        for ax in list(axes.flat)[len(codes) :]:
-            ax.set_visible(False)
-        axes.flat[0].legend(fontsize=8, loc="upper left")
-        axes.flat[0].set_ylabel(t("weekly.chart.y_label", lang))
-        figure.suptitle(title, fontsize=14)
-        for ax in axes.flat:
-            ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator(bymonth=(1, 4, 7, 10)))
-            ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
-        # Fixed margins: tight_layout measures every label and costs most of the chart's time.
-        figure.subplots_adjust(left=0.05, right=0.99, bottom=0.06, top=0.9, wspace=0.08, hspace=0.3)
-        return figure_png(figure)
+    pct = _pct_of_target(series, targets)
+    by_key: dict[Any, pd.DataFrame] = {key: group for key, group in pct.groupby(["street_code", "kind"], sort=False)}
+    figure = Figure(figsize=(4 * columns, 2.8 * rows), dpi=100)
+    axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+    plan_x = [pd.Timestamp(start), pd.Timestamp(deadline)]
+    for ax, code in zip(axes.flat, codes, strict=False):
+        ax.axhline(100, color="#bbbbbb", linewidth=0.8)
+        ax.plot(plan_x, [0, 100], linestyle="--", color="#888888", linewidth=1, label=t("weekly.chart.plan", lang))
+        for kind, color in (("macro", "#2166ac"), ("garage", "#e08214")):
+            rows_of = by_key.get((code, kind))
+            if rows_of is None or rows_of.empty:
+                continue
+            label = t(f"labels.kind.{kind}", lang)
+            ax.plot(pd.to_datetime(rows_of["week_end"]), rows_of["pct"], color=color, linewidth=2, label=label)
+        ax.axvline(pd.Timestamp(as_of), color="#cc0000", linewidth=0.8)
+        ax.set_title(names[code], fontsize=11)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8)
+    axes.flat[0].set_ylim(0, burnup_y_top(pct["pct"]))  # shared by every panel
+    for ax in list(axes.flat)[len(codes) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=8, loc="upper left")
+    axes.flat[0].set_ylabel(t("weekly.chart.y_label", lang))
+    figure.suptitle(title, fontsize=14)
+    for ax in axes.flat:
+        ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator(bymonth=(1, 4, 7, 10)))
+        ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
+    # Fixed margins: tight_layout measures every label and costs most of the chart's time.
+    figure.subplots_adjust(left=0.05, right=0.99, bottom=0.06, top=0.9, wspace=0.08, hspace=0.3)
+    return figure
+
+
+def burnup_y_top(values: pd.Series) -> float:
+    """The top of the burn-up's y axis: 110 %, or past the highest value with room to spare.
+
+    >>> burnup_y_top(pd.Series([40.0, 100.0])), burnup_y_top(pd.Series([166.7]))
+    (110.0, 180.0)
+    """
+    highest = float(values.max()) if len(values) and values.notna().any() else 0.0
+    return max(110.0, float(np.ceil((highest + 5) / 10) * 10))
+
+
+def _pct_of_target(series: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
+    """``series`` with ``pct``, done as % of the street's target of that kind (rows of a kind
+    with no target are left out)."""
+    target = pd.Series(np.nan, index=series.index)
+    for kind in ("macro", "garage"):
+        mine = series["kind"].eq(kind)
+        target[mine] = series.loc[mine, "street_code"].map(targets[f"{kind}_target"].astype(float)).to_numpy()
+    keep = target.gt(0).to_numpy()
+    return series[keep].assign(pct=(series["done"][keep] / target[keep] * 100).to_numpy())

@@ -87,6 +87,10 @@ class Config:
     required_operators: tuple[str, ...] = ("cmcc", "ctc", "cucc")
     #: Above this many sites of a kind the maps show counted grid cells, not one marker each.
     map_aggregate_above: int = 20_000
+    #: Background of the maps unless --basemap says otherwise (rollout.basemaps.BASEMAPS).
+    map_basemap: str = "osm"
+    #: Key for 天地图 (Tianditu) tiles, [map] tianditu_key; needed by --basemap tianditu.
+    tianditu_key: str = ""
     #: The districts; one for a district configuration.
     districts: tuple[District, ...] = ()
     #: Language of labels and messages ([ui] lang), unless --lang or ROLLOUT_LANG say otherwise.
@@ -219,8 +223,17 @@ def _optional_sections(raw: dict, path: Path) -> dict:
                 "errors.config_priority_unknown", path=path, unknown=", ".join(sorted(unknown)), known=", ".join(sorted(known))
             )
         out["priority_weights"] = tuple(weights.items())
-    if "aggregate_above" in raw.get("map", {}):
-        out["map_aggregate_above"] = int(raw["map"]["aggregate_above"])
+    map_table = raw.get("map", {})
+    if "aggregate_above" in map_table:
+        out["map_aggregate_above"] = int(map_table["aggregate_above"])
+    if "basemap" in map_table:
+        from rollout.basemaps import BASEMAPS
+
+        if map_table["basemap"] not in BASEMAPS:
+            raise ConfigError("errors.config_basemap", path=path, value=map_table["basemap"], allowed=", ".join(BASEMAPS))
+        out["map_basemap"] = str(map_table["basemap"])
+    if "tianditu_key" in map_table:
+        out["tianditu_key"] = str(map_table["tianditu_key"]).strip()
     if "callable_threshold_pct" in acceptance:
         out["callable_threshold_pct"] = float(acceptance["callable_threshold_pct"])
     if "required_operators" in acceptance:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -59,24 +60,19 @@ def write_problems(problems: pd.DataFrame, path: Path | str, *, lang: Lang) -> P
     return write_file(path, problems_table(problems, lang=lang))
 
 
-def progress_table(table: pd.DataFrame, *, fmt: str, lang: Lang, approximate: bool = False) -> Table:
-    """A progress table as CSV (English columns, codes), JSON (rows with the day, the total's
-    code and the street zones) or XLSX (headers, paces in ``lang``, percentages formatted)."""
+def progress_table(table: pd.DataFrame, *, fmt: str, lang: Lang, approximate: bool = False, district: str | None = None) -> Any:
+    """A progress table as CSV (English columns, codes: a :class:`Table`), JSON (rows with the
+    day, the total's code and the street zones) or XLSX (a workbook for people, see
+    :func:`rollout.progress_xlsx.progress_workbook`, with the machine columns on a second sheet)."""
     if fmt == "csv":
         return Table(table)
     if fmt == "json":
         return Table(table, json=progress_json(table))
     if fmt == "xlsx":
-        shown = labels.render_codes(table, lang)
-        pct = [c for c in shown.columns if c.endswith("_pct")]
-        shown[pct] = shown[pct] / 100
-        notes = (labels.approximate_note(lang),) if approximate else ()
-        return Table(
-            shown,
-            headers=labels.headers(shown.columns, lang),
-            sheet_name=t("labels.sheet.progress", lang),
-            percent_columns=tuple(pct),
-            notes=notes,
+        from rollout.progress_xlsx import progress_workbook
+
+        return progress_workbook(
+            table, lang=lang, district=district or str(total_row(table)[labels.street_name_column(lang)]), approximate=approximate
         )
     raise InputFileError("errors.progress_format", path=f"*.{fmt}")
 

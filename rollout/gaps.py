@@ -7,14 +7,19 @@ the records are, and only they travel. The tables carry codes: the reasons and e
 problems are lists of ``{"code": ..., params}`` that :mod:`rollout.reports` puts in words:
 
 - the recent weekly rate (done over the last ``rate_weeks`` weeks) and the forecast
-  completion date at that rate; a street is at risk when the forecast falls after the
-  deadline (or there is no progress to forecast from);
+  completion date at that rate; a street is at risk when it is behind the linear plan (the
+  pace shown on the same row) *and* the forecast falls after the deadline (or there is no
+  progress to forecast from): a street on track or ahead is never "at risk";
+- every open record with who must act, its next milestone and how late it is
+  (:func:`rollout.open_records.open_records`), and per street how many records are still
+  missing to reach the target (remaining minus open records that count);
 - blocked records with their reason and days blocked, records not updated for
   ``stale_weeks``, compounds not started;
 - a priority order for compounds not started (parking spaces, building age, 12345
   complaints; weights in ``rollout.toml``);
 - garages shown as accepted without acceptance evidence that passes;
-- a ranking of the streets that need attention first, with the reasons.
+- a ranking of the streets that need attention first, with the score, its parts
+  (``score_*``, which add up to ``attention_score``) and the reasons.
 """
 
 from __future__ import annotations
@@ -22,14 +27,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from rollout import labels, settings
+from rollout import labels
+from rollout.acceptance import acceptance_check, evidence_text
 from rollout.i18n import Lang, t
+from rollout.open_records import OPEN_COLUMNS, last_update, open_records
 from rollout.pipeline import Project
 from rollout.progress import roll_up, total_rows
 from rollout.records import SiteLoad
@@ -37,6 +44,7 @@ from rollout.schema import GARAGE, SiteKind
 from rollout.status import done_counts, status_as_of
 
 __all__ = [
+    "SCORE_PARTS",
     "GapReport",
     "acceptance_check",
     "compound_priority",
@@ -46,8 +54,14 @@ __all__ = [
     "street_gaps",
 ]
 
-_OPERATOR_COLUMNS = {"cmcc": "callable_pct_cmcc", "ctc": "callable_pct_ctc", "cucc": "callable_pct_cucc", "cbn": "callable_pct_cbn"}
-_DEVICES = ("charging_piles_ok", "barrier_gates_ok")
+#: The parts of a street's attention score: (column, weight, what is weighted).
+SCORE_PARTS = (
+    ("score_at_risk", 2.0, "kinds at risk"),
+    ("score_shortfall", 5.0, "shortfall against the plan, as a share of each target, summed"),
+    ("score_blocked", 0.3, "blocked records"),
+    ("score_stale", 0.1, "records not updated"),
+    ("score_acceptance", 0.5, "accepted garages without passing evidence"),
+)
 _NOT_STARTED_COLUMNS = ["street_code", "street_name", "compound_id", "name", "parking_spaces", "build_year", "complaints_12345"]
 
 
@@ -62,6 +76,8 @@ class GapReport:
     not_started: pd.DataFrame  # compounds not started, in priority order within each street
     acceptance: pd.DataFrame  # accepted compounds whose evidence does not pass
     approximate: bool = False
+    #: Every open record (see :func:`rollout.open_records.open_records`), most urgent first per street.
+    open: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OPEN_COLUMNS))
 
     def for_street(self, street_code: str) -> GapReport:
         """The same report restricted to one street (the total row is kept)."""
@@ -71,7 +87,14 @@ class GapReport:
 
         summary = pd.concat([keep(self.summary), total_rows(self.summary)], ignore_index=True)
         return GapReport(
-            self.as_of, summary, keep(self.blocked), keep(self.stale), keep(self.not_started), keep(self.acceptance), self.approximate
+            self.as_of,
+            summary,
+            keep(self.blocked),
+            keep(self.stale),
+            keep(self.not_started),
+            keep(self.acceptance),
+            self.approximate,
+            open=keep(self.open),
         )
 
 
@@ -96,6 +119,7 @@ def street_gaps(project: Project) -> GapReport:
     progress = project.progress()
     earlier = as_of - dt.timedelta(weeks=config.rate_weeks)
     codes = list(project.street_table["street_code"])
+    open_table = open_records(project)
     summary = progress[["street_code", "street_name", "street_name_en", "level", "district_code"]].copy()
     parts: dict[str, list[dict[str, Any]]] = {}
     for name, load in project.loads.items():
@@ -117,8 +141,14 @@ def street_gaps(project: Project) -> GapReport:
         summary[f"{p}_weekly_rate"] = rate
         forecasts = [forecast_completion(r, w, as_of) for r, w in zip(progress[f"{p}_remaining"], rate, strict=True)]
         summary[f"{p}_forecast"] = [f.isoformat() if f else "" for f in forecasts]
-        summary[f"{p}_at_risk"] = [f is None or f > config.deadline for f in forecasts]
+        late = np.array([f is None or f > config.deadline for f in forecasts], dtype=bool)
+        # At risk agrees with the pace on the same row: only a street behind the plan can be.
+        summary[f"{p}_at_risk"] = late & progress[f"{p}_pace"].eq("behind").to_numpy() & (progress[f"{p}_remaining"] > 0).to_numpy()
         summary[f"{p}_blocked"] = progress[f"{p}_blocked"]
+        mine = open_table[(open_table["kind"] == kind_name) & open_table["counts_toward_target"].astype(bool)]
+        open_count = roll_up(mine.groupby("street_code").size() if len(mine) else pd.Series(dtype=int), progress).astype(int)
+        summary[f"{p}_open"] = open_count
+        summary[f"{p}_unrecorded"] = np.maximum(progress[f"{p}_remaining"].to_numpy() - open_count, 0)
     blocked = _joined(parts, "blocked", ["street_code", "days_blocked", "record_id"], ascending=[True, False, True])
     stale = _joined(parts, "stale", ["street_code", "record_id"])
     waiting = pd.concat([part["not_started"] for part in parts["garage"]], ignore_index=True)
@@ -128,7 +158,7 @@ def street_gaps(project: Project) -> GapReport:
         counts = table.groupby("street_code").size() if len(table) else pd.Series(dtype=int)
         summary[name] = roll_up(counts, progress).astype(int)
     summary = _rank(summary)
-    return GapReport(as_of, summary, blocked, stale, not_started, acceptance.reset_index(drop=True), project.approximate)
+    return GapReport(as_of, summary, blocked, stale, not_started, acceptance.reset_index(drop=True), project.approximate, open=open_table)
 
 
 def _gap_part(
@@ -190,20 +220,13 @@ def _blocked(records: pd.DataFrame, kind: SiteKind, as_of: dt.date) -> pd.DataFr
     return table.sort_values(["street_code", "days_blocked", "record_id"], ascending=[True, False, True], kind="stable")[columns]
 
 
-def _last_update(records: pd.DataFrame, kind: SiteKind, as_of: dt.date) -> pd.Series:
-    """The latest date of any kind on a record, not after ``as_of``."""
-    columns = [c for c in (*kind.date_fields(),) if c in records.columns and not c.startswith("planned")]
-    dates = records[columns].where(records[columns] <= pd.Timestamp(as_of))
-    return dates.max(axis=1)
-
-
 def _stale(records: pd.DataFrame, kind: SiteKind, as_of: dt.date, weeks: int) -> pd.DataFrame:
     columns = ["kind", "street_code", "street_name", "record_id", "name", "status", "last_update", "weeks_since_update"]
     if records.empty:
         return pd.DataFrame(columns=columns)
     status = status_as_of(records, kind, as_of)
     open_ = ~status.isin([*kind.done, "cancelled"]).to_numpy()
-    last = _last_update(records, kind, as_of)
+    last = last_update(records, kind, as_of)
     age = (pd.Timestamp(as_of) - last).dt.days
     # A record still at its first step with no date at all has had nothing to update: compounds
     # like that are in the not-started list; anything further along without a date is stale.
@@ -253,81 +276,6 @@ def compound_priority(waiting: pd.DataFrame, *, as_of: dt.date, weights: Sequenc
     return waiting[columns].reset_index(drop=True)
 
 
-def acceptance_check(records: pd.DataFrame, *, threshold: float, required: tuple[str, ...], as_of: dt.date | None = None) -> pd.DataFrame:
-    """Acceptance evidence per compound: callable shares, whether all required operators pass,
-    whether charging piles and barrier gates work, and whether the evidence passes overall.
-
-    ``operators_passing`` and ``operators_failing`` hold ``;``-joined operator codes; ``problems``
-    a list of ``{"code": ..., params}`` (see :func:`evidence_text`).
-    """
-    columns = [
-        "street_code",
-        "street_name",
-        "compound_id",
-        "name",
-        "status_as_of",
-        "operators_passing",
-        "operators_failing",
-        "charging_piles_ok",
-        "barrier_gates_ok",
-        "evidence_passes",
-        "problems",
-    ]
-    if records.empty:
-        return pd.DataFrame(columns=columns)
-    as_of = as_of or settings.today()
-    rows = []
-    status = status_as_of(records, GARAGE, as_of)
-    for (_, record), state in zip(records.iterrows(), status, strict=True):
-        passing: list[str] = []
-        failing: list[str] = []
-        problems: list[dict[str, Any]] = []
-        for operator in required:
-            value = record.get(_OPERATOR_COLUMNS[operator])
-            if value is None or pd.isna(value):
-                failing.append(operator)
-                problems.append({"code": "no_test", "operator": operator})
-            elif value < threshold:
-                failing.append(operator)
-                problems.append({"code": "callable_low", "operator": operator, "value": float(value), "threshold": float(threshold)})
-            else:
-                passing.append(operator)
-        for column in _DEVICES:
-            value = record.get(column)
-            if value is not None and value is not pd.NA and not pd.isna(value) and not bool(value):
-                problems.append({"code": "offline", "device": column})
-        rows.append(
-            {
-                "street_code": record["street_code"],
-                "street_name": record["street_name"],
-                "compound_id": str(record["compound_id"]),
-                "name": str(record.get("name", "")),
-                "status_as_of": state,
-                "operators_passing": ";".join(passing),
-                "operators_failing": ";".join(failing),
-                "charging_piles_ok": record.get("charging_piles_ok"),
-                "barrier_gates_ok": record.get("barrier_gates_ok"),
-                "evidence_passes": not problems,
-                "problems": problems,
-            }
-        )
-    return pd.DataFrame(rows, columns=columns)
-
-
-def evidence_text(problems: Sequence[dict[str, Any]], lang: Lang) -> str:
-    """Acceptance evidence problems (from :func:`acceptance_check`) in words."""
-    parts = []
-    for problem in problems or ():
-        code = problem["code"]
-        if code == "offline":
-            parts.append(t(f"gaps.evidence.offline.{problem['device']}", lang))
-        else:
-            params = {k: v for k, v in problem.items() if k != "code"}
-            params["operator"] = labels.operator(problem["operator"], lang)
-            parts.append(t(f"gaps.evidence.{code}", lang, **params))
-    return t("labels.clause_separator", lang).join(parts)
-
-
 def reasons_text(reasons: Sequence[dict[str, Any]], lang: Lang) -> str:
     """Why a street needs attention (the ``reasons`` of a summary row) in words."""
     parts = []
@@ -346,18 +294,23 @@ def _rank(summary: pd.DataFrame) -> pd.DataFrame:
     shortfall = np.maximum(-streets["macro_vs_plan"], 0) / streets["macro_target"].clip(lower=1) + np.maximum(
         -streets["garage_vs_plan"], 0
     ) / streets["garage_target"].clip(lower=1)
-    streets["attention_score"] = (
-        2.0 * (streets["macro_at_risk"].astype(int) + streets["garage_at_risk"].astype(int))
-        + 5.0 * shortfall
-        + 0.3 * (streets["macro_blocked"] + streets["garage_blocked"])
-        + 0.1 * streets["stale"]
-        + 0.5 * streets["acceptance_flags"]
-    ).round(2)
+    inputs = {
+        "score_at_risk": streets["macro_at_risk"].astype(int) + streets["garage_at_risk"].astype(int),
+        "score_shortfall": shortfall,
+        "score_blocked": streets["macro_blocked"] + streets["garage_blocked"],
+        "score_stale": streets["stale"],
+        "score_acceptance": streets["acceptance_flags"],
+    }
+    for name, weight, _ in SCORE_PARTS:
+        streets[name] = (weight * inputs[name].astype(float)).round(2)
+    streets["attention_score"] = streets[[name for name, _, _ in SCORE_PARTS]].sum(axis=1).round(2)
     streets = streets.sort_values(["attention_score", "street_code"], ascending=[False, True], kind="stable")
     streets["attention_rank"] = range(1, len(streets) + 1)
     streets["reasons"] = pd.Series([_reasons(row) for _, row in streets.iterrows()], index=streets.index, dtype=object)
     total = summary[summary["level"] != "street"].copy()
     total["attention_score"] = np.nan
+    for name, _, _ in SCORE_PARTS:
+        total[name] = np.nan
     total["attention_rank"] = pd.Series(pd.NA, index=total.index, dtype="Int64")
     total["reasons"] = pd.Series([[] for _ in range(len(total))], index=total.index, dtype=object)
     return pd.concat([streets, total], ignore_index=True)

@@ -4,7 +4,6 @@ words and the legend, as JSON-ready structures (no folium here)."""
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,18 @@ from rollout.i18n import Lang, t
 from rollout.schema import GARAGE, MACRO, SiteKind
 from rollout.status import status_as_of
 
-__all__ = ["GARAGE_FIELDS", "MACRO_FIELDS", "PRIVATE_FIELDS", "legend", "page_labels", "site_rows"]
+__all__ = [
+    "GARAGE_FIELDS",
+    "MACRO_FIELDS",
+    "PRIVATE_FIELDS",
+    "RSRP_COLORS",
+    "coverage_legend",
+    "legend",
+    "page_labels",
+    "rsrp_edges",
+    "site_rows",
+    "street_labels",
+]
 
 #: Above this many sites of a kind, the map shows grid cells with counts instead of one marker per
 #: site (the page says so); site ids stay searchable.
@@ -25,8 +35,11 @@ AGGREGATE_CELL_M = 250.0
 #: Choropleth classes (% of target done) and their colours.
 PCT_BINS = (0, 20, 40, 60, 80, 100)
 PCT_COLORS = ("#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837")
-#: Fields that must never reach a map, whatever a caller passes.
-PRIVATE_FIELDS = frozenset({"contact", "phone", "property_manager"})
+#: SS-RSRP classes, weakest first (ColorBrewer RdYlGn): below threshold-10, below the threshold,
+#: up to 10 dB above it, 10-20 dB above, 20 dB or more above (-115/-105/-95/-85 dBm at -105).
+RSRP_COLORS = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
+GAP_COLOR = "#f9d3d3"  # the gap layer: light red fill, dashed dark red outline
+COVERED_COLOR = "#3182bd"
 
 #: Popup fields per kind (labels in maps.toml, field.*).
 MACRO_FIELDS = (
@@ -146,30 +159,91 @@ def _aggregated(spec: dict, records: pd.DataFrame, kind: SiteKind, status: pd.Se
 
 
 def page_labels(lang: Lang) -> dict[str, str]:
-    keys = {"id": "id", "status": "status", "changed": "changed", "search": "search", "noMatch": "no_match", "fullscreen": "fullscreen"}
+    keys = {
+        "id": "id",
+        "status": "status",
+        "changed": "changed",
+        "search": "search",
+        "noMatch": "no_match",
+        "fullscreen": "fullscreen",
+        "tilesOffline": "tiles_offline",
+    }
     return {name: t(f"maps.page.{key}", lang) for name, key in keys.items()}
 
 
 def legend(lang: Lang) -> list[dict]:
-    sections = []
-    for kind in (MACRO, GARAGE):
+    """The legend of the progress layers, each section tied to the layer it explains (``layer``):
+    the page shows a section only while its layer is on, so switching the choropleth from the
+    macro to the garage rate switches the legend too. ``row`` puts sections side by side."""
+    statuses = [
+        {
+            "heading": t(f"maps.legend.{kind.name}", lang),
+            "layer": kind.name,
+            "items": [{"className": f"{kind.name} status-{s}", "label": labels.status(kind.name, s, lang)} for s in kind.statuses],
+        }
+        for kind in (MACRO, GARAGE)
+    ]
+    sections: list[dict] = [{"row": statuses}]
+    sections.append(
+        {"heading": t("maps.legend.marks", lang), "items": [{"className": "macro changed", "label": t("maps.legend.changed", lang)}]}
+    )
+    ends = [*(str(b) for b in PCT_BINS[:-1]), f"{PCT_BINS[-1]}+"]
+    for kind in ("macro", "garage"):
         sections.append(
             {
-                "heading": t(f"maps.legend.{kind.name}", lang),
-                "items": [{"className": f"{kind.name} status-{s}", "label": labels.status(kind.name, s, lang)} for s in kind.statuses],
+                "heading": t(f"maps.legend.pct_{kind}", lang),
+                "layer": f"{kind}_pct",
+                "ramp": True,
+                "items": [{"color": color, "label": label} for color, label in zip(PCT_COLORS, ends, strict=True)],
             }
         )
-    sections.append(
-        {
-            "heading": t("maps.legend.marks", lang),
-            "items": [{"className": "macro changed", "label": t("maps.legend.changed", lang)}],
-        }
-    )
-    bins = [f"{low}–{high}%" for low, high in itertools.pairwise(PCT_BINS)] + ["≥100%"]
-    sections.append(
-        {
-            "heading": t("maps.legend.pct", lang),
-            "items": [{"color": color, "label": label} for color, label in zip(PCT_COLORS, bins, strict=True)],
-        }
-    )
     return sections
+
+
+def rsrp_edges(threshold_dbm: float) -> tuple[float, ...]:
+    """The SS-RSRP class edges around the coverage threshold, ascending (dBm)."""
+    return (threshold_dbm - 10, threshold_dbm, threshold_dbm + 10, threshold_dbm + 20)
+
+
+def coverage_legend(threshold_dbm: float, *, has_gaps: bool, lang: Lang) -> list[dict]:
+    """Legend sections of the coverage layers: the RSRP scale, the covered area, the gaps."""
+    low, edge, good, strong = (f"{v:g}" for v in rsrp_edges(threshold_dbm))
+    scale = [
+        t("maps.legend.rsrp_below", lang, value=low),
+        t("maps.legend.rsrp_between", lang, low=low, high=edge),
+        t("maps.legend.rsrp_between", lang, low=edge, high=good),
+        t("maps.legend.rsrp_between", lang, low=good, high=strong),
+        t("maps.legend.rsrp_above", lang, value=strong),
+    ]
+    sections = [
+        {
+            "heading": t("maps.legend.rsrp", lang, threshold=edge),
+            "layer": "rsrp",
+            "items": [{"color": color, "label": label} for color, label in reversed(list(zip(RSRP_COLORS, scale, strict=True)))],
+        }
+    ]
+    items = [{"color": COVERED_COLOR, "label": t("maps.legend.covered", lang), "layer": "coverage"}]
+    if has_gaps:
+        items.append({"color": GAP_COLOR, "label": t("maps.legend.gap", lang), "layer": "gaps", "className": "gap"})
+    sections.append({"heading": t("maps.legend.coverage", lang), "items": items})
+    return sections
+
+
+def street_labels(streets, by_code: pd.DataFrame, lang: Lang) -> list[list]:
+    """One label per street: position, name, and the % done of each measure in words
+    (``{"macro_pct": "宏站 40.5%", ...}``); the page shows the measures whose layer is on."""
+    name_column = "name" if lang == "zh" else "name_en"
+    points = streets.geometry.representative_point()
+    rows = []
+    for code, name, point in zip(streets["street_code"], streets[name_column], points, strict=True):
+        numbers = by_code.loc[code]
+        pct = {
+            f"{kind}_pct": t("maps.label.pct", lang, kind=t(f"maps.label.{kind}", lang), pct=_pct_text(numbers[f"{kind}_pct"]))
+            for kind in ("macro", "garage")
+        }
+        rows.append([round(point.y, 6), round(point.x, 6), str(name), pct])
+    return rows
+
+
+def _pct_text(value: float) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value:.1f}%"

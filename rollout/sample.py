@@ -22,6 +22,7 @@ import shapely
 from rollout import crs as _crs
 from rollout.boundaries import read_street_table
 from rollout.config import Config, read_targets
+from rollout.sample_plans import add_plan_columns
 from rollout.writers import atomic_path
 
 __all__ = ["SNAPSHOT", "generate_sample", "write_sample"]
@@ -109,6 +110,8 @@ def generate_sample(config: Config, streets: gpd.GeoDataFrame, *, seed: int = 20
     targets = read_targets(config, read_street_table(config)).reindex(streets["street_code"])
     macro = _macro(rng, streets, targets)
     garage = _garage(rng, streets, targets)
+    # The worksheet columns come from a stream of their own, so the columns above never change.
+    garage = add_plan_columns(garage, np.random.default_rng([seed, 1]))
     return macro, garage
 
 

@@ -180,6 +180,38 @@ MACRO = SiteKind(
     file_stems=("macro_stations",),
 )
 
+#: Optional garage columns for the worksheet (一小区一方案): per-operator signal source and band,
+#: the equipment list, who builds and who shares, power and transmission, planned dates of each
+#: step, and how the acceptance test was made.
+_WORKSHEET_FIELDS = (
+    Field("signal_source_cmcc", "移动信源", "text", ("移动信号源", "移动信源方式", "signal source cmcc")),
+    Field("signal_source_ctc", "电信信源", "text", ("电信信号源", "电信信源方式", "signal source ctc")),
+    Field("signal_source_cucc", "联通信源", "text", ("联通信号源", "联通信源方式", "signal source cucc")),
+    Field("signal_source_cbn", "广电信源", "text", ("广电信号源", "广电信源方式", "signal source cbn")),
+    Field("band_cmcc", "移动频段", "text", ("移动制式频段", "band cmcc")),
+    Field("band_ctc", "电信频段", "text", ("电信制式频段", "band ctc")),
+    Field("band_cucc", "联通频段", "text", ("联通制式频段", "band cucc")),
+    Field("band_cbn", "广电频段", "text", ("广电制式频段", "band cbn")),
+    Field("rru_count", "RRU数量", "int", ("rru", "射频拉远单元数量", "rru count")),
+    Field("prru_count", "pRRU数量", "int", ("prru", "皮站数量", "prru count")),
+    Field("combiner_count", "合路器数量", "int", ("合路器", "多系统合路器数量", "poi数量", "combiners")),
+    Field("antenna_count", "天线数量", "int", ("天线", "吸顶天线数量", "antennas")),
+    Field("leaky_cable_m", "漏缆长度", "float", ("漏缆米数", "泄漏电缆长度", "漏缆长度m", "leaky cable m")),
+    Field("power_units", "电源设备数量", "int", ("电源模块数量", "电源设备", "power units")),
+    Field("builder", "建设方式", "text", ("建设单位", "建设主体", "统建自建", "builder")),
+    Field("sharing_operators", "共享运营商", "operators", ("共享单位", "共建共享运营商", "sharing operators")),
+    Field("power_source", "供电方式", "text", ("电源引入", "取电方式", "供电", "power source")),
+    Field("transmission_route", "传输路由", "text", ("传输方式", "光缆路由", "传输", "transmission route")),
+    Field("planned_survey_date", "计划勘察日期", "date", ("预计勘察日期", "planned survey")),
+    Field("planned_plan_agreed_date", "计划方案确定日期", "date", ("预计方案确定日期", "planned plan agreed")),
+    Field("planned_construction_start_date", "计划开工日期", "date", ("预计开工日期", "planned construction start")),
+    Field("planned_accepted_date", "计划验收日期", "date", ("预计验收日期", "planned accepted")),
+    Field("test_method", "测试方法", "text", ("验收测试方法", "测试方式", "test method"), known_after="covered_date"),
+    Field("test_points", "测试点数", "int", ("抽测点数", "测试点位数", "test points"), known_after="covered_date"),
+    Field("tester", "测试人", "text", ("测试人员", "测试单位", "tester"), known_after="covered_date"),
+    Field("test_date", "测试日期", "date", ("验收测试日期", "test date"), known_after="covered_date"),
+)
+
 GARAGE = SiteKind(
     name="garage",
     id_field="compound_id",
@@ -215,6 +247,7 @@ GARAGE = SiteKind(
         Field("rsrp_after_dbm", "覆盖后信号强度", "float", ("覆盖后rsrp", "改造后信号", "rsrp after"), known_after="covered_date"),
         Field("charging_piles_ok", "充电桩在线", "flag", ("充电桩正常", "充电桩联网", "charging piles online"), known_after="covered_date"),
         Field("barrier_gates_ok", "道闸在线", "flag", ("道闸正常", "道闸联网", "barrier gates online"), known_after="covered_date"),
+        *_WORKSHEET_FIELDS,
     ),
     ladder=(
         ("not_started", None),

@@ -37,10 +37,14 @@ __all__ = [
     "PACK_FILES",
     "WeeklyPack",
     "build_weekly_pack",
+    "burnup_chart",
+    "is_week_folder",
     "iso_week",
-    "pack_index",
     "status_changes",
+    "week_days",
     "week_end",
+    "week_notes",
+    "week_subtitle",
     "weekly_pack",
     "write_weekly_pack",
 ]
@@ -55,6 +59,8 @@ PACK_FILES = (
     "burnup.png",
     "summary.md",
     "sites.gpkg",
+    "brief.docx",
+    "brief.pdf",
 )
 
 
@@ -66,6 +72,11 @@ def iso_week(day: dt.date) -> str:
     """
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def is_week_folder(name: str) -> bool:
+    """Whether a folder name is a pack's ISO week (``2024-W26``)."""
+    return bool(_WEEK.match(name))
 
 
 def week_end(week: str) -> dt.date:
@@ -81,6 +92,41 @@ def week_end(week: str) -> dt.date:
         return dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)), 7)
     except ValueError as e:
         raise InvalidValueError("errors.week_invalid", value=week, year=match.group(1), week=match.group(2)) from e
+
+
+def week_days(week: str) -> tuple[dt.date, dt.date]:
+    """The first (Monday) and last (Sunday) day of an ISO week; at the year's end they can lie
+    in two calendar years.
+
+    >>> week_days("2025-W01")
+    (datetime.date(2024, 12, 30), datetime.date(2025, 1, 5))
+    """
+    end = week_end(week)
+    return end - dt.timedelta(days=6), end
+
+
+def week_subtitle(week: str, as_of: dt.date, *, lang: Lang) -> str:
+    """The pack's subtitle: the ISO week, the days it covers, the day the numbers are for.
+
+    >>> week_subtitle("2025-W01", dt.date(2024, 12, 31), lang="zh")
+    '2025-W01（2024-12-30 至 2025-01-05）· 截至 2024-12-31'
+    """
+    first, last = week_days(week)
+    return t("weekly.subtitle", lang, week=week, first=first.isoformat(), last=last.isoformat(), date=as_of.isoformat())
+
+
+def week_notes(week: str, as_of: dt.date, *, lang: Lang) -> list[str]:
+    """A note when ``as_of`` lies in another ISO year than its calendar year (the last days of
+    December can belong to week 1 of the next year, the first days of January to week 52 or 53
+    of the one before), so that nobody reads 2025-W01 as a mistake for a December report.
+
+    >>> week_notes("2025-W01", dt.date(2024, 12, 31), lang="en")
+    ['ISO weeks start on Monday and belong to the year of their Thursday: 2024-12-31 is in week 1 of 2025 (2025-W01).']
+    """
+    iso_year, number, _ = as_of.isocalendar()
+    if iso_year == as_of.year:
+        return []
+    return [t("weekly.iso_year_note", lang, date=as_of.isoformat(), year=iso_year, number=number, week=week)]
 
 
 def status_changes(records: pd.DataFrame, kind: SiteKind, before: dt.date, after: dt.date) -> pd.DataFrame:
@@ -132,15 +178,24 @@ class WeeklyPack:
 
 
 def weekly_pack(
-    project: Project, *, week: str | None = None, basemap: str = "osm", existing: ExistingNetwork | None = None, lang: Lang = "zh"
+    project: Project,
+    *,
+    week: str | None = None,
+    basemap: str | None = None,
+    existing: ExistingNetwork | None = None,
+    lang: Lang = "zh",
 ) -> WeeklyPack:
     """Build the pack for the week of ``project.as_of`` (or ``week``), in memory.
 
-    ``existing`` (the existing network) adds its stations to the map's coverage and gap layers.
+    ``basemap`` defaults to ``[map] basemap`` of rollout.toml (else OpenStreetMap); ``existing``
+    (the existing network) adds its stations to the map's coverage and gap layers.
     """
+    from rollout.basemaps import check_basemap
     from rollout.coverage import coverage_analysis
     from rollout.maps import build_map, render_map
 
+    basemap = basemap or project.config.map_basemap
+    check_basemap(basemap, tianditu_key=project.config.tianditu_key)  # before the slow steps
     as_of = project.as_of
     week = week or iso_week(as_of)
     progress = project.progress()
@@ -150,9 +205,10 @@ def weekly_pack(
     config = project.config
     district = config.district(lang)
     title = t("weekly.title", lang, district=district)
-    subtitle = t("weekly.subtitle", lang, week=week, date=as_of.isoformat())
+    subtitle = week_subtitle(week, as_of, lang=lang)
     # The chart is the slowest file (matplotlib's import and drawing): draw it alongside the rest.
-    burnup = in_background(burnup_png, *_burnup_data(project, progress, lang=lang), title=title, lang=lang)
+    chart_title = t("weekly.chart.title", lang, title=title, subtitle=subtitle)
+    burnup = in_background(burnup_png, *_burnup_data(project, progress, lang=lang), title=chart_title, lang=lang)
     coverage = in_background(coverage_analysis, project, existing=existing)
     register_layers = []
     if project.register is not None:  # records from the register: its open conflicts on the map
@@ -167,8 +223,10 @@ def weekly_pack(
         as_of=as_of,
         title=title,
         subtitle=subtitle,
+        notes=week_notes(week, as_of, lang=lang),
         changed={k: set(changes.loc[changes["kind"] == k, "record_id"]) for k in ("macro", "garage")},
         basemap=basemap,
+        tianditu_key=project.config.tianditu_key,
         approximate=project.approximate,
         coverage=coverage.result(),
         aggregate_above=config.map_aggregate_above,
@@ -189,6 +247,9 @@ def weekly_pack(
         "summary.md": summary,
         "sites.gpkg": _geopackage(project, progress),
     }
+    from rollout.brief import brief_files, leaders_brief
+
+    files |= brief_files(leaders_brief(project, week=week), lang=lang)  # the leaders' one-page brief
     files["burnup.png"] = burnup.result()
     return WeeklyPack(week=week, as_of=as_of, progress=progress, changes=changes, files=files, lang=lang)
 
@@ -196,6 +257,8 @@ def weekly_pack(
 def write_weekly_pack(pack: WeeklyPack, out_root: Path | str) -> WeeklyPack:
     """Write the pack to ``out_root/<week>/`` as a whole, then the list of packs."""
     out_root = Path(out_root)
+    from rollout.pack_index import pack_index
+
     folder = write_folder(out_root / pack.week, pack.files, write=write_file)
     write_text(out_root / "index.html", pack_index(out_root, lang=pack.lang))
     return replace(pack, folder=folder)
@@ -206,12 +269,18 @@ def build_weekly_pack(
     out_root: Path | str,
     *,
     week: str | None = None,
-    basemap: str = "osm",
+    basemap: str | None = None,
     existing: ExistingNetwork | None = None,
     lang: Lang = "zh",
 ) -> WeeklyPack:
     """Build the pack (:func:`weekly_pack`) and write it under ``out_root`` (:func:`write_weekly_pack`)."""
     return write_weekly_pack(weekly_pack(project, week=week, basemap=basemap, existing=existing, lang=lang), out_root)
+
+
+def burnup_chart(project: Project, *, lang: Lang = "zh") -> bytes:
+    """The pack's burn-up chart (PNG) for ``project``'s day, drawn in this process (the web dashboard's)."""
+    title = t("weekly.title", lang, district=project.config.district(lang))
+    return burnup_png(*_burnup_data(project, project.progress(), lang=lang), title=title, lang=lang)
 
 
 def _changes_for_people(changes: pd.DataFrame, lang: Lang) -> pd.DataFrame:
@@ -263,7 +332,9 @@ def _summary(project: Project, progress: pd.DataFrame, changes: pd.DataFrame, *,
     total = total_row(progress)
     streets = street_rows(progress)
     name = labels.street_name_column(lang)
-    lines = [f"# {title}", "", t("weekly.subtitle", lang, week=week, date=project.as_of.isoformat()), ""]
+    lines = [f"# {title}", "", week_subtitle(week, project.as_of, lang=lang), ""]
+    if notes := week_notes(week, project.as_of, lang=lang):
+        lines += [*(f"> {note}" for note in notes), ""]
     if project.approximate:
         lines += [f"> {t('labels.note', lang, text=labels.approximate_note(lang))}", ""]
     for kind in ("macro", "garage"):
@@ -350,31 +421,3 @@ def _geopackage(project: Project, progress: pd.DataFrame) -> GeoLayers:
         table.insert(4, "status_as_of", status_as_of(load.records, load.kind, project.as_of).to_numpy() if len(load.records) else [])
         layers[{"macro": "macro_stations", "garage": "garage_compounds"}[load.kind.name]] = table
     return GeoLayers(layers)
-
-
-def pack_index(out_root: Path | str, *, lang: Lang = "zh") -> str:
-    """The page listing every weekly pack under ``out_root``, newest first."""
-    out_root = Path(out_root)
-    packs = sorted((p for p in out_root.iterdir() if p.is_dir() and _WEEK.match(p.name)), key=lambda p: p.name, reverse=True)
-    items = []
-    for pack in packs:
-        detail = ""
-        progress_file = pack / "progress.csv"
-        if progress_file.is_file():
-            total = total_row(pd.read_csv(progress_file, encoding="utf-8-sig", dtype={"street_code": str}))
-            detail = t(
-                "weekly.index.detail",
-                lang,
-                as_of=total["as_of"],
-                macro_done=total["macro_done"],
-                macro_target=total["macro_target"],
-                garage_done=total["garage_done"],
-                garage_target=total["garage_target"],
-            )
-        items.append(f'<li><a href="{html.escape(pack.name)}/index.html">{html.escape(pack.name)}</a>{html.escape(detail)}</li>')
-    title = t("weekly.index.title", lang)
-    return (
-        f'<!DOCTYPE html>\n<html lang="{t("common.html_lang", lang)}">\n<head><meta charset="utf-8"><title>{title}</title>\n'
-        '<style>body{font:15px/1.6 "Noto Sans CJK SC",sans-serif;margin:2em;}li{margin:.3em 0;}</style></head>\n'
-        f"<body>\n<h1>{title}</h1>\n<ul>\n" + "\n".join(items) + "\n</ul>\n</body>\n</html>\n"
-    )

@@ -1,16 +1,21 @@
-""" "One compound, one plan" (一小区一方案): a printable worksheet per garage compound.
+""" "One compound, one plan" (一小区一方案): a one-page A4 worksheet per garage compound.
 
-For each compound: its facts, the coverage plan, milestones (planned and actual), blockers,
-acceptance evidence ("one acceptance, one report"), contacts (worksheets are the only output
-with phone numbers), nearby on-air macro stations, a small static map rendered offline, and
-a sign-off block. Built in memory as HTML with print CSS, PDF (WeasyPrint, CJK fonts embedded)
-and XLSX, with an index; with an operator, as a bundle folder and zip of that operator's
-compounds. File names are built from the compound's id and name, made safe.
+For each compound: its facts; the solution (室分/皮站/漏缆/直放站) with signal source and band
+per operator; the equipment list; who builds (铁塔统建 or an operator) and who shares; power and
+transmission; the schedule, planned against actual, with overdue steps flagged; blockers with
+days and who must act; acceptance evidence and the test method; the point map (the compound's
+``data/attachments/<id>/plan.png|jpg|pdf``, else a location map); contacts (worksheets are the
+only output with phone numbers); sign-off boxes with room for a seal for 物业, 业委会, 居委会, the
+street, 铁塔 and each participating operator.
+
+Built in memory as HTML (print CSS), PDF (WeasyPrint set up once, on every core; a page that
+would spill over is laid out again in a compact style) and XLSX (numbers and dates as such);
+with an index and the 台账 (one row per compound). Written as a whole folder.
 """
 
 from __future__ import annotations
 
-import base64
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,25 +25,26 @@ import numpy as np
 import pandas as pd
 
 from rollout import labels
-from rollout.charts import chart_style, figure_png
+from rollout.acceptance import acceptance_check, evidence_text
 from rollout.crs import metric_crs, metric_transformer
 from rollout.errors import InputFileError
-from rollout.gaps import acceptance_check, evidence_text
 from rollout.i18n import Lang, t
+from rollout.open_records import open_records
 from rollout.pipeline import Project
 from rollout.render import render_page
 from rollout.schema import GARAGE, MACRO, operator_code
 from rollout.status import status_as_of
-from rollout.writers import new_workbook, put_rows, put_title, safe_filename, unique_filenames, write_file, write_folder, zip_folder
+from rollout.worksheet_attachments import plan_image
+from rollout.worksheet_map import location_svg
+from rollout.writers import safe_filename, unique_filenames, write_file, write_folder, zip_folder
 
-__all__ = ["FORMATS", "Worksheet", "build_worksheets", "safe_filename", "worksheet_files", "write_worksheets"]
+__all__ = ["FORMATS", "Worksheet", "build_worksheets", "render_html", "safe_filename", "worksheet_files", "write_worksheets"]
 
 FORMATS = ("html", "pdf", "xlsx")
 NEARBY_RADIUS_M = 800.0
-NEARBY_LIMIT = 8
-_FACTS = (
+NEARBY_LIMIT = 6
+FACTS = (
     "compound_id",
-    "name",
     "address",
     "street_name",
     "households",
@@ -48,33 +54,45 @@ _FACTS = (
     "parking_spaces",
     "build_year",
 )
-_MILESTONES = ("survey_date", "plan_agreed_date", "construction_start_date", "covered_date", "accepted_date")
-_OPERATOR_CODES = ("cmcc", "ctc", "cucc", "cbn")
+EQUIPMENT = ("rru_count", "prru_count", "combiner_count", "antenna_count", "leaky_cable_m", "power_units")
+STEPS = (
+    ("survey_date", "planned_survey_date"),
+    ("plan_agreed_date", "planned_plan_agreed_date"),
+    ("construction_start_date", "planned_construction_start_date"),
+    ("covered_date", "planned_covered_date"),
+    ("accepted_date", "planned_accepted_date"),
+)
+OPERATOR_CODES = ("cmcc", "ctc", "cucc", "cbn")
+_TEST = ("test_method", "test_points", "tester", "test_date")
 
 
 @dataclass
 class Worksheet:
-    """Everything one worksheet shows, in its reader's language."""
+    """Everything one worksheet shows: values typed (numbers, dates), labels in its reader's language."""
 
     compound_id: str
     name: str
     street_name: str
     file_stem: str
-    facts: list[tuple[str, str]]
-    plan: list[tuple[str, str]]
-    coverage: list[dict]
-    milestones: list[dict]
     status: str
-    blockers: list[tuple[str, str]]
-    evidence: list[tuple[str, str]]
+    facts: list[tuple[str, str, Any]]  # (field, label, value)
+    plan: list[tuple[str, str, Any]]
+    operators: list[dict]
+    equipment: list[tuple[str, str, Any]]
+    schedule: list[dict]
+    blockers: list[tuple[str, Any]]
+    evidence: list[tuple[str, str, Any]]
     evidence_passes: bool
     accepted_without_evidence: bool
     evidence_problems: str
-    contacts: list[tuple[str, str]]
+    contacts: list[tuple[str, str, Any]]
     nearby: list[dict]
-    map_png: bytes
+    plan_image: str | None
+    location_svg: str
+    attachment_problem: str
     signoff: list[str]
-    operators: list[str] = field(default_factory=list)
+    record: dict[str, Any] = field(default_factory=dict)
+    overdue_steps: int = 0
 
 
 def build_worksheets(
@@ -103,33 +121,61 @@ def build_worksheets(
     status = status_as_of(records, GARAGE, project.as_of)
     evidence = acceptance_check(records, threshold=config.callable_threshold_pct, required=config.required_operators, as_of=project.as_of)
     evidence.index = records.index
+    chase = open_records(project)
+    chase = chase[chase["kind"] == "garage"].set_index("record_id")
     macro = project.macro.records
-    macro_on_air = macro[status_as_of(macro, MACRO, project.as_of).eq("on_air").to_numpy()] if len(macro) else macro
-    streets = project.streets.set_index("street_code")
+    on_air = macro[status_as_of(macro, MACRO, project.as_of).eq("on_air").to_numpy()] if len(macro) else macro
     to_metric = metric_transformer(metric_crs(tuple(project.streets.total_bounds)))
+    sx, sy = to_metric.transform(on_air["lon"].to_numpy(), on_air["lat"].to_numpy()) if len(on_air) else (np.empty(0), np.empty(0))
+    cx, cy = to_metric.transform(records["lon"].to_numpy(), records["lat"].to_numpy())
+    streets = _metric_streets(project, to_metric)
+    attachments = config.data_dir / "attachments"
     names = records["name"] if "name" in records.columns else pd.Series("", index=records.index)
     stems = unique_filenames([safe_filename(i, n) for i, n in zip(records["compound_id"], names, strict=True)])
     sheets = []
-    for (index, record), stem in zip(records.iterrows(), stems, strict=True):
-        nearby = _nearby(record, macro_on_air, to_metric, lang)
-        shape = streets.geometry.get(record["street_code"])
-        sheets.append(_worksheet(record, status[index], evidence.loc[index], nearby, shape, stem, project, to_metric, lang))
+    for position, ((index, record), stem) in enumerate(zip(records.iterrows(), stems, strict=True)):
+        centre = (float(cx[position]), float(cy[position]))
+        nearby = _nearby(centre, on_air, np.asarray(sx), np.asarray(sy), lang)
+        found = chase.index == str(record["compound_id"])
+        row = chase[found].iloc[0] if found.any() else None
+        sheet = _worksheet(record, status[index], evidence.loc[index], row, nearby, stem, project, lang)
+        image = plan_image(attachments, str(record["compound_id"]))
+        sheet.plan_image = image.data_uri
+        if image.problem:
+            sheet.attachment_problem = t(f"worksheets.attachment.{image.problem['code']}", lang, **image.problem)
+        sheet.location_svg = location_svg(
+            centre, NEARBY_RADIUS_M, nearby, streets.get(record["street_code"]), name=sheet.name, title=t("worksheets.map_title", lang)
+        )
+        sheets.append(sheet)
     return sheets
 
 
 def worksheet_files(
     project: Project, sheets: Sequence[Worksheet], *, formats: Sequence[str] = FORMATS, lang: Lang = "zh"
 ) -> dict[str, Any]:
-    """The files of ``sheets`` in ``formats``, plus ``index.html``: name -> artefact."""
+    """The files of ``sheets`` in ``formats``, plus ``index.html`` and the 台账: name -> artefact."""
+    from rollout.worksheet_xlsx import ledger_workbook, worksheet_workbook
+
     files: dict[str, Any] = {}
-    for sheet in sheets:
-        html = render_html(sheet, project, lang=lang)
+    pages = {sheet.file_stem: render_html(sheet, project, lang=lang) for sheet in sheets}
+    if "pdf" in formats:
+        from rollout.pdf import one_page_pdfs
+
+        # One laid-out document per core for all its sheets (a page each), split into a PDF per
+        # sheet; a sheet that spills over is laid out again alone, compact.
+        pdfs = one_page_pdfs(
+            lambda chunk: render_html([sheets[i] for i in chunk], project, lang=lang),
+            lambda i: render_html(sheets[i], project, lang=lang, compact=True),
+            len(sheets),
+        )
+    for position, sheet in enumerate(sheets):
         if "html" in formats:
-            files[f"{sheet.file_stem}.html"] = html
+            files[f"{sheet.file_stem}.html"] = pages[sheet.file_stem]
         if "pdf" in formats:
-            files[f"{sheet.file_stem}.pdf"] = _pdf(html)
+            files[f"{sheet.file_stem}.pdf"] = pdfs[position]
         if "xlsx" in formats:
-            files[f"{sheet.file_stem}.xlsx"] = _workbook(sheet, project, lang)
+            files[f"{sheet.file_stem}.xlsx"] = worksheet_workbook(sheet, as_of=project.as_of, lang=lang)
+    files[t("worksheets.ledger_file", lang)] = ledger_workbook(sheets, as_of=project.as_of, lang=lang)
     files["index.html"] = render_page(
         "worksheet_index.html.j2",
         lang=lang,
@@ -137,6 +183,7 @@ def worksheet_files(
         formats=[f for f in FORMATS if f in formats],
         as_of=project.as_of.isoformat(),
         district=project.config.district(lang),
+        ledger=t("worksheets.ledger_file", lang),
     )
     return files
 
@@ -150,11 +197,8 @@ def write_worksheets(
     operator: str | None = None,
     lang: Lang = "zh",
 ) -> tuple[Path, list[Worksheet]]:
-    """Write the worksheets and an index into ``out_dir`` (or ``out_dir/operator-<name>`` plus a zip).
-
-    Returns the folder written and the worksheets. Every file lands inside that folder
-    whatever the compound names say.
-    """
+    """Write the worksheets, index and 台账 into ``out_dir`` as a whole (or ``out_dir/operator-<name>``
+    plus a zip). Returns the folder written and the worksheets; every file lands inside it."""
     if not formats or set(formats) - set(FORMATS):
         raise InputFileError("errors.worksheet_format", value=",".join(formats), allowed=", ".join(FORMATS))
     sheets = build_worksheets(project, compound_ids=compound_ids, operator=operator, lang=lang)
@@ -164,33 +208,50 @@ def write_worksheets(
         folder = write_folder(out_dir / safe_filename(f"operator-{_operator_label(operator, lang)}"), files, write=write_file)
         zip_folder(folder, folder.with_suffix(".zip"))
     else:
-        folder = write_folder(out_dir, files, write=write_file, merge=True)
+        folder = write_folder(out_dir, files, write=write_file)
     return folder, sheets
 
 
-def render_html(sheet: Worksheet, project: Project, *, lang: Lang = "zh") -> str:
-    """One worksheet as a printable A4 HTML page with its map embedded."""
+def render_html(sheet: Worksheet | Sequence[Worksheet], project: Project, *, lang: Lang = "zh", compact: bool = False) -> str:
+    """One worksheet as a printable A4 page, or several one after the other (a page each);
+    ``compact``: smaller type, for a page that would spill over."""
+    sheets = [sheet] if isinstance(sheet, Worksheet) else list(sheet)
     return render_page(
         "worksheet.html.j2",
         lang=lang,
-        sheet=sheet,
+        sheets=sheets,
+        show=show,
         as_of=project.as_of.isoformat(),
         district=project.config.district(lang),
         approximate=labels.approximate_note(lang) if project.approximate else "",
-        map_data=base64.b64encode(sheet.map_png).decode("ascii"),
+        compact=compact,
     )
 
 
-def _text(value: object) -> str:
-    if value is None or value is pd.NA:
+def show(value: object) -> str:
+    """A value as the page shows it: dates as 2024-06-30, whole numbers without a decimal point."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return ""
-    if isinstance(value, float) and np.isnan(value):
-        return ""
-    if isinstance(value, pd.Timestamp):
-        return "" if pd.isna(value) else value.strftime("%Y-%m-%d")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        return "" if np.isnan(value) else (str(int(value)) if value.is_integer() else f"{value:g}")
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return value.strftime("%Y-%m-%d")
     return str(value)
+
+
+def _value(value: object) -> Any:
+    """A cell value typed for the workbook: numbers, dates, text; None for missing."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.date()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, str):
+        return value or None
+    return value
 
 
 def _operator_label(operator: str, lang: Lang) -> str:
@@ -198,12 +259,19 @@ def _operator_label(operator: str, lang: Lang) -> str:
     return labels.operator(code, lang) if code else operator
 
 
-def _nearby(record: pd.Series, stations: pd.DataFrame, to_metric: Any, lang: Lang) -> list[dict]:
+def _metric_streets(project: Project, to_metric: Any) -> dict[str, Any]:
+    import shapely
+
+    out = {}
+    for code, shape in zip(project.streets["street_code"], project.streets.geometry, strict=True):
+        out[code] = shapely.transform(shape, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
+    return out
+
+
+def _nearby(centre: tuple[float, float], stations: pd.DataFrame, x: np.ndarray, y: np.ndarray, lang: Lang) -> list[dict]:
     if stations.empty:
         return []
-    x0, y0 = to_metric.transform(record["lon"], record["lat"])
-    x, y = to_metric.transform(stations["lon"].to_numpy(), stations["lat"].to_numpy())
-    distance = np.hypot(np.asarray(x) - x0, np.asarray(y) - y0)
+    distance = np.hypot(x - centre[0], y - centre[1])
     order = np.argsort(distance, kind="stable")
     order = order[distance[order] <= NEARBY_RADIUS_M][:NEARBY_LIMIT]
     rows = []
@@ -211,12 +279,12 @@ def _nearby(record: pd.Series, stations: pd.DataFrame, to_metric: Any, lang: Lan
         station = stations.iloc[i]
         rows.append(
             {
-                "site_id": _text(station["site_id"]),
-                "name": _text(station.get("name", "")),
-                "distance_m": round(distance[i]),
+                "site_id": show(station["site_id"]),
+                "name": show(station.get("name", "")),
+                "distance_m": round(float(distance[i])),
                 "operators": labels.operators(station.get("operator", ""), lang),
-                "band": _text(station.get("band", "")),
-                "on_air_date": _text(station.get("on_air_date")),
+                "band": show(station.get("band", "")),
+                "on_air_date": show(station.get("on_air_date")),
                 "x": float(x[i]),
                 "y": float(y[i]),
             }
@@ -224,77 +292,113 @@ def _nearby(record: pd.Series, stations: pd.DataFrame, to_metric: Any, lang: Lan
     return rows
 
 
-def _worksheet(record, status, evidence, nearby, street_shape, stem, project, to_metric, lang: Lang) -> Worksheet:
-    config = project.config
-    operator_codes = [c for c in str(record.get("operators", "")).split(";") if c]
-    operators = [labels.operator(c, lang) for c in operator_codes]
-    facts = [(t(f"worksheets.fact.{name}", lang), _text(record.get(name))) for name in _FACTS]
+def _field(name: str, lang: Lang) -> str:
+    return labels.field("garage", name, lang)
+
+
+def _worksheet(
+    record: pd.Series, status: str, evidence: pd.Series, chase: pd.Series | None, nearby, stem, project, lang: Lang
+) -> Worksheet:
+    from rollout.reports import responsible_text
+
+    config, day = project.config, pd.Timestamp(project.as_of)
+    codes = [c for c in str(record.get("operators", "")).split(";") if c]
+    facts = [(n, _field(n if n != "street_name" else "street", lang), _value(record.get(n))) for n in FACTS]
+    sharing = labels.operators(record.get("sharing_operators", ""), lang) or labels.operators(record.get("operators", ""), lang)
     plan = [
-        (t("worksheets.plan.solution", lang), labels.solution(record.get("solution", ""), lang)),
-        (t("worksheets.plan.lead_unit", lang), _text(record.get("lead_unit"))),
-        (t("worksheets.plan.operators", lang), labels.join(operators, lang)),
+        ("solution", _field("solution", lang), labels.solution(record.get("solution", ""), lang) or None),
+        ("builder", _field("builder", lang), _value(record.get("builder"))),
+        ("lead_unit", _field("lead_unit", lang), _value(record.get("lead_unit"))),
+        ("sharing_operators", _field("sharing_operators", lang), sharing or None),
+        ("power_source", _field("power_source", lang), _value(record.get("power_source"))),
+        ("transmission_route", _field("transmission_route", lang), _value(record.get("transmission_route"))),
     ]
     threshold = config.callable_threshold_pct
-    coverage = []
-    for code in _OPERATOR_CODES:
-        value = record.get(f"callable_pct_{code}")
-        tested = value is not None and not pd.isna(value)
-        if not tested and code not in operator_codes:
+    operators = []
+    for code in OPERATOR_CODES:
+        value = _value(record.get(f"callable_pct_{code}"))
+        if code not in codes and value is None:
             continue
-        coverage.append(
+        operators.append(
             {
+                "code": code,
                 "operator": labels.operator(code, lang),
-                "callable": f"{value:g}%" if tested else t("worksheets.not_tested", lang),
-                "passes": t("worksheets.pass" if value >= threshold else "worksheets.fail", lang) if tested else "",
-                "ok": bool(tested and value >= threshold),
+                "signal_source": _value(record.get(f"signal_source_{code}")),
+                "band": _value(record.get(f"band_{code}")),
+                "callable": value,
+                "result": "" if value is None else t("worksheets.pass" if value >= threshold else "worksheets.fail", lang),
+                "ok": value is not None and value >= threshold,
             }
         )
-    day = pd.Timestamp(project.as_of)
-    planned = {"covered_date": record.get("planned_covered_date")}
-    milestones = [
-        {
-            "step": t(f"worksheets.step.{column}", lang),
-            "planned": _text(planned.get(column)),
-            "actual": _text(record.get(column)) if pd.notna(record.get(column)) and record.get(column) <= day else "",
-        }
-        for column in _MILESTONES
-    ]
-    blockers = []
-    if status == "blocked" or _text(record.get("blocker")):
-        since = record.get("status_date")
-        days = (day - since).days if since is not None and pd.notna(since) else None
+    equipment = [(n, _field(n, lang), _value(record.get(n))) for n in EQUIPMENT]
+    schedule = []
+    for actual_col, planned_col in STEPS:
+        planned, actual = _value(record.get(planned_col)), _value(record.get(actual_col))
+        actual = actual if actual is not None and pd.Timestamp(actual) <= day else None
+        flag, days = "", None
+        if planned is not None and actual is None and pd.Timestamp(planned) < day:
+            flag, days = "overdue", (day - pd.Timestamp(planned)).days
+        elif planned is not None and actual is not None and actual > planned:
+            flag, days = "late", (pd.Timestamp(actual) - pd.Timestamp(planned)).days
+        elif actual is not None:
+            flag = "on_time" if planned is not None else "done"
+        schedule.append(
+            {
+                "step": t(f"worksheets.step.{actual_col}", lang),
+                "planned_field": planned_col,
+                "actual_field": actual_col,
+                "planned": planned,
+                "actual": actual,
+                "flag": flag,
+                "flag_text": t(f"worksheets.flag.{flag}", lang, days=days) if flag else "",
+            }
+        )
+    blockers: list[tuple[str, Any]] = []
+    if status == "blocked":
+        since = _value(record.get("status_date"))
         blockers = [
-            (t("worksheets.blocker.reason", lang), _text(record.get("blocker")) or t("worksheets.blocker.not_given", lang)),
-            (t("worksheets.blocker.since", lang), _text(since)),
-            (t("worksheets.blocker.days", lang), "" if days is None else str(days)),
+            (t("worksheets.blocker.reason", lang), _value(record.get("blocker")) or t("worksheets.blocker.not_given", lang)),
+            (t("worksheets.blocker.since", lang), since),
+            (t("worksheets.blocker.days", lang), None if since is None else (day - pd.Timestamp(since)).days),
+            (
+                t("worksheets.blocker.who", lang),
+                responsible_text(chase["responsible"], chase["responsible_name"], lang) if chase is not None else "",
+            ),
         ]
 
-    def flag(value) -> str:
+    def known(value) -> str:
         return labels.yes_no(value, lang) or t("labels.unknown", lang)
 
     required = "、".join(labels.operator(c, lang) for c in config.required_operators)
     evidence_rows = [
-        (t("worksheets.evidence.threshold", lang), f"{threshold:g}%"),
-        (t("worksheets.evidence.all_pass", lang, operators=required), labels.yes_no(not evidence["operators_failing"], lang)),
-        (t("worksheets.evidence.rsrp_before", lang), _text(record.get("rsrp_before_dbm"))),
-        (t("worksheets.evidence.rsrp_after", lang), _text(record.get("rsrp_after_dbm"))),
-        (t("worksheets.evidence.charging_piles", lang), flag(record.get("charging_piles_ok"))),
-        (t("worksheets.evidence.barrier_gates", lang), flag(record.get("barrier_gates_ok"))),
+        (
+            "",
+            t("worksheets.evidence.all_pass", lang, operators=required) + f"（≥{threshold:g}%）",
+            labels.yes_no(not evidence["operators_failing"], lang),
+        ),
+        ("rsrp_before_dbm", _field("rsrp_before_dbm", lang), _value(record.get("rsrp_before_dbm"))),
+        ("rsrp_after_dbm", _field("rsrp_after_dbm", lang), _value(record.get("rsrp_after_dbm"))),
+        ("", t("worksheets.evidence.charging_piles", lang), known(record.get("charging_piles_ok"))),
+        ("", t("worksheets.evidence.barrier_gates", lang), known(record.get("barrier_gates_ok"))),
+        *((n, _field(n, lang), _value(record.get(n))) for n in _TEST),
     ]
-    contacts = [(t(f"worksheets.contact.{name}", lang), _text(record.get(name))) for name in ("property_manager", "contact", "phone")]
-    signoff = [t("worksheets.signoff.street", lang), labels.operator("tower", lang, full=True)]
-    signoff += [labels.operator(c, lang, full=True) for c in _OPERATOR_CODES if c in operator_codes]
-    signoff.append(t("worksheets.signoff.property", lang))
+    contacts = [(n, _field(n, lang), _value(record.get(n))) for n in ("property_manager", "contact", "phone")]
+    signoff = [t(f"worksheets.signoff.{unit}", lang) for unit in ("property", "owners_committee", "residents_committee", "street")]
+    signoff.append(labels.operator("tower", lang, full=True))
+    signoff += [labels.operator(c, lang, full=True) for c in OPERATOR_CODES if c in codes]
+    typed = {name: _value(record.get(name)) for name in GARAGE.field_names if name in record.index}
+    typed["status"] = labels.status("garage", str(record.get("status", "")), lang)
     return Worksheet(
-        compound_id=_text(record["compound_id"]),
-        name=_text(record.get("name")),
-        street_name=_text(record.get("street_name")),
+        compound_id=show(record["compound_id"]),
+        name=show(record.get("name")),
+        street_name=show(record.get("street_name")),
         file_stem=stem,
+        status=labels.status("garage", status, lang),
         facts=facts,
         plan=plan,
-        coverage=coverage,
-        milestones=milestones,
-        status=labels.status("garage", status, lang),
+        operators=operators,
+        equipment=equipment,
+        schedule=schedule,
         blockers=blockers,
         evidence=evidence_rows,
         evidence_passes=bool(evidence["evidence_passes"]),
@@ -302,93 +406,10 @@ def _worksheet(record, status, evidence, nearby, street_shape, stem, project, to
         evidence_problems=evidence_text(evidence["problems"], lang),
         contacts=contacts,
         nearby=nearby,
-        map_png=_static_map(record, street_shape, nearby, to_metric, lang),
+        plan_image=None,
+        location_svg="",
+        attachment_problem="",
         signoff=signoff,
-        operators=operators,
+        record=typed,
+        overdue_steps=sum(s["flag"] == "overdue" for s in schedule),
     )
-
-
-def _static_map(record: pd.Series, street_shape, nearby: list[dict], to_metric: Any, lang: Lang) -> bytes:
-    """A small PNG: the street boundary, the compound and the nearby stations, drawn offline."""
-    import shapely
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Circle
-
-    x0, y0 = to_metric.transform(record["lon"], record["lat"])
-    with chart_style():
-        figure = Figure(figsize=(4.6, 3.6), dpi=110)
-        ax = figure.subplots()
-        if street_shape is not None:
-            metric = shapely.transform(street_shape, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
-            for part in shapely.get_parts(metric):
-                xs, ys = part.exterior.xy
-                ax.fill(xs, ys, color="#e8f1e4", zorder=1)
-                ax.plot(xs, ys, color="#5a7d4e", linewidth=1.2, zorder=2)
-        ax.add_patch(Circle((x0, y0), NEARBY_RADIUS_M, fill=False, linestyle="--", color="#999999", linewidth=0.8, zorder=2))
-        for station in nearby:
-            ax.scatter(station["x"], station["y"], marker="^", s=40, color="#1a9850", edgecolor="white", zorder=4)
-            ax.annotate(station["site_id"], (station["x"], station["y"]), xytext=(3, 3), textcoords="offset points", fontsize=6, zorder=5)
-        ax.scatter([x0], [y0], marker="s", s=70, color="#d7191c", edgecolor="white", zorder=6)
-        ax.annotate(str(record.get("name", "")), (x0, y0), xytext=(5, -10), textcoords="offset points", fontsize=8, weight="bold", zorder=7)
-        pad = NEARBY_RADIUS_M * 1.3
-        ax.set_xlim(x0 - pad, x0 + pad)
-        ax.set_ylim(y0 - pad, y0 + pad)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.plot([x0 - pad * 0.9, x0 - pad * 0.9 + 500], [y0 - pad * 0.88] * 2, color="black", linewidth=2)
-        ax.text(x0 - pad * 0.9 + 250, y0 - pad * 0.84, "500 m", ha="center", fontsize=7)
-        ax.set_title(t("worksheets.map_title", lang), fontsize=9)
-        figure.tight_layout()
-        return figure_png(figure)
-
-
-def _pdf(html: str) -> bytes:
-    try:
-        from weasyprint import HTML
-    except (ImportError, OSError) as e:
-        raise InputFileError("errors.pdf_unavailable", detail=str(e)) from e
-    return HTML(string=html).write_pdf()
-
-
-def _workbook(sheet: Worksheet, project: Project, lang: Lang):
-    """The worksheet as a workbook: the same sections, one under the other."""
-    from openpyxl.styles import Alignment
-
-    book = new_workbook(t("worksheets.sheet", lang))
-    ws = book.active
-    row = 1
-
-    def section(title: str, rows: Sequence[Sequence[object]], header: Sequence[str] | None = None) -> None:
-        nonlocal row
-        row = put_title(ws, row, title, size=12)
-        row = put_rows(ws, row, rows, header=header) + 1
-
-    def heads(*names: str) -> list[str]:
-        return [t(f"worksheets.head.{name}", lang) for name in names]
-
-    section(
-        t("worksheets.xlsx_title", lang, name=sheet.name, compound_id=sheet.compound_id),
-        [(t("worksheets.as_of", lang), project.as_of.isoformat()), (t("worksheets.status", lang), sheet.status)],
-    )
-    section(t("worksheets.section.facts", lang), sheet.facts)
-    section(t("worksheets.section.plan", lang), sheet.plan)
-    coverage = [(c["operator"], c["callable"], c["passes"]) for c in sheet.coverage]
-    section(t("worksheets.section.coverage", lang), coverage, heads("operator", "callable", "result"))
-    milestones = [(m["step"], m["planned"], m["actual"]) for m in sheet.milestones]
-    section(t("worksheets.section.milestones", lang), milestones, heads("step", "planned", "actual"))
-    if sheet.blockers:
-        section(t("worksheets.section.blockers", lang), sheet.blockers)
-    result = t("worksheets.passes", lang) if sheet.evidence_passes else sheet.evidence_problems or t("worksheets.fails", lang)
-    section(t("worksheets.section.evidence", lang), [*sheet.evidence, (t("worksheets.evidence_result", lang), result)])
-    section(t("worksheets.section.contacts", lang), sheet.contacts)
-    nearby = [(n["site_id"], n["name"], n["distance_m"], n["operators"], n["band"]) for n in sheet.nearby]
-    section(t("worksheets.section.nearby", lang), nearby, heads("site_id", "name", "distance_m", "operators", "band"))
-    section(t("worksheets.section.signoff", lang), [(unit, "", "") for unit in sheet.signoff], heads("unit", "signature", "date"))
-    ws.column_dimensions["A"].width = 26
-    for letter in "BCDE":
-        ws.column_dimensions[letter].width = 22
-    for cells in ws.iter_rows():
-        for cell in cells:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    return book

@@ -162,12 +162,17 @@ def test_progress_formats_carry_the_same_numbers(sample_data_dir: Path, tmp_path
         assert csv[column].tolist() == rows[column].tolist()
     book = openpyxl.load_workbook(tmp_path / "p.xlsx")
     sheet = book.active
-    headers = [c.value for c in sheet[1]]
-    assert headers[:2] == ["街道代码", "街道"] and "宏站已开通" in headers and "车库完成率" in headers
-    assert sheet.freeze_panes == "A2"
-    done = [sheet.cell(row=r, column=headers.index("宏站已开通") + 1).value for r in range(2, 13)]
+    headers = [c.value for c in sheet[3]]
+    assert headers[:2] == ["街道", "宏站目标"] and "宏站已开通" in headers and "车库完成率" in headers
+    assert len(headers) == len(set(headers)) and sheet["A1"].value == "普陀区5G室外宏站及住宅小区地下车库覆盖进度表"
+    assert sheet.freeze_panes == "B4" and sheet.print_title_rows == "$3:$3" and sheet.page_setup.orientation == "landscape"
+    assert int(sheet.page_setup.paperSize) == 9 and sheet.sheet_properties.pageSetUpPr.fitToPage  # A4
+    assert sheet.cell(row=14, column=headers.index("宏站进度") + 1).value == "落后"  # words, not codes
+    assert len(sheet.conditional_formatting) >= 4 and sheet.cell(row=14, column=1).font.bold
+    done = [sheet.cell(row=r, column=headers.index("宏站已开通") + 1).value for r in range(4, 15)]
     assert done == csv["macro_done"].tolist()
-    pct = sheet.cell(row=12, column=headers.index("宏站完成率") + 1)
+    assert [c.value for c in book.worksheets[1][1]] == list(csv.columns)  # the machine columns
+    pct = sheet.cell(row=14, column=headers.index("宏站完成率") + 1)
     assert pct.number_format == "0.0%" and pct.value == pytest.approx(csv["macro_pct"].iloc[-1] / 100)
     total = csv.iloc[-1]
     assert "普陀区" in table.output and f"{total['macro_pct']:.1f}%" in table.output

@@ -126,7 +126,7 @@ def test_xlsx_html_csv_outputs(report, tmp_path: Path) -> None:
     assert not any(str(v).startswith("1390000") for v in values)  # no phone numbers in gap tables
     write_gap_report(report, tmp_path / "gaps.html")
     html = (tmp_path / "gaps.html").read_text(encoding="utf-8")
-    assert "page-break-before" in html and "长寿路街道" in html and 'class="at-risk"' in html
+    assert "page-break-before" in html and "长寿路街道" in html and ' at-risk"' in html and "size: A4 portrait" in html
     write_gap_report(report, tmp_path / "gaps.csv")
     csv = pd.read_csv(tmp_path / "gaps.csv", encoding="utf-8-sig", dtype={"street_code": str})
     assert len(csv) == 11 and csv["street_code"].iloc[-1] == "310107"

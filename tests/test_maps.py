@@ -22,6 +22,12 @@ def site_data(page: str) -> dict:
     return json.loads(re.search(r'<script type="application/json" id="rollout-data">(.*?)</script>', page, re.S).group(1))
 
 
+def headings(data: dict) -> list[str]:
+    """The legend's section headings in page order (sections side by side included)."""
+    flat = [inner for section in data["legend"] for inner in section.get("row", [section])]
+    return [section["heading"] for section in flat]
+
+
 def render(project, **options) -> str:
     progress = project.progress()
     fmap = build_map(
@@ -58,8 +64,11 @@ def test_layers_streets_and_sites(sample_project) -> None:
     for label in ("宏站完成率（街道）", "车库完成率（街道）", "街道名称", "5G宏站", "车库覆盖小区", "OpenStreetMap"):
         assert label in page or json.dumps(label)[1:-1] in page  # the layer control escapes to ASCII
     assert data["approximate"] == "街道边界为近似示意"
-    assert "L.control.layers" in page and "L.control.scale" in page
-    assert [section["heading"] for section in data["legend"]] == ["5G宏站", "车库小区", "标记", "街道完成率"]
+    assert "L.control.layers" in page
+    assert headings(data) == ["5G宏站", "车库小区", "标记", "街道宏站完成率（占目标 %）", "街道车库完成率（占目标 %）"]
+    # Each section follows its layer: the page shows the rate of the choropleth that is on.
+    assert [s.get("layer") for s in data["legend"][1:]] == [None, "macro_pct", "garage_pct"]
+    assert [s["layer"] for s in data["legend"][0]["row"]] == ["macro", "garage"]
     statuses = {row[4] for row in data["macro"]["rows"]}
     assert statuses <= {"planned", "site_secured", "under_construction", "on_air", "blocked", "cancelled"}
     assert sum(row[4] == "on_air" for row in data["macro"]["rows"]) == 82  # 81 counted toward the target + 1 that is not
@@ -126,7 +135,8 @@ def test_english_labels(sample_project) -> None:
     assert "Macro % done (streets)" in page and "Caoyang Xincun Subdistrict" in page
     assert data["approximate"] == "approximate street zones"
     assert data["macro"]["statusLabels"]["on_air"] == "on air"
-    assert data["legend"][0]["heading"] == "5G macro stations"
+    assert headings(data)[0] == "5G macro stations"
+    assert "Streets: garage % of target done" in headings(data)
 
 
 def test_saved_page_is_reproducible(sample_project, tmp_path: Path) -> None:
@@ -143,3 +153,79 @@ def test_saved_page_is_reproducible(sample_project, tmp_path: Path) -> None:
         return save_map(fmap, tmp_path / name).read_bytes()
 
     assert once("a.html") == once("b.html")
+
+
+def test_street_labels_carry_the_rate_of_each_measure(sample_project) -> None:
+    data = site_data(render(sample_project))
+    progress = sample_project.progress().set_index("street_code")
+    labels = {row[2]: row[3] for row in data["streetLabels"]}
+    assert len(labels) == 10
+    caoyang = progress.loc[progress["street_name"] == "曹杨新村街道"].iloc[0]
+    assert labels["曹杨新村街道"] == {"macro_pct": f"宏站 {caoyang['macro_pct']:.1f}%", "garage_pct": f"车库 {caoyang['garage_pct']:.1f}%"}
+
+
+def test_tianditu_basemap_needs_a_key_and_moves_nothing(sample_project) -> None:
+    from rollout.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"tianditu_key"):
+        render(sample_project, basemap="tianditu")
+    with pytest.raises(ConfigError, match=r"not a Tianditu key"):
+        render(sample_project, basemap="tianditu", tianditu_key="abc&x=<script>")
+    key = "0123456789abcdef0123456789abcdef"
+    page = render(sample_project, basemap="tianditu", tianditu_key=key)
+    assert "vec_w/wmts?SERVICE=WMTS" in page and f"tk={key}" in page and "cva_w" in page  # Chinese place names
+    assert "eva_w" in render(sample_project, basemap="tianditu", tianditu_key=key, lang="en")
+    assert "openstreetmap.org" not in page and "autonavi" not in page
+    # CGCS2000 is WGS-84 to within centimetres: the vectors stay where they are.
+    assert site_data(page)["macro"]["rows"][0][:2] == site_data(render(sample_project, basemap="none"))["macro"]["rows"][0][:2]
+
+
+def test_unknown_basemap_is_refused(sample_project) -> None:
+    from rollout.errors import InvalidValueError
+
+    with pytest.raises(InvalidValueError, match="osm, gaode, tianditu, none"):
+        render(sample_project, basemap="google")
+
+
+def test_coverage_map_opens_on_the_rsrp_scale(sample_project) -> None:
+    from rollout.coverage import coverage_analysis
+    from rollout.map_data import RSRP_COLORS
+
+    coverage = coverage_analysis(sample_project)
+    page = render(sample_project, coverage=coverage, show_coverage=True)
+    data = site_data(page)
+    rsrp = next(s for s in data["legend"] if s.get("layer") == "rsrp")
+    assert rsrp["heading"] == "模型 SS-RSRP（dBm），覆盖门限 -105"
+    assert [item["label"] for item in rsrp["items"]] == ["≥ -85", "-95 ~ -85", "-105 ~ -95", "-115 ~ -105", "< -115 或无信号"]
+    assert [item["color"] for item in rsrp["items"]] == list(reversed(RSRP_COLORS))
+    # The classes drawn are the cells' RSRP classes: every colour drawn is on the scale.
+    drawn = set(re.findall(r'"fill": "(#[0-9a-f]{6})", "rsrp_class"', page))
+    assert drawn and drawn <= set(RSRP_COLORS)
+    assert '"className": "rsrp-class"' in page and '"className": "coverage-gap"' in page
+
+
+def test_basemap_and_tianditu_key_from_rollout_toml(sample_data_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from rollout.cli import cli
+
+    toml = sample_data_dir / "rollout.toml"
+    shipped = toml.read_text(encoding="utf-8")
+    key = "fedcba9876543210fedcba9876543210"
+    toml.write_text(shipped.replace("[map]\n", f'[map]\nbasemap = "tianditu"\ntianditu_key = "{key}"\n'), encoding="utf-8")
+    out = tmp_path / "putuo.html"
+    result = CliRunner().invoke(cli, ["--data", str(sample_data_dir), "map", "--as-of", "2024-06-30", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert f"tk={key}" in page and "tianditu.gov.cn" in page and "openstreetmap" not in page
+    # --basemap still wins over the file.
+    result = CliRunner().invoke(cli, ["--data", str(sample_data_dir), "map", "--out", str(out), "--basemap", "none"])
+    assert result.exit_code == 0 and "tianditu.gov.cn" not in out.read_text(encoding="utf-8")
+    # No key: one line saying where to put it, before any work is done.
+    toml.write_text(shipped.replace("[map]\n", '[map]\nbasemap = "tianditu"\n'), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--data", str(sample_data_dir), "weekly", "--week", "2024-W26", "--out", str(tmp_path / "maps")])
+    assert result.exit_code == 2 and "[map] tianditu_key" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "maps").exists()
+    toml.write_text(shipped.replace("[map]\n", '[map]\nbasemap = "google"\n'), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--data", str(sample_data_dir), "map", "--out", str(out)])
+    assert result.exit_code == 2 and "rollout.toml" in result.output and "'google'" in result.output

@@ -65,7 +65,8 @@ def pack(sample_data_dir: Path, tmp_path: Path):
 def test_pack_has_every_file_and_says_so(pack: Path) -> None:
     assert sorted(p.name for p in pack.iterdir()) == sorted(PACK_FILES)
     listing = (pack.parent / "index.html").read_text(encoding="utf-8")
-    assert '<a href="2024-W26/index.html">2024-W26</a>' in listing
+    assert '<a href="2024-W26/index.html">交互地图</a>' in listing
+    assert "2024-W26（2024-06-24 至 2024-06-30）" in listing
     assert "宏站 81/200" in listing
 
 
@@ -78,9 +79,13 @@ def test_pack_numbers_match_rollout_progress(pack: Path, sample_data_dir: Path, 
     got = pd.read_csv(pack / "progress.csv", encoding="utf-8-sig", dtype={"street_code": str})
     pd.testing.assert_frame_equal(got, expected)
     book = openpyxl.load_workbook(pack / "progress.xlsx")
-    headers = [c.value for c in book.active[1]]
+    headers = [c.value for c in book.active[3]]
+    assert len(headers) == len(set(headers)) and all(h.isascii() is False for h in headers)  # Chinese headers, none twice
     column = headers.index("宏站已开通") + 1
-    assert [book.active.cell(row=r, column=column).value for r in range(2, 13)] == expected["macro_done"].tolist()
+    assert [book.active.cell(row=r, column=column).value for r in range(4, 15)] == expected["macro_done"].tolist()
+    assert book.active.cell(row=14, column=1).font.bold and book.active.freeze_panes == "B4"
+    machine = book.worksheets[1]
+    assert [c.value for c in machine[1]] == list(expected.columns)
     summary = (pack / "summary.md").read_text(encoding="utf-8")
     total = expected.iloc[-1]
     assert f"完成 {total['macro_done']}/200（{total['macro_pct']:.1f}%）" in summary
@@ -126,7 +131,8 @@ def test_the_pack_is_deterministic(sample_data_dir: Path, tmp_path: Path) -> Non
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     for name in ("streets", "macro_stations", "garage_compounds"):
         pd.testing.assert_frame_equal(gpd.read_file(first / "sites.gpkg", layer=name), gpd.read_file(second / "sites.gpkg", layer=name))
-    pd.testing.assert_frame_equal(pd.read_excel(first / "progress.xlsx"), pd.read_excel(second / "progress.xlsx"))
+    for sheet in (0, 1):
+        pd.testing.assert_frame_equal(pd.read_excel(first / "progress.xlsx", sheet), pd.read_excel(second / "progress.xlsx", sheet))
 
 
 def test_a_failure_leaves_the_previous_pack_intact(sample_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,7 +156,7 @@ def test_index_lists_packs_newest_first(sample_data_dir: Path, tmp_path: Path) -
     for day in (dt.date(2024, 6, 16), dt.date(2024, 6, 30), dt.date(2024, 6, 23)):
         build_weekly_pack(load_project(sample_data_dir, as_of=day), tmp_path)
     listing = (tmp_path / "index.html").read_text(encoding="utf-8")
-    assert re.findall(r">(2024-W\d\d)</a>", listing) == ["2024-W26", "2024-W25", "2024-W24"]
+    assert re.findall(r'<section class="pack" id="(2024-W\d\d)">', listing) == ["2024-W26", "2024-W25", "2024-W24"]
 
 
 def test_weekly_options_are_checked(sample_data_dir: Path, tmp_path: Path) -> None:
@@ -191,3 +197,88 @@ def test_summary_escapes_site_text(data_dir: Path, tmp_path: Path) -> None:
     summary = (tmp_path / "2024-W26" / "summary.md").read_text(encoding="utf-8")
     assert "<script>" not in summary and "<b>" not in summary and "](http" not in summary
     assert "\\*urgent\\*" in summary
+
+
+def test_the_list_of_packs_links_every_file(sample_data_dir: Path, tmp_path: Path) -> None:
+    from html.parser import HTMLParser
+    from urllib.parse import unquote
+
+    for day in (dt.date(2024, 6, 23), dt.date(2024, 6, 30)):
+        build_weekly_pack(load_project(sample_data_dir, as_of=day), tmp_path)
+    # A file another step adds to a pack (a brief, a folder of worksheets) is listed too.
+    (tmp_path / "2024-W26" / "简报 W26.docx").write_bytes(b"PK")
+    (tmp_path / "2024-W26" / "worksheets").mkdir()
+    (tmp_path / "2024-W26" / "worksheets" / "index.html").write_text("<html></html>", encoding="utf-8")
+    from rollout.pack_index import pack_index
+
+    listing = pack_index(tmp_path)
+
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.hrefs: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                self.hrefs.append(dict(attrs)["href"])
+
+    parser = Links()
+    parser.feed(listing)
+    linked = {unquote(href) for href in parser.hrefs}
+    expected = {f"{week}/{name}" for week in ("2024-W25", "2024-W26") for name in PACK_FILES}
+    expected |= {"2024-W26/简报 W26.docx", "2024-W26/worksheets/index.html"}
+    assert linked == expected
+    assert all((tmp_path / href).is_file() for href in linked)
+    assert "%20W26.docx" in listing and "Word 文档" in listing and "累计完成图" in listing
+    english = pack_index(tmp_path, lang="en")
+    assert "Burn-up chart" in english and "Word document" in english
+
+
+def test_burnup_axis_fits_values_above_100(sample_data_dir: Path) -> None:
+    from rollout.charts import burnup_figure
+    from rollout.weekly import _burnup_data
+
+    project = load_project(sample_data_dir, as_of=dt.date(2024, 12, 31))
+    progress = project.progress()
+    caoyang = progress.set_index("street_name").loc["曹杨新村街道"]
+    assert caoyang["garage_pct"] == pytest.approx(166.7)  # 5 garages done of a target of 3
+    figure = burnup_figure(*_burnup_data(project, progress, lang="zh"), title="t", lang="zh")
+    panels = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(panels) == 11  # the district and its 10 streets
+    panel = next(ax for ax in panels if ax.get_title() == "曹杨新村街道")
+    drawn = max(max(line.get_ydata()) for line in panel.get_lines() if len(line.get_ydata()) > 2)
+    assert drawn == pytest.approx(500 / 3)
+    for ax in panels:  # every panel shares the axis, and every line fits in it
+        low, high = ax.get_ylim()
+        assert low == 0 and high >= drawn + 5
+        assert all(max(line.get_ydata()) <= high for line in ax.get_lines())
+    # An ordinary week keeps the usual 0-110 % axis.
+    early = load_project(sample_data_dir, as_of=dt.date(2024, 6, 30))
+    figure = burnup_figure(*_burnup_data(early, early.progress(), lang="zh"), title="t", lang="zh")
+    assert figure.axes[0].get_ylim() == (0.0, 110.0)
+
+
+def test_a_year_end_week_says_which_days_it_covers(sample_data_dir: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["--data", str(sample_data_dir), "weekly", "--as-of", "2024-12-31", "--out", str(tmp_path)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    note = "2024-12-31 属于 2025 年第 1 周（2025-W01）"
+    assert note in result.output
+    pack = tmp_path / "2025-W01"
+    summary = (pack / "summary.md").read_text(encoding="utf-8")
+    assert "2025-W01（2024-12-30 至 2025-01-05）· 截至 2024-12-31" in summary and note in summary
+    data = json.loads(re.search(r'id="rollout-data">(.*?)</script>', (pack / "index.html").read_text(encoding="utf-8")).group(1))
+    assert data["subtitle"] == "2025-W01（2024-12-30 至 2025-01-05）· 截至 2024-12-31"
+    assert any(note in line for line in data["notes"])
+    listing = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "2025-W01（2024-12-30 至 2025-01-05）" in listing and note in listing
+    # A week inside one year says its days, with no note.
+    ordinary = CliRunner().invoke(
+        cli,
+        ["--data", str(sample_data_dir), "--lang", "en", "weekly", "--week", "2024-W26", "--out", str(tmp_path)],
+        catch_exceptions=False,
+    )
+    assert "ISO weeks" not in ordinary.output
+    summary = (tmp_path / "2024-W26" / "summary.md").read_text(encoding="utf-8")
+    assert "2024-W26 (2024-06-24 to 2024-06-30) · as of 2024-06-30" in summary and "ISO weeks" not in summary

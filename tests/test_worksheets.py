@@ -67,7 +67,7 @@ def test_xlsx_reads_back(sample_project, tmp_path: Path) -> None:
     values = [str(c.value) for row in book.active.iter_rows() for c in row if c.value is not None]
     record = sample_project.garage.records.set_index("compound_id").loc["PT-GA-013"]
     assert record["name"] in " ".join(values) and record["phone"] in values
-    assert "进度节点" in values and "会签" in values and "周边已开通宏站" in values
+    assert "进度计划（计划与实际）" in values and "会签" in values and "设备清单" in values
 
 
 def test_nearby_stations_are_on_air_and_sorted(sample_project) -> None:

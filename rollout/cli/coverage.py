@@ -61,6 +61,7 @@ def command(as_of, operator, service, grid, existing, clutter, explain, out, crs
         title=t("coverage.title", lang, district=project.config.district(lang)),
         subtitle=f"{project.as_of} · {t(f'coverage.service.{service}', lang)}",
         coverage=result,
+        show_coverage=True,
         lang=lang,
     )
     files = (

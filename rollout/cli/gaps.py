@@ -13,7 +13,7 @@ from rollout.i18n import t
 @click.command("gaps")
 @as_of_option
 @click.option("--street", default=None, help="One street, by code or name.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write .xlsx, .html or .csv.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write .xlsx, .html, .pdf or .csv.")
 @project_options
 @engine_options
 def command(
@@ -33,7 +33,7 @@ def command(
     from rollout import labels
     from rollout.boundaries import match_streets
     from rollout.gaps import reasons_text, street_gaps
-    from rollout.reports import write_gap_report
+    from rollout.reports import open_records_text, write_gap_report
 
     lang = current_lang()
     with open_project(engine, scheduler, partitions, as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries) as project:
@@ -47,6 +47,9 @@ def command(
     if out is not None:
         write_gap_report(report, out, lang=lang)
         click.echo(t("cli.msg.written", lang, path=out))
+        return
+    if street:  # one street: its to-do list, most urgent first
+        click.echo(open_records_text(report, lang=lang))
         return
     click.echo(t("labels.as_of_title", lang, date=report.as_of))
     name = labels.street_name_column(lang)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from rollout.basemaps import BASEMAPS
 from rollout.cli.options import (
     as_of_option,
     current_lang,
@@ -18,9 +19,8 @@ from rollout.cli.options import (
 from rollout.cli.planning_options import existing_option, read_existing_network
 from rollout.i18n import t
 
-BASEMAPS = ("osm", "gaode", "none")  # as rollout.maps.BASEMAPS (not imported here: folium is heavy)
-
-basemap_option = click.option("--basemap", type=click.Choice(BASEMAPS), default="osm", show_default=True, help="Background tiles.")
+# Default: [map] basemap in rollout.toml, else OpenStreetMap.
+basemap_option = click.option("--basemap", type=click.Choice(BASEMAPS), default=None, help="Background tiles.")
 
 
 def _as_of(week: str | None, as_of: dt.date | None) -> tuple[str | None, dt.date | None]:
@@ -53,7 +53,7 @@ def command(
     week: str | None,
     as_of,
     out: Path,
-    basemap: str,
+    basemap: str | None,
     existing: Path | None,
     crs: str | None,
     sheet: str | None,
@@ -64,7 +64,7 @@ def command(
 ) -> None:
     """Write the weekly coverage pack."""
     from rollout.progress import total_row
-    from rollout.weekly import build_weekly_pack
+    from rollout.weekly import build_weekly_pack, week_notes
 
     lang = current_lang()
     week, as_of = _as_of(week, as_of)
@@ -86,6 +86,8 @@ def command(
             changes=len(pack.changes),
         )
     )
+    for note in week_notes(pack.week, pack.as_of, lang=lang):
+        click.echo(note)
     if rejected:
         click.echo(t("cli.msg.rows_rejected", lang, count=rejected))
     click.echo(t("cli.msg.pack_written", lang, path=pack.folder))
@@ -97,14 +99,19 @@ def command(
 @basemap_option
 @existing_option
 @project_options
-def map_command(as_of, out: Path, basemap: str, existing: Path | None, crs: str | None, sheet: str | None, boundaries: Path | None) -> None:
+def map_command(
+    as_of, out: Path, basemap: str | None, existing: Path | None, crs: str | None, sheet: str | None, boundaries: Path | None
+) -> None:
     """Write only the interactive coverage map for a day."""
+    from rollout.basemaps import check_basemap
     from rollout.coverage import coverage_analysis
     from rollout.maps import build_project_map, save_map
     from rollout.weekly import status_changes
 
     lang = current_lang()
     project = load_site_project(as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries)
+    basemap = basemap or project.config.map_basemap
+    check_basemap(basemap, tianditu_key=project.config.tianditu_key)  # before the coverage model
     network = read_existing_network(project, existing, crs=crs, lang=lang)
     previous = project.as_of - dt.timedelta(days=7)
     changed = {

@@ -125,27 +125,123 @@
       var box = el("div", "rollout-title leaflet-bar");
       box.appendChild(el("div", "rollout-title-main", data.title));
       box.appendChild(el("div", "rollout-title-sub", data.subtitle));
+      (data.notes || []).forEach(function (note) { box.appendChild(el("div", "rollout-title-note", note)); });
       if (data.approximate) box.appendChild(el("div", "rollout-approximate", data.approximate));
       if (data.aggregated) box.appendChild(el("div", "rollout-aggregated", data.aggregated));
+      var offline = el("div", "rollout-offline", data.labels.tilesOffline);
+      offline.hidden = true;
+      box.appendChild(offline);
       return box;
     });
   }
 
-  function legendControl(data) {
-    return control("bottomright", function () {
+  /* The legend: each section (or item) tied to a layer shows only while that layer is on. */
+  function legendControl(map, data, layers) {
+    var parts = [];
+    function on(key) { return !key || !layers[key] || map.hasLayer(layers[key]); }
+    function section(spec) {
+      var box = el("div", "rollout-legend-section" + (spec.ramp ? " ramp" : ""));
+      if (spec.heading) box.appendChild(el("div", "rollout-legend-heading", spec.heading));
+      var list = el("div", spec.ramp ? "rollout-ramp" : "rollout-legend-items");
+      spec.items.forEach(function (item) {
+        var line = el("div", spec.ramp ? "rollout-ramp-step" : "rollout-legend-item");
+        var swatch = el("span", "rollout-swatch " + (item.className || ""));
+        if (item.color) swatch.style.background = item.color;
+        line.appendChild(swatch);
+        line.appendChild(el("span", "rollout-legend-label", item.label));
+        list.appendChild(line);
+        if (item.layer) parts.push({ node: line, layer: item.layer });
+      });
+      box.appendChild(list);
+      parts.push({ node: box, layer: spec.layer, section: true, items: list });
+      return box;
+    }
+    var legend = control("bottomright", function () {
       var box = el("div", "rollout-legend leaflet-bar");
-      data.legend.forEach(function (section) {
-        box.appendChild(el("div", "rollout-legend-heading", section.heading));
-        section.items.forEach(function (item) {
-          var line = el("div", "rollout-legend-item");
-          var swatch = el("span", "rollout-swatch " + (item.className || ""));
-          if (item.color) swatch.style.background = item.color;
-          line.appendChild(swatch);
-          line.appendChild(el("span", null, item.label));
-          box.appendChild(line);
-        });
+      data.legend.forEach(function (spec) {
+        if (spec.row) {
+          var row = el("div", "rollout-legend-row");
+          spec.row.forEach(function (inner) { row.appendChild(section(inner)); });
+          box.appendChild(row);
+        } else {
+          box.appendChild(section(spec));
+        }
       });
       return box;
+    });
+    legend.update = function () {
+      parts.forEach(function (part) { if (!part.section) part.node.hidden = !on(part.layer); });
+      parts.forEach(function (part) {
+        if (!part.section) return;
+        var shown = [].some.call(part.items.children, function (child) { return !child.hidden; });
+        part.node.hidden = !on(part.layer) || !shown;
+      });
+      var box = legend.getContainer();
+      box.hidden = ![].some.call(box.querySelectorAll(".rollout-legend-section"), function (node) { return !node.hidden; });
+    };
+    return legend;
+  }
+
+  /* Keep the legend (bottom right) clear of the title and layer list (top right): its height
+     is what the map leaves between them; it scrolls when it needs more. */
+  function fitLegend(map, legend) {
+    var container = map.getContainer();
+    var box = legend.getContainer();
+    var top = container.querySelector(".leaflet-top.leaflet-right");
+    var bottom = container.querySelector(".leaflet-bottom.leaflet-right");
+    var mapBox = container.getBoundingClientRect();
+    var used = top ? top.getBoundingClientRect().bottom - mapBox.top : 0;
+    var below = 0;
+    if (bottom) [].forEach.call(bottom.children, function (child) { if (child !== box) below += child.offsetHeight + 10; });
+    var room = mapBox.height - used - below - 10 /* gap */ - 10 /* legend margin */;
+    box.style.maxHeight = Math.max(room, 48) + "px";
+  }
+
+  /* Street names with the % done of the measure shown, in a pane above the markers. */
+  function addStreetLabels(map, data, layers) {
+    var pane = map.createPane("rollout-labels");
+    pane.style.zIndex = 640; /* markers 600, tooltips 650, popups 700 */
+    pane.style.pointerEvents = "none";
+    var markers = data.streetLabels.map(function (row) {
+      var box = el("div", "street-label");
+      box.appendChild(el("div", "street-label-name", row[2]));
+      var lines = {};
+      Object.keys(row[3]).forEach(function (key) {
+        lines[key] = el("div", "street-label-pct " + key, row[3][key]);
+        box.appendChild(lines[key]);
+      });
+      var icon = L.divIcon({ className: "street-label-icon", html: box, iconSize: null });
+      var marker = L.marker([row[0], row[1]], { icon: icon, pane: "rollout-labels", interactive: false, keyboard: false });
+      marker.pctLines = lines;
+      layers.names.addLayer(marker);
+      return marker;
+    });
+    return function update() {
+      markers.forEach(function (marker) {
+        Object.keys(marker.pctLines).forEach(function (key) {
+          var layer = layers[key];
+          marker.pctLines[key].hidden = !(layer && map.hasLayer(layer));
+        });
+      });
+    };
+  }
+
+  /* Tiles that fail (no network, blocked server) leave the light background and the vectors;
+     the title says so, and takes it back if tiles load later. */
+  function watchTiles(map, titleBox, onChange) {
+    var failed = 0, loaded = 0;
+    var note = titleBox.querySelector(".rollout-offline");
+    function refresh() {
+      var offline = failed > 0 && loaded === 0;
+      if (note.hidden === !offline) return;
+      note.hidden = !offline;
+      map.getContainer().classList.toggle("rollout-tiles-offline", offline);
+      onChange();
+    }
+    map.eachLayer(function (layer) {
+      if (!(layer instanceof L.TileLayer)) return;
+      layer.on("tileerror", function () { failed += 1; refresh(); });
+      layer.on("tileload", function () { loaded += 1; refresh(); });
     });
   }
 
@@ -224,20 +320,45 @@
     });
   }
 
-  window.rolloutSites = function (map, groups, data) {
+  window.rolloutSites = function (map, layers, data) {
     var sites = {};
     ["macro", "garage"].forEach(function (kind) {
       var spec = data[kind];
-      sites[kind] = spec.aggregated ? addCells(kind, spec, groups[kind], data) : addMarkers(kind, spec, groups[kind], data);
+      sites[kind] = spec.aggregated ? addCells(kind, spec, layers[kind], data) : addMarkers(kind, spec, layers[kind], data);
     });
-    titleControl(data).addTo(map);
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>');
+    L.control.scale({ metric: true, imperial: false, maxWidth: 150 }).addTo(map);
+    var title = titleControl(data).addTo(map);
+    /* The layer list is already in the corner: the title goes above it. */
+    var corner = title.getContainer().parentNode;
+    corner.insertBefore(title.getContainer(), corner.firstChild);
     searchControl(data, sites).addTo(map);
     fullscreenControl(data).addTo(map);
-    legendControl(data).addTo(map);
+    var legend = legendControl(map, data, layers).addTo(map);
+    var updateLabels = addStreetLabels(map, data, layers);
+    /* Measuring forces a layout: do it once per frame, after the page has drawn. */
+    var fitPending = false;
+    function fit() {
+      if (fitPending) return;
+      fitPending = true;
+      window.requestAnimationFrame(function () { fitPending = false; fitLegend(map, legend); });
+    }
+    function refresh() {
+      legend.update();
+      updateLabels();
+      fit();
+    }
+    map.on("overlayadd overlayremove", refresh);
+    map.on("resize", fit);
+    watchTiles(map, title.getContainer(), fit);
+    refresh();
     window.__rollout = {
       map: map,
       sites: sites,
+      layers: layers,
       siteCount: function (kind) { return siteCount(sites[kind]); },
+      fitLegend: function () { fitLegend(map, legend); },
+      fitted: function () { return !fitPending; },
     };
   };
 })();

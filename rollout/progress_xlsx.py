@@ -1,0 +1,91 @@
+"""``progress.xlsx`` for people: the progress table as a district office hands it on.
+
+One sheet for people (a title, the day, Chinese headers only and no header twice, words for
+paces, percentages as percentages, behind shaded red and ahead green, a bold total row, frozen
+panes, A4 landscape fitted to the width with the header row repeated) and a second sheet with
+the machine columns of ``progress.csv`` (English names, codes) for whoever computes with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from rollout import labels
+from rollout.i18n import Lang, t
+from rollout.progress import total_row
+from rollout.writers import new_workbook, put_table
+from rollout.writers.xlsx import sheet_title
+
+__all__ = ["PEOPLE_COLUMNS", "progress_workbook"]
+
+_PER_KIND = ("target", "done", "pct", "remaining", "expected", "vs_plan", "pace", "under_construction", "blocked")
+#: The columns of the people's sheet, in order (the street's name in the reader's language first).
+PEOPLE_COLUMNS = ["street_name", *(f"{kind}_{c}" for kind in ("macro", "garage") for c in _PER_KIND)]
+_RED, _GREEN, _TOTAL = "F8CBAD", "C6EFCE", "F2F2F2"
+
+
+def progress_workbook(table: pd.DataFrame, *, lang: Lang, district: str, approximate: bool = False) -> Any:
+    """The progress table (from :meth:`rollout.pipeline.Project.progress`) as a workbook for people."""
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    shown = labels.render_codes(table[PEOPLE_COLUMNS], lang)
+    shown["street_name"] = table[labels.street_name_column(lang)]
+    for column in ("macro_pct", "garage_pct"):
+        shown[column] = table[column] / 100
+    headers = labels.headers(PEOPLE_COLUMNS, lang)
+    assert len(set(headers.values())) == len(headers), "a header shown twice"
+    book = new_workbook(t("labels.sheet.progress", lang))
+    sheet = book.active
+    width = len(PEOPLE_COLUMNS)
+    last = get_column_letter(width)
+    sheet.cell(row=1, column=1, value=t("weekly.progress_title", lang, district=district))
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    sheet.cell(row=1, column=1).alignment = Alignment(horizontal="center")
+    sheet.merge_cells(f"A1:{last}1")
+    notes = [t("labels.as_of_title", lang, date=table["as_of"].iloc[0])]
+    if approximate:
+        notes.append(labels.approximate_note(lang))
+    sheet.cell(row=2, column=1, value="    ".join(notes))
+    sheet.merge_cells(f"A2:{last}2")
+    end = put_table(sheet, shown, start=3, headers=headers, percent_columns=("macro_pct", "garage_pct"), max_width=14)
+    first_row, last_row = 4, end - 1
+    thin = Side(style="thin", color="999999")
+    for row in sheet.iter_rows(min_row=3, max_row=last_row, max_col=width):
+        for cell in row:
+            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+            if cell.row > 3 and cell.column > 1:
+                cell.alignment = Alignment(horizontal="right")
+    total_position = first_row + list(table.index).index(total_row(table).name)
+    for cell in sheet[total_position]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor=_TOTAL)
+    for kind in ("macro", "garage"):
+        pace = get_column_letter(PEOPLE_COLUMNS.index(f"{kind}_pace") + 1)
+        cells = f"{pace}{first_row}:{pace}{last_row}"
+        for code, colour in (("behind", _RED), ("ahead", _GREEN)):
+            rule = CellIsRule(operator="equal", formula=[f'"{labels.pace(code, lang)}"'], fill=PatternFill("solid", fgColor=colour))
+            sheet.conditional_formatting.add(cells, rule)
+        gap = get_column_letter(PEOPLE_COLUMNS.index(f"{kind}_vs_plan") + 1)
+        negative = CellIsRule(operator="lessThan", formula=["0"], font=Font(color="C00000"))
+        sheet.conditional_formatting.add(f"{gap}{first_row}:{gap}{last_row}", negative)
+        for column in ("expected", "vs_plan"):
+            letter = get_column_letter(PEOPLE_COLUMNS.index(f"{kind}_{column}") + 1)
+            for r in range(first_row, last_row + 1):
+                sheet[f"{letter}{r}"].number_format = "0.0"
+    sheet.row_dimensions[3].height = 32
+    sheet.freeze_panes = "B4"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "3:3"
+    sheet.oddFooter.center.text = "&P / &N"
+    machine = book.create_sheet(sheet_title(t("weekly.progress_data_sheet", lang)))
+    put_table(machine, table, start=1)
+    machine.freeze_panes = "C2"
+    return book
