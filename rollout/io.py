@@ -403,12 +403,16 @@ def _header_crs(path: Path, headers: dict[str, str]) -> str | None:
         if hint.unknown:
             raise InputFileError("errors.crs_header_unknown", path=path, header=_shown(header), hint=_shown(hint.unknown))
         if len(hint.systems) > 1:
-            raise InputFileError("errors.crs_header_several", path=path, header=_shown(header), systems=", ".join(_upper(s) for s in hint.systems))
+            raise InputFileError(
+                "errors.crs_header_several", path=path, header=_shown(header), systems=", ".join(_upper(s) for s in hint.systems)
+            )
         if hint.crs:
             found[header] = hint.crs  # type: ignore[index]
     if len(set(found.values())) > 1:
         (first, a), (second, b) = found.items()
-        raise InputFileError("errors.crs_header_conflict", path=path, first=_shown(first), first_crs=_upper(a), second=_shown(second), second_crs=_upper(b))
+        raise InputFileError(
+            "errors.crs_header_conflict", path=path, first=_shown(first), first_crs=_upper(a), second=_shown(second), second_crs=_upper(b)
+        )
     return next(iter(found.values()), None)
 
 

@@ -104,7 +104,7 @@ def test_validate_exits_one_exactly_when_a_row_is_rejected(data_dir: Path, tmp_p
     path = tmp_path / "macro_stations.csv"
     path.write_bytes(data)
     result = CliRunner().invoke(cli, ["--data", str(data_dir), "--lang", "en", "validate", str(path), "--kind", "macro"])
-    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output and (result.exception is None or isinstance(result.exception, SystemExit))
     if result.exit_code == 2:
         assert result.output.count("\n") == 1 and result.output.startswith("Error:")
         return

@@ -171,6 +171,11 @@ def write_folder(folder: Path | str, files: Mapping[str, Any], *, write: Callabl
                 _move_into(staging, folder, files)
             else:
                 _swap_in(staging, folder)
+    except OutputError as e:  # name the file the user asked for, not its place in the staging folder
+        path = e.params.get("path")
+        if path is not None and Path(path).is_relative_to(staging):
+            e.params["path"] = folder / Path(path).relative_to(staging)
+        raise
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

@@ -99,6 +99,10 @@ def table_bytes(table: Table, path: Path) -> bytes:
     raise InputFileError("errors.table_format", path=path, suffix=suffix or "—")
 
 
+#: The date every GeoPackage layer carries (``gpkg_contents.last_change``).
+_GPKG_DATE = "2000-01-01T00:00:00.000Z"
+
+
 def write_geo(path: Path | str, layers: Mapping[str, Any]) -> Path:
     """Write layers as a GeoPackage (every layer) or GeoJSON (one layer), atomically."""
     path = Path(path)
@@ -108,6 +112,11 @@ def write_geo(path: Path | str, layers: Mapping[str, Any]) -> Path:
     if suffix != ".gpkg" and len(layers) != 1:
         msg = f"{path}: GeoJSON holds one layer, not {len(layers)}"
         raise ValueError(msg)
+    if suffix == ".gpkg":
+        import pyogrio
+
+        # GeoPackages record when each layer was written: a fixed date keeps the bytes the same
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _GPKG_DATE})
     with atomic_path(path) as tmp:
         for name, layer in layers.items():
             frame = _gis_safe(layer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ __all__ = ["new_workbook", "put_rows", "put_table", "put_title", "workbook_bytes
 HEADER_FILL = "DDEBF7"
 #: Workbook metadata and zip entry dates are fixed, so that the same table gives the same bytes.
 _FIXED_TIME = dt.datetime(2000, 1, 1)
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 def new_workbook(first_sheet: str) -> Workbook:
@@ -121,6 +123,8 @@ def workbook_bytes(book: Workbook) -> bytes:
     book.properties.creator = "rollout"
     book.properties.created = _FIXED_TIME
     book.properties.modified = _FIXED_TIME
+    for sheet in book.worksheets:  # openpyxl keeps this from a previous save: the same bytes every time
+        sheet.column_dimensions.max_outline = None
     raw = io.BytesIO()
     book.save(raw)
     out = io.BytesIO()
@@ -128,7 +132,10 @@ def workbook_bytes(book: Workbook) -> bytes:
         for info in source.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME.timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, source.read(info.filename))
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the time of saving over ours
+                data = _MODIFIED.sub(rb"\g<1>" + _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", data)
+            target.writestr(entry, data)
     return out.getvalue()
 
 
