@@ -64,6 +64,20 @@ def _leftovers(parent: Path) -> list[str]:
     return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))
 
 
+def _failing_write(n: int, fault: Callable[[Path], None]) -> Callable[[Path, object], None]:
+    """``write_file`` that meets ``fault`` at its ``n``-th file."""
+    written = 0
+
+    def write(path: Path, artefact: object) -> None:
+        nonlocal written
+        written += 1
+        if written == n:
+            fault(path)
+        write_file(path, artefact)
+
+    return write
+
+
 def _killed_at(n: int, write: Callable[[], object], *, exchange: bool) -> int | None:
     """Run ``write`` in a forked child killed (SIGKILL) just before its ``n``-th rename.
 
@@ -146,15 +160,7 @@ def test_a_kill_while_the_week_is_being_written_leaves_the_old_week(packs: tuple
     old, new = packs
     out = tmp_path / "maps"
     expected_old = _files(write_weekly_pack(old, out).folder)
-    written = 0
-
-    def write_then_die(path: Path, artefact: object) -> None:
-        nonlocal written
-        written += 1
-        if written == 4:
-            os.kill(os.getpid(), signal.SIGKILL)
-        write_file(path, artefact)
-
+    write_then_die = _failing_write(4, lambda path: os.kill(os.getpid(), signal.SIGKILL))
     assert _killed_at(0, lambda: write_folder(out / WEEK, new.files, write=write_then_die), exchange=True) is None
     assert _files(out / WEEK) == expected_old
     assert any(".staging-" in name for name in _leftovers(out))  # what the kill left...
@@ -196,15 +202,11 @@ def test_a_full_disk_is_one_line_and_leaves_the_previous_outputs(packs: tuple[We
     old, new = packs
     out = tmp_path / "maps"
     expected_old = _files(write_weekly_pack(old, out).folder)
-    written = 0
 
-    def fill_the_disk(path: Path, artefact: object) -> None:
-        nonlocal written
-        written += 1
-        if written == 3:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        write_file(path, artefact)
+    def no_space(path: Path) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
+    fill_the_disk = _failing_write(3, no_space)
     with pytest.raises(OutputError) as caught:
         write_folder(out / WEEK, new.files, write=fill_the_disk)
     assert caught.value.key == "errors.disk_full" and str(out / WEEK) in caught.value.message("zh")
