@@ -208,7 +208,7 @@ def write_worksheets(
         folder = write_folder(out_dir / safe_filename(f"operator-{_operator_label(operator, lang)}"), files, write=write_file)
         zip_folder(folder, folder.with_suffix(".zip"))
     else:
-        folder = write_folder(out_dir, files, write=write_file, merge=True)
+        folder = write_folder(out_dir, files, write=write_file)
     return folder, sheets
 
 

@@ -411,10 +411,33 @@ def test_rerunning_worksheets_replaces_the_folder_as_a_whole(sample_data_dir: Pa
     out = tmp_path / "sheets"
     args = ["--data", str(sample_data_dir), "worksheets", "--format", "html", "--as-of", "2024-06-30", "--out", str(out)]
     assert CliRunner().invoke(cli, args).exit_code == 0
-    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "PT-GA-999_stale.html").write_text("from an earlier run", encoding="utf-8")
     assert CliRunner().invoke(cli, args).exit_code == 0
-    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"  # other files stay
+    assert not (out / "PT-GA-999_stale.html").exists() and len(list(out.iterdir())) == 60 + 2  # and the index, the 台账
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sheets.")]
+
+
+def test_worksheets_into_the_current_folder_leave_its_other_files(
+    sample_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my_notes.txt").write_text("mine", encoding="utf-8")
+    args = [
+        "--data",
+        str(sample_data_dir),
+        "worksheets",
+        "--format",
+        "html",
+        "--as-of",
+        "2024-06-30",
+        "--compound",
+        "PT-GA-001",
+        "--out",
+        ".",
+    ]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert (tmp_path / "my_notes.txt").read_text(encoding="utf-8") == "mine" and (tmp_path / "index.html").is_file()
+    assert sample_data_dir.is_dir() and not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
 
 
 def test_sample_still_validates_as_before(tmp_path: Path) -> None:

@@ -144,18 +144,21 @@ def write_folder(folder: Path | str, files: Mapping[str, Any], *, write: Callabl
 
     The files are written into a staging folder beside ``folder``, which then replaces
     ``folder`` in one step (see the module's notes), so a failure or a kill leaves the previous
-    folder as it was. With ``merge``, the other files already in ``folder`` stay. Names are
+    folder as it was. With ``merge``, the other files already in ``folder`` stay. A folder that
+    must not be swapped (the current folder or a parent of it, the home folder, a mount point, a
+    version-controlled project) keeps its other files and gets the new ones by one rename each. Names are
     checked: a file can only land inside ``folder``, and no name is longer than the file
     system allows.
     """
-    folder = Path(folder)
+    folder = Path(os.path.abspath(folder))  # "." and "sub/.." have no name to stage beside
     if folder.is_symlink():
         folder = folder.resolve()  # write where the link points; the link stays
     _check_names(folder, files)
     with _output(folder):
         folder.parent.mkdir(parents=True, exist_ok=True)
         tidy(folder)
-    in_place = merge and folder.is_dir() and not _may_replace(folder)
+    # the current folder, home, a mount point or a project is never swapped: the files go in one by one
+    in_place = folder.is_dir() and not _may_replace(folder)
     staging = folder.with_name(f".{_clip(folder.name, 120)}.staging-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         with _output(folder):
