@@ -210,6 +210,10 @@ def weekly_pack(
     chart_title = t("weekly.chart.title", lang, title=title, subtitle=subtitle)
     burnup = in_background(burnup_png, *_burnup_data(project, progress, lang=lang), title=chart_title, lang=lang)
     coverage = in_background(coverage_analysis, project, existing=existing)
+    from rollout.brief import brief_files, leaders_brief
+
+    # The leaders' one-page brief (its chart, Word and PDF layout) is the next slowest: alongside too.
+    brief = in_background(brief_files, leaders_brief(project, week=week), lang=lang)
     register_layers = []
     if project.register is not None:  # records from the register: its open conflicts on the map
         from rollout.register.weekly import conflict_layers
@@ -247,9 +251,7 @@ def weekly_pack(
         "summary.md": summary,
         "sites.gpkg": _geopackage(project, progress),
     }
-    from rollout.brief import brief_files, leaders_brief
-
-    files |= brief_files(leaders_brief(project, week=week), lang=lang)  # the leaders' one-page brief
+    files |= brief.result()
     files["burnup.png"] = burnup.result()
     return WeeklyPack(week=week, as_of=as_of, progress=progress, changes=changes, files=files, lang=lang)
 
