@@ -83,9 +83,11 @@ def worksheet_workbook(sheet: Worksheet, *, as_of: dt.date, lang: Lang) -> Any:
     ws.column_dimensions["A"].width = 20
     for letter in "BCDE":
         ws.column_dimensions[letter].width = 26 if letter in "BD" else 18
+    wrap = Alignment(wrap_text=True, vertical="top")  # one object: openpyxl hashes it per cell
     for cells in ws.iter_rows():
         for cell in cells:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if cell.value is not None:
+                cell.alignment = wrap
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
