@@ -37,6 +37,7 @@ __all__ = [
     "PACK_FILES",
     "WeeklyPack",
     "build_weekly_pack",
+    "burnup_chart",
     "is_week_folder",
     "iso_week",
     "status_changes",
@@ -274,6 +275,12 @@ def build_weekly_pack(
 ) -> WeeklyPack:
     """Build the pack (:func:`weekly_pack`) and write it under ``out_root`` (:func:`write_weekly_pack`)."""
     return write_weekly_pack(weekly_pack(project, week=week, basemap=basemap, existing=existing, lang=lang), out_root)
+
+
+def burnup_chart(project: Project, *, lang: Lang = "zh") -> bytes:
+    """The pack's burn-up chart (PNG) for ``project``'s day, drawn in this process (the web dashboard's)."""
+    title = t("weekly.title", lang, district=project.config.district(lang))
+    return burnup_png(*_burnup_data(project, project.progress(), lang=lang), title=title, lang=lang)
 
 
 def _changes_for_people(changes: pd.DataFrame, lang: Lang) -> pd.DataFrame:

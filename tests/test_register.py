@@ -194,7 +194,7 @@ def test_migration_from_the_first_schema(data_dir: Path, register_db: str) -> No
     engine.dispose()
     assert "author" not in columns
     with open_register(load_config(data_dir), register_db) as register, register.read() as conn:
-        assert conn.execute(sa.text("SELECT MAX(version) FROM schema_version")).scalar() == SCHEMA_VERSION == 2
+        assert conn.execute(sa.text("SELECT MAX(version) FROM schema_version")).scalar() == SCHEMA_VERSION == 3
         assert conn.execute(sa.text("SELECT author, name FROM record_versions")).one() == ("wang", "老站")
         assert "conflict_resolutions" in sa.inspect(conn).get_table_names()
         history = record_history(register, "OLD-1")
@@ -208,8 +208,8 @@ def test_newer_schema_and_not_a_register_are_refused(data_dir: Path, tmp_path: P
 
     _import(data_dir, register_db, macro_file(tmp_path, "w1.csv", [macro_row("S1")]), "铁塔", D1)
     with open_register(load_config(data_dir), register_db) as register, register.write() as conn:
-        conn.execute(sa.text("INSERT INTO schema_version (version, applied_at) VALUES (3, '2030-01-01 00:00:00')"))
-    with pytest.raises(RegisterError, match=r"newer rollout \(schema version 3"):
+        conn.execute(sa.text("INSERT INTO schema_version (version, applied_at) VALUES (4, '2030-01-01 00:00:00')"))
+    with pytest.raises(RegisterError, match=r"newer rollout \(schema version 4"):
         open_register(load_config(data_dir), register_db)
 
 

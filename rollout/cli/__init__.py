@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "submissions": "rollout.cli.submissions:command",
     "conflicts": "rollout.cli.conflicts:command",
     "export": "rollout.cli.export:command",
+    "serve": "rollout.cli.serve:command",
+    "users": "rollout.cli.users:command",
     "boundaries": "rollout.cli.boundaries:command",
     "targets": "rollout.cli.targets:command",
     "template": "rollout.cli.template:command",

@@ -23,6 +23,7 @@ _SHOWN = [
     "imported_at",
     "valid_to",
     "what",
+    "note",
 ]
 
 

@@ -74,8 +74,8 @@ def apply_edit(
     fields = _canonical_changes(changes, site_kind, record_id)
     tables = register.tables
     with register.write() as conn:
-        versions = read_versions(conn, tables, kind=kind)
-        mine = versions[versions["record_id"].eq(record_id)]
+        versions = read_versions(conn, tables, kind=kind, record_id=record_id)
+        mine = versions
         if mine.empty:
             raise RegisterError("register.no_record", kind=kind, id=record_id)
         winner = counted(mine, register.settings, read_resolutions(conn, tables)).iloc[0]
@@ -102,7 +102,7 @@ def apply_edit(
         if comparison.unchanged:
             return EditResult(kind, record_id, sender, current_version, None, comparison.changes)
         submission = _platform_submission(conn, tables, sender, kind, author, note, reported_on)
-        _write_versions(conn, tables, load, comparison, sender, submission, register.settings, author=author)
+        _write_versions(conn, tables, load, comparison, sender, submission, register.settings, author=author, record_id=record_id)
         write_snapshot(conn, tables)
     return EditResult(kind, record_id, sender, current_version + 1, submission, comparison.changes)
 
@@ -115,8 +115,7 @@ def resolve_conflict(register: Register, kind: str, record_id: str, keep_source:
     keep = register.settings.resolve(keep_source).name
     tables = register.tables
     with register.write() as conn:
-        versions = read_versions(conn, tables, kind=kind, columns=["status"])
-        mine = versions[versions["record_id"].eq(record_id)]
+        mine = read_versions(conn, tables, kind=kind, columns=["status"], record_id=record_id)
         if not mine["source"].eq(keep).any():
             raise RegisterError("register.keep_unknown", id=record_id, source=keep, sources=" / ".join(mine["source"]) or "—")
         latest = conn.execute(sa.select(sa.func.max(tables["submissions"].c.id))).scalar() or 0

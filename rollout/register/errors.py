@@ -31,7 +31,7 @@ class StaleVersionError(RegisterError):
     """An edit was based on a version of the record that is no longer current."""
 
     def __init__(self, key: str, /, *, current_version: int, **params: Any) -> None:
-        super().__init__(key, current_version=current_version, **params)
+        super().__init__(key, current_version=current_version, current=current_version, **params)  # {current} in the message
         self.current_version = current_version
 
 

@@ -65,11 +65,13 @@ def import_files(
     sheet: str | None = None,
     crs: str | None = None,
     db: str | None = None,
+    author: str | None = None,
 ) -> list[ImportResult]:
     """Import site files from ``source``: one submission per kind of record among the files.
 
     Rows are checked exactly as ``rollout validate`` checks them (the same rejects and
-    messages); the register is created on the first import.
+    messages); the register is created on the first import. ``author`` is who imports them
+    (default: the OS user; the web user for an upload on the platform).
     """
     settings = load_register_config(config)
     sender = settings.resolve(source)
@@ -88,10 +90,12 @@ def import_files(
             raise
         return [_result(load, sender, by_kind[name], None, reported_on, settings, dry_run=True) for name, load in loads.items()]
     with register:
-        return [_apply(register, load, sender, by_kind[name], reported_on, dry_run=dry_run) for name, load in loads.items()]
+        return [_apply(register, load, sender, by_kind[name], reported_on, dry_run=dry_run, author=author) for name, load in loads.items()]
 
 
-def _apply(register: Register, load: SiteLoad, sender: Source, files: list[Path], reported_on: dt.date, *, dry_run: bool):
+def _apply(
+    register: Register, load: SiteLoad, sender: Source, files: list[Path], reported_on: dt.date, *, dry_run: bool, author: str | None = None
+):
     tables = register.tables
     transaction = register.read() if dry_run else register.write()
     with transaction as conn:
@@ -108,8 +112,8 @@ def _apply(register: Register, load: SiteLoad, sender: Source, files: list[Path]
             return _replace(result, outcome="unchanged", previous_id=latest["id"] if latest is not None else None)
         if dry_run:
             return result
-        submission = _insert_submission(conn, tables, load, sender, files, digest, reported_on)
-        _write_versions(conn, tables, load, result.comparison, sender.name, submission, register.settings)
+        submission = _insert_submission(conn, tables, load, sender, files, digest, reported_on, author=author)
+        _write_versions(conn, tables, load, result.comparison, sender.name, submission, register.settings, author=author)
         write_snapshot(conn, tables)
         return _replace(result, outcome="applied", submission_id=submission)
 
@@ -199,7 +203,9 @@ def _latest_submission(conn, tables, source: str, kind: str):
     return dict(row) if row else None
 
 
-def _insert_submission(conn, tables, load: SiteLoad, sender: Source, files, digest: str, reported_on: dt.date) -> int:
+def _insert_submission(
+    conn, tables, load: SiteLoad, sender: Source, files, digest: str, reported_on: dt.date, *, author: str | None = None
+) -> int:
     summary = load.summary()
     values = {
         "source": sender.name,
@@ -213,16 +219,25 @@ def _insert_submission(conn, tables, load: SiteLoad, sender: Source, files, dige
         "rejected": int(summary["rejected"].sum()),
         "imported_at": utc_now(),
         "reported_on": reported_on,
-        "os_user": os_user(),
+        "os_user": os_user() if author is None else author,
         "note": "",
     }
     return int(conn.execute(tables["submissions"].insert().values(**values)).inserted_primary_key[0])
 
 
 def _write_versions(
-    conn, tables, load: SiteLoad, comparison: Comparison, source: str, submission: int, settings, author: str | None = None
+    conn,
+    tables,
+    load: SiteLoad,
+    comparison: Comparison,
+    source: str,
+    submission: int,
+    settings,
+    author: str | None = None,
+    record_id: str | None = None,
 ) -> None:
-    """Apply a comparison: new records, closed and new versions, missing flags, change rows."""
+    """Apply a comparison: new records, closed and new versions, missing flags, change rows.
+    ``record_id``: the submission is about that one record (a platform edit): only its versions are read."""
     import sqlalchemy as sa
 
     kind = load.kind.name
@@ -230,7 +245,12 @@ def _write_versions(
     records, versions = tables["records"], tables["record_versions"]
     incoming = version_rows(load).set_index("record_id", drop=False).rename_axis(None)
     current = read_versions(
-        conn, tables, kind=kind, source=source, columns=[*field_columns(), "crs_input", "source_file", "source_row", "flags", "extra"]
+        conn,
+        tables,
+        kind=kind,
+        source=source,
+        columns=[*field_columns(), "crs_input", "source_file", "source_row", "flags", "extra"],
+        record_id=record_id,
     )
     current = current.set_index("record_id", drop=False).rename_axis(None)
     if len(comparison.new_ids):

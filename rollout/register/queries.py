@@ -91,7 +91,8 @@ def record_history(register: Register, record_id: str, *, kind: str | None = Non
 
     Columns: kind, record_id, source, version, state, status, submission, reported_on,
     file_name, channel, author, imported_at (Asia/Shanghai), valid_to, what (the changes of that
-    submission for the record, ``field: old -> new``, or the change classes).
+    submission for the record, ``field: old -> new``, or the change classes), note (why: the note of
+    a platform edit).
     """
     import sqlalchemy as sa
 
@@ -114,6 +115,7 @@ def record_history(register: Register, record_id: str, *, kind: str | None = Non
                 submissions.c.imported_at,
                 versions.c.valid_to,
                 versions.c.changes.label("classes"),
+                submissions.c.note,
             )
             .join(records, versions.c.record == records.c.id)
             .join(submissions, versions.c.valid_from == submissions.c.id)

@@ -32,6 +32,7 @@ def read_versions(
     exclude_source: str | None = None,
     columns: list[str] | None = None,
     full: bool = True,
+    record_id: str | None = None,
 ) -> pd.DataFrame:
     """Record versions current now (``as_of`` None) or as known on ``as_of``.
 
@@ -47,7 +48,11 @@ def read_versions(
     frames = []
     for name in kinds:
         wanted = columns if columns is not None else [*KINDS[name].field_names, "crs_input", "source_file", "source_row", "flags", "extra"]
-        frames.append(_read_kind(conn, tables, name, wanted, as_of=as_of, source=source, exclude_source=exclude_source, full=full))
+        frames.append(
+            _read_kind(
+                conn, tables, name, wanted, as_of=as_of, source=source, exclude_source=exclude_source, full=full, record_id=record_id
+            )
+        )
     frame = frames[0] if len(frames) == 1 else pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     return with_confirmed_days(conn, tables, frame, as_of)
 
@@ -71,7 +76,7 @@ def with_confirmed_days(conn, tables, frame: pd.DataFrame, as_of: dt.date | None
     return frame
 
 
-def _read_kind(conn, tables, kind: str, wanted: list[str], *, as_of, source, exclude_source, full: bool) -> pd.DataFrame:
+def _read_kind(conn, tables, kind: str, wanted: list[str], *, as_of, source, exclude_source, full: bool, record_id=None) -> pd.DataFrame:
     """One kind's versions; rows are fetched from the driver's cursor and typed column by column
     (vectorised), which is several times faster than letting each value through SQLAlchemy."""
     import sqlalchemy as sa
@@ -106,6 +111,8 @@ def _read_kind(conn, tables, kind: str, wanted: list[str], *, as_of, source, exc
         query = query.where(records.c.source == source)
     if exclude_source is not None:
         query = query.where(records.c.source != exclude_source)
+    if record_id is not None:
+        query = query.where(records.c.record_id == record_id)
     result = conn.execute(query.order_by(records.c.record_id, records.c.source))
     names = list(result.keys())
     rows = result.cursor.fetchall()

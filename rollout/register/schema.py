@@ -19,6 +19,13 @@ imports, the web user for edits; filled from the submissions for older versions)
 ``conflict_resolutions`` (which source to keep for a record, by whom, when), and ``snapshots``
 (the current versions of each kind as Parquet, rewritten by every write: reading the records
 now is then one blob instead of a query over the whole history).
+
+Version 3 (the platform's people and their traces, ``rollout serve``): ``users`` (name, role,
+street or operator, argon2 password hash, disabled, failed logins and lock), ``api_tokens``
+(SHA-256 of each token, expiry, revocation), ``sessions`` (SHA-256 of each session cookie, its
+CSRF token, expiry), ``login_attempts`` (for the rate limit), ``audit_log`` (logins, changes,
+uploads, publications) and ``staged_uploads`` (an uploaded file between its preview and its
+confirmation).
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from rollout.schema import KINDS
 
 __all__ = ["SCHEMA_VERSION", "column_names", "field_columns", "metadata", "open_schema"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SQL_TYPES = {"date": "Date", "float": "Float", "int": "Integer", "bool": "Boolean", "flag": "Boolean"}
 
 
@@ -44,7 +51,7 @@ def field_columns() -> dict[str, str]:
 
 
 def metadata(version: int = SCHEMA_VERSION):
-    """The tables as of schema ``version`` (1 or 2)."""
+    """The tables as of schema ``version`` (1 to 3)."""
     import sqlalchemy as sa
 
     types = {"Date": sa.Date, "Float": sa.Float, "Integer": sa.Integer, "Boolean": sa.Boolean, "Text": sa.Text}
@@ -146,7 +153,90 @@ def metadata(version: int = SCHEMA_VERSION):
             sa.Column("revision", sa.Integer, nullable=False),
             sa.Column("data", sa.LargeBinary, nullable=False),
         )
+    if version >= 3:
+        _platform_tables(meta)
     return meta
+
+
+def _platform_tables(meta) -> None:
+    """Version 3: the web platform's users, tokens, sessions, login attempts, audit log and staged uploads."""
+    import sqlalchemy as sa
+
+    sa.Table(
+        "users",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False, unique=True),
+        sa.Column("role", sa.Text, nullable=False),
+        sa.Column("street_code", sa.Text, nullable=False, server_default=""),
+        sa.Column("operator", sa.Text, nullable=False, server_default=""),
+        sa.Column("password_hash", sa.Text, nullable=False),
+        sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("locked_until", sa.DateTime),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("created_by", sa.Text, nullable=False, server_default=""),
+    )
+    sa.Table(
+        "api_tokens",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("token_hash", sa.Text, nullable=False, unique=True),
+        sa.Column("prefix", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("expires_at", sa.DateTime, nullable=False),
+        sa.Column("revoked_at", sa.DateTime),
+        sa.Column("last_used_at", sa.DateTime),
+    )
+    sa.Table(
+        "sessions",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("session_hash", sa.Text, nullable=False, unique=True),
+        sa.Column("csrf_token", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("expires_at", sa.DateTime, nullable=False),
+        sa.Column("ip", sa.Text, nullable=False, server_default=""),
+    )
+    sa.Table(
+        "login_attempts",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("ip", sa.Text, nullable=False),
+        sa.Column("at", sa.DateTime, nullable=False),
+        sa.Column("success", sa.Boolean, nullable=False),
+        sa.Index("ix_login_attempts_ip", "ip", "at"),
+    )
+    sa.Table(
+        "audit_log",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("at", sa.DateTime, nullable=False),
+        sa.Column("user_name", sa.Text, nullable=False),
+        sa.Column("action", sa.Text, nullable=False),
+        sa.Column("target", sa.Text, nullable=False, server_default=""),
+        sa.Column("ip", sa.Text, nullable=False, server_default=""),
+        sa.Column("detail", sa.Text, nullable=False, server_default=""),
+        sa.Index("ix_audit_log_at", "at"),
+    )
+    sa.Table(
+        "staged_uploads",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("key_hash", sa.Text, nullable=False, unique=True),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("file_name", sa.Text, nullable=False),
+        sa.Column("suffix", sa.Text, nullable=False),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("kind", sa.Text, nullable=False, server_default=""),
+        sa.Column("reported_on", sa.Date, nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+    )
 
 
 def open_schema(conn, *, where: str, create: bool, postgres: bool) -> int:
@@ -220,7 +310,14 @@ def _migrate_to_2(conn) -> None:
     metadata(2).tables["snapshots"].create(conn)
 
 
-MIGRATIONS = {2: _migrate_to_2}
+def _migrate_to_3(conn) -> None:
+    """Version 3: the web platform's tables (users, tokens, sessions, login attempts, audit log, staged uploads)."""
+    tables = metadata(3).tables
+    for name in ("users", "api_tokens", "sessions", "login_attempts", "audit_log", "staged_uploads"):
+        tables[name].create(conn)
+
+
+MIGRATIONS = {2: _migrate_to_2, 3: _migrate_to_3}
 
 
 def column_names(conn, table: str) -> set[str]:

@@ -68,12 +68,11 @@ def visible_records(
 
 
 def read_record(register: Register, kind: str, record_id: str) -> dict:
-    """One record: the version that counts (``fields``, ``source``, ``version``) and every
-    sender's current version (``versions``: a list of dicts with ``source``, ``version``,
-    ``state``, ``author`` and the fields)."""
+    """One record: the version that counts (``fields``, ``source``, ``version``, ``reported_on``:
+    the day its sender reported it) and every sender's current version (``versions``: a list of
+    dicts with ``source``, ``version``, ``state``, ``author`` and the fields)."""
     with register.read() as conn:
-        versions = read_versions(conn, register.tables, kind=kind)
-        versions = versions[versions["record_id"].eq(record_id)]
+        versions = read_versions(conn, register.tables, kind=kind, record_id=record_id)
         resolutions = read_resolutions(conn, register.tables)
     if versions.empty:
         raise RegisterError("register.no_record", kind=kind, id=record_id)
@@ -90,6 +89,7 @@ def read_record(register: Register, kind: str, record_id: str) -> dict:
         "source": winner["source"],
         "version": int(winner["version"]),
         "state": winner["state"],
+        "reported_on": _plain(winner["reported_on"]),
         "fields": fields(winner),
         "versions": [
             {"source": r["source"], "version": int(r["version"]), "state": r["state"], "author": r["author"], **fields(r)}

@@ -1,0 +1,251 @@
+"""The platform's view of the register: opened once, read through caches keyed by its revision.
+
+Reading every record (``visible_records``) or loading the project for the dashboard takes
+a few tenths of a second on a register of 10,000 records, far too long for every request.
+The platform keeps each view with the register's revision (the newest submission and conflict
+resolution) and rebuilds it when the revision has moved: at most every ``refresh_seconds``
+for lists, the dashboard and the map (meanwhile the previous view is served, so one change
+does not stall everyone), and at once for whoever asks ``fresh`` (the person who just made the
+change). A single record is always read current: from the view when the view is current,
+else from the register itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rollout.config import Config
+from rollout.register.clock import shanghai_today
+from rollout.register.store import Register
+from rollout.web.settings import WebSettings
+
+__all__ = ["Platform", "RecordsView"]
+
+#: Views made from others (record maps, worksheets, ...) kept at most.
+_DERIVED_KEPT = 200
+
+
+@dataclass
+class _Entry:
+    revision: tuple[int, int]
+    built: float
+    value: Any
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one kind of user (role, street, operator) sees of a view: row positions, and where contacts show."""
+
+    rows: np.ndarray
+    contacts: np.ndarray
+
+
+@dataclass(frozen=True)
+class RecordsView:
+    """Every record that counts (one row per kind and id) and each row as JSON, with and without contacts.
+    What each kind of user sees of it, and tables made from that, are kept with it (:meth:`scope`, :meth:`memo`)."""
+
+    table: pd.DataFrame
+    json_full: np.ndarray
+    json_public: np.ndarray
+    as_of: dt.date
+    revision: tuple[int, int]
+    index: dict[tuple[str, str], int] = field(repr=False)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def position(self, kind: str, record_id: str) -> int | None:
+        """The row of a record, or None."""
+        return self.index.get((kind, record_id))
+
+    def scope(self, user) -> Scope:
+        """The rows ``user`` may see and the rows whose contacts they may see."""
+        from rollout.web.permissions import contacts_mask, visible_mask
+
+        return self.memo(
+            ("scope", user.role, user.street_code, user.operator),
+            lambda: Scope(np.flatnonzero(visible_mask(user, self.table)), contacts_mask(user, self.table)),
+        )
+
+    def memo(self, key, build: Callable[[], Any]) -> Any:
+        """A value made from this view, made once."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+    def line(self, position: int, *, contacts: bool) -> str:
+        """A row as the API's JSON object."""
+        return str((self.json_full if contacts else self.json_public)[position])
+
+
+class Platform:
+    """The open register, the project's configuration and streets, and the cached views."""
+
+    def __init__(self, config: Config, register: Register, settings: WebSettings, *, db: str | None = None) -> None:
+        from rollout.boundaries import read_street_table, read_streets
+
+        self.config = config
+        self.register = register
+        self.settings = settings
+        self.db = db
+        self.street_table = read_street_table(config)
+        self.streets = read_streets(config, street_table=self.street_table)
+        self._entries: dict[Any, _Entry] = {}
+        self._locks: dict[Any, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._derived: dict[Any, tuple[Any, Any]] = {}
+        #: The revision each user last wrote in this process (they see their own change at once).
+        self.written: dict[int, tuple[int, int]] = {}
+
+    def revision(self) -> tuple[int, int]:
+        """The register's revision: the newest submission id and conflict resolution id."""
+        import sqlalchemy as sa
+
+        tables = self.register.tables
+        query = sa.select(
+            sa.select(sa.func.coalesce(sa.func.max(tables["submissions"].c.id), 0)).scalar_subquery(),
+            sa.select(sa.func.coalesce(sa.func.max(tables["conflict_resolutions"].c.id), 0)).scalar_subquery(),
+        )
+        with self.register.read() as conn:
+            row = conn.execute(query).one()
+        return int(row[0]), int(row[1])
+
+    def cached(
+        self, key: Any, build: Callable[[], Any], *, at_least: tuple[int, int] | None = None, revision: tuple[int, int] | None = None
+    ) -> Any:
+        """The view ``key``, rebuilt with ``build`` when the register has changed (see the module
+        docstring); ``at_least``: a revision the view must have reached (the reader's own change)."""
+        current = revision or self.revision()
+        entry = self._entries.get(key)
+        if entry is not None and entry.revision == current:
+            return entry.value
+        fresh = at_least is not None and (entry is None or entry.revision < at_least)
+        recent = entry is not None and time.monotonic() - entry.built < self.settings.refresh_seconds
+        lock = self._lock(key)
+        if entry is not None and not fresh and (recent or not lock.acquire(blocking=False)):
+            return entry.value  # someone is rebuilding it, or it was rebuilt a moment ago
+        if entry is None or fresh:
+            lock.acquire()
+        try:
+            entry = self._entries.get(key)
+            if entry is not None and entry.revision == current:
+                return entry.value
+            value = build()
+            self._entries[key] = _Entry(current, time.monotonic(), value)
+            return value
+        finally:
+            lock.release()
+
+    def wrote(self, user_id: int) -> None:
+        """Note that ``user_id`` has just changed the register: their next views include the change."""
+        self.written[user_id] = self.revision()
+
+    def records(self, *, reader: int | None = None) -> RecordsView:
+        """Every record that counts, today (see :func:`rollout.register.visible_records`)."""
+        revision = self.revision()
+        return self.cached("records", lambda: self._records_view(revision), at_least=self.written.get(reader or 0), revision=revision)
+
+    def record(self, kind: str, record_id: str, *, reader: int | None = None) -> dict | None:
+        """One record that counts, as a row of the records view, always current (None: no such record)."""
+        from rollout.register.errors import RegisterError
+        from rollout.register.views import read_record
+
+        revision = self.revision()
+        view = self.records(reader=reader)
+        position = view.position(kind, record_id)
+        if view.revision == revision:
+            return None if position is None else view.table.iloc[position].to_dict()
+        if position is None:  # a record newer than the view: bring the view up to date
+            view = self.cached("records", lambda: self._records_view(revision), at_least=revision, revision=revision)
+            position = view.position(kind, record_id)
+            return None if position is None else view.table.iloc[position].to_dict()
+        try:
+            fresh = read_record(self.register, kind, record_id)
+        except RegisterError:
+            return None
+        return _merged(view.table.iloc[position].to_dict(), fresh, view.as_of)
+
+    def project(self, *, reader: int | None = None):
+        """The project read from the register for today (progress, map, burn-up, worksheets)."""
+        from rollout.pipeline import load_project
+
+        def build():
+            return load_project(self.config.data_dir, db=self.db, as_of=shanghai_today())
+
+        return self.cached("project", build, at_least=self.written.get(reader or 0))
+
+    def derived(self, key: Any, source: Any, build: Callable[[], Any]) -> Any:
+        """A view made from others (a map or chart from the project): rebuilt when ``source`` (an object,
+        a revision, or a tuple of them) is another."""
+        entry = self._derived.get(key)
+        if entry is not None and _same(entry[0], source):
+            return entry[1]
+        with self._lock(("derived", key)):
+            entry = self._derived.get(key)
+            if entry is not None and _same(entry[0], source):
+                return entry[1]
+            value = build()
+            with self._guard:
+                self._derived[key] = (source, value)
+                while len(self._derived) > _DERIVED_KEPT:  # the least recently built go first
+                    self._derived.pop(next(iter(self._derived)))
+            return value
+
+    def _lock(self, key: Any) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _records_view(self, revision: tuple[int, int]) -> RecordsView:
+        from rollout.register.views import visible_records
+
+        day = shanghai_today()
+        table = visible_records(self.register, self.config, self.streets, as_of=day)
+        if table.empty:
+            table = pd.DataFrame(columns=["kind", "record_id", "street_code", "street_name", "status_as_of", "register_version"])
+        table = table.sort_values(["kind", "record_id"], kind="stable").reset_index(drop=True)
+        full, public = record_json(table)
+        index = {(k, r): i for i, (k, r) in enumerate(zip(table["kind"], table["record_id"], strict=True))}
+        return RecordsView(table, full, public, day, revision, index)
+
+
+def _same(kept: Any, source: Any) -> bool:
+    """The same source: the same objects (a view, a project), or equal revisions (tuples of numbers)."""
+    if type(kept) is tuple and type(source) is tuple and len(kept) == len(source):
+        return all(a is b or (type(a) is tuple and a == b) for a, b in zip(kept, source, strict=True))
+    return kept is source
+
+
+def _merged(row: dict, fresh: dict, as_of: dt.date) -> dict:
+    """A view's row updated with the record as the register has it now (its status today recomputed)."""
+    from rollout.schema import KINDS
+    from rollout.status import status_as_of
+
+    kind = KINDS[row["kind"]]
+    row = {**row, **fresh["fields"]}
+    row.update(register_version=fresh["version"], register_source=fresh["source"], register_state=fresh["state"])
+    frame = pd.DataFrame([row])
+    for name in (*kind.date_fields(), "reported_on"):
+        if name in frame.columns:
+            frame[name] = pd.to_datetime(frame[name], errors="coerce")
+    frame["reported_on"] = pd.to_datetime(pd.Series([fresh.get("reported_on")]), errors="coerce")
+    row["status_as_of"] = status_as_of(frame, kind, as_of).iloc[0]
+    for name in kind.date_fields():
+        row[name] = frame[name].iloc[0]
+    return row
+
+
+def record_json(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row as the API's JSON object, with and without the contact fields."""
+    from rollout.web.api_shapes import record_lines
+    from rollout.web.permissions import CONTACT_FIELDS
+
+    if table.empty:
+        return np.array([], dtype=object), np.array([], dtype=object)
+    return record_lines(table), record_lines(table, drop=CONTACT_FIELDS)
