@@ -8,8 +8,9 @@ template shows as text, never as markup. Same inputs, same bytes (no creation da
 
 The Typst compiler holds the GIL while it works, so :func:`typst_pdfs` lays out a batch in a
 forked worker process while the caller builds its other files on the other core. The worker is
-forked before this process has started Typst (whose thread pool a fork would not carry over);
-once Typst runs here, batches are laid out here.
+forked only before this process has laid out anything with Typst (a fork would not carry over
+Typst's thread pool: the worker would wait for it for ever) and only while this process runs one
+thread; else the batch is laid out here.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from rollout.errors import InputFileError
 
 __all__ = ["CJK_FONTS", "PendingPdfs", "one_page_pdf", "typst_pdf", "typst_pdfs"]
 
+#: Set once Typst has laid out a page in this process (its thread pool is running): no fork after that.
+_typst_started = False
+
 #: Chinese fonts in order of preference (the first one installed is used; Typst falls back to the
 #: others, then to its own fonts, for a character the first lacks).
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Zen Hei", "Droid Sans Fallback")
@@ -34,7 +38,9 @@ CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingF
 def typst_pdf(template: str, **inputs: str) -> tuple[bytes, int]:
     """``template`` laid out with ``inputs`` as ``sys.inputs`` (plus ``fonts``, the JSON list of
     the Chinese fonts found): the PDF bytes and its number of pages."""
+    global _typst_started
     compiler, fonts = _compiler()
+    _typst_started = True
     try:
         pdf = compiler.compile(input=_source(template), sys_inputs={**inputs, "fonts": fonts})
     except RuntimeError as e:  # typst.TypstError: the template or its data is wrong
@@ -67,14 +73,15 @@ def typst_pdfs(template: str, documents: Sequence[Sequence[Mapping[str, str]]], 
     """Each of ``documents`` (its choices, as for :func:`one_page_pdf`) as PDF bytes, in order.
 
     With more than one core (``workers``, default: the cores this process may use), a few
-    documents or more and Typst not yet started here, they are laid out in forked workers (one
-    per core, a share of the documents each) while the caller goes on; else here, before
-    returning.
+    documents or more, Typst not yet started here and no other thread running, they are laid out
+    in forked workers (one per core, a share of the documents each) while the caller goes on; else
+    here, before returning.
     """
     if workers is None:
         workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    started_here = _compiler.cache_info().currsize > 0
-    if workers > 1 and len(documents) >= 4 and hasattr(os, "fork") and not started_here:
+    import threading
+
+    if workers > 1 and len(documents) >= 4 and hasattr(os, "fork") and not _typst_started and threading.active_count() == 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
