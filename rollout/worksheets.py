@@ -135,13 +135,15 @@ def build_worksheets(
     evidence = acceptance_check(records, threshold=config.callable_threshold_pct, required=config.required_operators, as_of=project.as_of)
     evidence.index = records.index
     chase = open_records(project)
-    chase = chase[chase["kind"] == "garage"].set_index("record_id")
+    chase = chase[chase["kind"] == "garage"].drop_duplicates("record_id").set_index("record_id")
+    chasing = chase[["responsible", "responsible_name"]].to_dict("index")
     macro = project.macro.records
     on_air = macro[status_as_of(macro, MACRO, project.as_of).eq("on_air").to_numpy()] if len(macro) else macro
     to_metric = metric_transformer(metric_crs(tuple(project.streets.total_bounds)))
     sx, sy = to_metric.transform(on_air["lon"].to_numpy(), on_air["lat"].to_numpy()) if len(on_air) else (np.empty(0), np.empty(0))
     cx, cy = to_metric.transform(records["lon"].to_numpy(), records["lat"].to_numpy())
     streets = _metric_streets(project, to_metric)
+    stations = on_air[[c for c in ("site_id", "name", "operator", "band", "on_air_date") if c in on_air.columns]].to_dict("records")
     attachments = config.data_dir / "attachments"
     stems: set[str] = set()
     sheets = []
@@ -151,9 +153,8 @@ def build_worksheets(
             stem += "_"
         stems.add(stem)
         centre = (float(cx[position]), float(cy[position]))
-        nearby = _nearby(centre, on_air, np.asarray(sx), np.asarray(sy), lang)
-        found = chase.index == str(record["compound_id"])
-        row = chase[found].iloc[0] if found.any() else None
+        nearby = _nearby(centre, stations, np.asarray(sx), np.asarray(sy), lang)
+        row = chasing.get(str(record["compound_id"]))
         sheet = _worksheet(record, status[index], evidence.loc[index], row, nearby, stem, project, lang)
         image = plan_image(attachments, str(record["compound_id"]))
         sheet.plan_image, sheet.plan_image_size = image.data_uri, image.size
@@ -280,15 +281,15 @@ def _metric_streets(project: Project, to_metric: Any) -> dict[str, Any]:
     return out
 
 
-def _nearby(centre: tuple[float, float], stations: pd.DataFrame, x: np.ndarray, y: np.ndarray, lang: Lang) -> list[dict]:
-    if stations.empty:
+def _nearby(centre: tuple[float, float], stations: list[dict], x: np.ndarray, y: np.ndarray, lang: Lang) -> list[dict]:
+    if not stations:
         return []
     distance = np.hypot(x - centre[0], y - centre[1])
     order = np.argsort(distance, kind="stable")
     order = order[distance[order] <= NEARBY_RADIUS_M][:NEARBY_LIMIT]
     rows = []
     for i in order:
-        station = stations.iloc[i]
+        station = stations[i]
         rows.append(
             {
                 "site_id": show(station["site_id"]),
@@ -308,9 +309,7 @@ def _field(name: str, lang: Lang) -> str:
     return labels.field("garage", name, lang)
 
 
-def _worksheet(
-    record: pd.Series, status: str, evidence: pd.Series, chase: pd.Series | None, nearby, stem, project, lang: Lang
-) -> Worksheet:
+def _worksheet(record: pd.Series, status: str, evidence: pd.Series, chase: dict | None, nearby, stem, project, lang: Lang) -> Worksheet:
     from rollout.reports import responsible_text
 
     config, day = project.config, pd.Timestamp(project.as_of)
