@@ -95,3 +95,16 @@ def test_no_chinese_font_is_one_clear_message(monkeypatch: pytest.MonkeyPatch) -
     finally:
         typst_pdf._compiler.cache_clear()
     assert "fonts-noto-cjk" in str(caught.value) and "找不到中文字体" in caught.value.message("zh")
+
+
+def test_english_labels_with_underscores_read_back_whole_from_the_pdf(sample_project, tmp_path: Path) -> None:
+    # English labels are the garage file's machine names (garage_area_m2): wider than their cell,
+    # they break after an underscore (no invisible character in the text copied from the PDF).
+    sheet = build_worksheets(sample_project, compound_ids=["PT-GA-013"], lang="en")[0]
+    pdf = tmp_path / "en.pdf"
+    pdf.write_bytes(render_pdf(sheet, sample_project, lang="en"))
+    assert len(PdfReader(pdf).pages) == 1
+    text = _pdf_text(pdf)
+    assert "\u200b" not in text
+    for label in ("compound_id", "garage_area_m2", "parking_spaces", "property_manager", "Sign-off"):
+        assert label in text, label
