@@ -24,11 +24,13 @@ _MAX_PIXELS = 1400  # longest side kept: sharp on A4, light in the PDF
 
 @dataclass(frozen=True)
 class PlanImage:
-    """The attachment as a data URI for the page (None when there is none to show) and its problem."""
+    """The attachment as a data URI for the page (None when there is none to show), its size in
+    pixels (width, height) and its problem."""
 
     data_uri: str | None
     path: Path | None
     problem: dict | None = None
+    size: tuple[int, int] | None = None
 
 
 def plan_image(attachments: Path, compound_id: str) -> PlanImage:
@@ -65,7 +67,8 @@ def _from_image(data: bytes, path: Path) -> PlanImage:
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            return PlanImage(_png_uri(image), path)
+            uri, size = _png_uri(image)
+            return PlanImage(uri, path, size=size)
     except Exception as e:  # PIL raises many kinds for a broken file
         return PlanImage(None, path, {"code": "attachment_unreadable", "path": str(path), "detail": type(e).__name__})
 
@@ -79,14 +82,15 @@ def _from_pdf(data: bytes, path: Path) -> PlanImage:
         scale = min(3.0, _MAX_PIXELS / max(page.get_size()))
         image = page.render(scale=scale).to_pil()
         document.close()
-        return PlanImage(_png_uri(image), path)
+        uri, size = _png_uri(image)
+        return PlanImage(uri, path, size=size)
     except Exception as e:  # a damaged PDF
         return PlanImage(None, path, {"code": "attachment_unreadable", "path": str(path), "detail": type(e).__name__})
 
 
-def _png_uri(image) -> str:
+def _png_uri(image) -> tuple[str, tuple[int, int]]:
     image = image.convert("RGB")
     image.thumbnail((_MAX_PIXELS, _MAX_PIXELS))
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False)
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii"), image.size

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["ledger_workbook", "read_worksheet", "worksheet_workbook"]
 
 _ZH = {f.name: f.zh for f in GARAGE.fields}
+#: Widths of the worksheet workbook's columns A to E (labels, values, labels, values, flags).
+_WIDTHS = (20, 26, 18, 26, 18)
 
 
 def worksheet_workbook(sheet: Worksheet, *, as_of: dt.date, lang: Lang) -> Any:
@@ -35,13 +37,23 @@ def worksheet_workbook(sheet: Worksheet, *, as_of: dt.date, lang: Lang) -> Any:
 
     book = new_workbook(t("worksheets.sheet", lang))
     ws = book.active
+    widths = dict(zip("ABCDE", _WIDTHS, strict=True))
+    for letter, width in widths.items():
+        ws.column_dimensions[letter].width = width
+    wrap = Alignment(wrap_text=True, vertical="top")  # one object for all: openpyxl hashes it per cell
     row = put_title(ws, 1, t("worksheets.xlsx_title", lang, name=sheet.name, compound_id=sheet.compound_id), size=13)
     row = put_rows(ws, row, [(t("worksheets.as_of", lang), as_of), (t("worksheets.status_derived", lang), sheet.status)]) + 1
 
     def section(title: str, rows: Sequence[Sequence[object]]) -> None:
         nonlocal row
-        row = put_title(ws, row, title, size=11)
-        row = put_rows(ws, row, rows) + 1
+        row = put_title(ws, row, title, size=11)  # a title runs on over the next cells
+        start, row = row, put_rows(ws, row, rows) + 1
+        # A row with a text wider than its column wraps, and all its cells align at the top.
+        for number, values in enumerate(rows, start=start):
+            if any(isinstance(v, str) and 2 * len(v) > w for v, w in zip(values, _WIDTHS, strict=False)):
+                for column, value in enumerate(values, start=1):
+                    if value is not None and value != "":
+                        ws.cell(row=number, column=column).alignment = wrap
 
     record = sheet.record
     section(
@@ -80,12 +92,6 @@ def worksheet_workbook(sheet: Worksheet, *, as_of: dt.date, lang: Lang) -> Any:
         t("worksheets.section.signoff", lang),
         [(unit, t("worksheets.head.signature", lang), "", t("worksheets.head.date", lang), "") for unit in sheet.signoff],
     )
-    ws.column_dimensions["A"].width = 20
-    for letter in "BCDE":
-        ws.column_dimensions[letter].width = 26 if letter in "BD" else 18
-    for cells in ws.iter_rows():
-        for cell in cells:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0

@@ -8,14 +8,15 @@ days and who must act; acceptance evidence and the test method; the point map (t
 only output with phone numbers); sign-off boxes with room for a seal for 物业, 业委会, 居委会, the
 street, 铁塔 and each participating operator.
 
-Built in memory as HTML (print CSS), PDF (WeasyPrint set up once, on every core; a page that
-would spill over is laid out again in a compact style) and XLSX (numbers and dates as such);
-with an index and the 台账 (one row per compound). Written as a whole folder.
+The page's texts are described once (:mod:`rollout.worksheet_page`) and laid out twice: as HTML
+(print CSS, Jinja) and as PDF (Typst, a few milliseconds a page; a page that would spill over is
+laid out again in a compact style, scaled to fit if need be). The XLSX keeps numbers and dates as
+such. With an index and the 台账 (one row per compound). Written as a whole folder.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +37,20 @@ from rollout.schema import GARAGE, MACRO, operator_code
 from rollout.status import status_as_of
 from rollout.worksheet_attachments import plan_image
 from rollout.worksheet_map import location_svg
-from rollout.writers import safe_filename, unique_filenames, write_file, write_folder, zip_folder
+from rollout.worksheet_page import page_content, show
+from rollout.writers import safe_filename, unique_filenames, workbook_bytes, write_file, write_folder, zip_folder
 
-__all__ = ["FORMATS", "Worksheet", "build_worksheets", "render_html", "safe_filename", "worksheet_files", "write_worksheets"]
+__all__ = [
+    "FORMATS",
+    "Worksheet",
+    "build_worksheets",
+    "render_html",
+    "render_pdf",
+    "safe_filename",
+    "show",
+    "worksheet_files",
+    "write_worksheets",
+]
 
 FORMATS = ("html", "pdf", "xlsx")
 NEARBY_RADIUS_M = 800.0
@@ -88,6 +100,7 @@ class Worksheet:
     contacts: list[tuple[str, str, Any]]
     nearby: list[dict]
     plan_image: str | None
+    plan_image_size: tuple[int, int] | None
     location_svg: str
     attachment_problem: str
     signoff: list[str]
@@ -122,25 +135,26 @@ def build_worksheets(
     evidence = acceptance_check(records, threshold=config.callable_threshold_pct, required=config.required_operators, as_of=project.as_of)
     evidence.index = records.index
     chase = open_records(project)
-    chase = chase[chase["kind"] == "garage"].set_index("record_id")
+    chase = chase[chase["kind"] == "garage"].drop_duplicates("record_id").set_index("record_id")
+    chasing = chase[["responsible", "responsible_name"]].to_dict("index")
     macro = project.macro.records
     on_air = macro[status_as_of(macro, MACRO, project.as_of).eq("on_air").to_numpy()] if len(macro) else macro
     to_metric = metric_transformer(metric_crs(tuple(project.streets.total_bounds)))
     sx, sy = to_metric.transform(on_air["lon"].to_numpy(), on_air["lat"].to_numpy()) if len(on_air) else (np.empty(0), np.empty(0))
     cx, cy = to_metric.transform(records["lon"].to_numpy(), records["lat"].to_numpy())
     streets = _metric_streets(project, to_metric)
+    stations = on_air[[c for c in ("site_id", "name", "operator", "band", "on_air_date") if c in on_air.columns]].to_dict("records")
     attachments = config.data_dir / "attachments"
     names = records["name"] if "name" in records.columns else pd.Series("", index=records.index)
     stems = unique_filenames([safe_filename(i, n) for i, n in zip(records["compound_id"], names, strict=True)])
     sheets = []
     for position, ((index, record), stem) in enumerate(zip(records.iterrows(), stems, strict=True)):
         centre = (float(cx[position]), float(cy[position]))
-        nearby = _nearby(centre, on_air, np.asarray(sx), np.asarray(sy), lang)
-        found = chase.index == str(record["compound_id"])
-        row = chase[found].iloc[0] if found.any() else None
+        nearby = _nearby(centre, stations, np.asarray(sx), np.asarray(sy), lang)
+        row = chasing.get(str(record["compound_id"]))
         sheet = _worksheet(record, status[index], evidence.loc[index], row, nearby, stem, project, lang)
         image = plan_image(attachments, str(record["compound_id"]))
-        sheet.plan_image = image.data_uri
+        sheet.plan_image, sheet.plan_image_size = image.data_uri, image.size
         if image.problem:
             sheet.attachment_problem = t(f"worksheets.attachment.{image.problem['code']}", lang, **image.problem)
         sheet.location_svg = location_svg(
@@ -156,25 +170,25 @@ def worksheet_files(
     """The files of ``sheets`` in ``formats``, plus ``index.html`` and the 台账: name -> artefact."""
     from rollout.worksheet_xlsx import ledger_workbook, worksheet_workbook
 
-    files: dict[str, Any] = {}
-    pages = {sheet.file_stem: render_html(sheet, project, lang=lang) for sheet in sheets}
+    contents = [_content(sheet, project, lang) for sheet in sheets]
     if "pdf" in formats:
-        from rollout.pdf import one_page_pdfs
+        from rollout.typst_pdf import typst_pdfs
 
-        # One laid-out document per core for all its sheets (a page each), split into a PDF per
-        # sheet; a sheet that spills over is laid out again alone, compact.
-        pdfs = one_page_pdfs(
-            lambda chunk: render_html([sheets[i] for i in chunk], project, lang=lang),
-            lambda i: render_html(sheets[i], project, lang=lang, compact=True),
-            len(sheets),
-        )
-    for position, sheet in enumerate(sheets):
+        # Laid out on the other core (Typst, a forked worker) while this one makes the HTML and XLSX.
+        pending = typst_pdfs("worksheet.typ", [_pdf_choices(content) for content in contents])
+    made: dict[str, dict[str, Any]] = {"html": {}, "xlsx": {}}
+    for sheet, content in zip(sheets, contents, strict=True):
         if "html" in formats:
-            files[f"{sheet.file_stem}.html"] = pages[sheet.file_stem]
-        if "pdf" in formats:
-            files[f"{sheet.file_stem}.pdf"] = pdfs[position]
+            made["html"][sheet.file_stem] = render_page("worksheet.html.j2", lang=lang, p=content)
         if "xlsx" in formats:
-            files[f"{sheet.file_stem}.xlsx"] = worksheet_workbook(sheet, as_of=project.as_of, lang=lang)
+            made["xlsx"][sheet.file_stem] = workbook_bytes(worksheet_workbook(sheet, as_of=project.as_of, lang=lang))
+    if "pdf" in formats:
+        made["pdf"] = dict(zip((sheet.file_stem for sheet in sheets), pending.result(), strict=True))
+    files: dict[str, Any] = {}
+    for sheet in sheets:
+        for kind in FORMATS:
+            if kind in formats:
+                files[f"{sheet.file_stem}.{kind}"] = made[kind][sheet.file_stem]
     files[t("worksheets.ledger_file", lang)] = ledger_workbook(sheets, as_of=project.as_of, lang=lang)
     files["index.html"] = render_page(
         "worksheet_index.html.j2",
@@ -212,31 +226,27 @@ def write_worksheets(
     return folder, sheets
 
 
-def render_html(sheet: Worksheet | Sequence[Worksheet], project: Project, *, lang: Lang = "zh", compact: bool = False) -> str:
-    """One worksheet as a printable A4 page, or several one after the other (a page each);
-    ``compact``: smaller type, for a page that would spill over."""
-    sheets = [sheet] if isinstance(sheet, Worksheet) else list(sheet)
-    return render_page(
-        "worksheet.html.j2",
-        lang=lang,
-        sheets=sheets,
-        show=show,
-        as_of=project.as_of.isoformat(),
-        district=project.config.district(lang),
-        approximate=labels.approximate_note(lang) if project.approximate else "",
-        compact=compact,
-    )
+def render_html(sheet: Worksheet, project: Project, *, lang: Lang = "zh") -> str:
+    """One worksheet as a printable A4 HTML page (print CSS)."""
+    return render_page("worksheet.html.j2", lang=lang, p=_content(sheet, project, lang))
 
 
-def show(value: object) -> str:
-    """A value as the page shows it: dates as 2024-06-30, whole numbers without a decimal point."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, float):
-        return "" if np.isnan(value) else (str(int(value)) if value.is_integer() else f"{value:g}")
-    if isinstance(value, (pd.Timestamp, dt.date)):
-        return value.strftime("%Y-%m-%d")
-    return str(value)
+def render_pdf(sheet: Worksheet, project: Project, *, lang: Lang = "zh") -> bytes:
+    """One worksheet as a one-page A4 PDF (Typst; Chinese fonts embedded)."""
+    from rollout.typst_pdf import one_page_pdf
+
+    return one_page_pdf("worksheet.typ", _pdf_choices(_content(sheet, project, lang)))
+
+
+def _content(sheet: Worksheet, project: Project, lang: Lang) -> dict[str, Any]:
+    approximate = labels.approximate_note(lang) if project.approximate else ""
+    return page_content(sheet, as_of=project.as_of.isoformat(), district=project.config.district(lang), approximate=approximate, lang=lang)
+
+
+def _pdf_choices(content: dict[str, Any]) -> list[dict[str, str]]:
+    """The page as Typst inputs: as designed, else compact (and scaled to fit) if it would spill over."""
+    page = json.dumps(content, ensure_ascii=False)
+    return [{"page": page}, {"page": page, "compact": "1"}]
 
 
 def _value(value: object) -> Any:
@@ -268,15 +278,15 @@ def _metric_streets(project: Project, to_metric: Any) -> dict[str, Any]:
     return out
 
 
-def _nearby(centre: tuple[float, float], stations: pd.DataFrame, x: np.ndarray, y: np.ndarray, lang: Lang) -> list[dict]:
-    if stations.empty:
+def _nearby(centre: tuple[float, float], stations: list[dict], x: np.ndarray, y: np.ndarray, lang: Lang) -> list[dict]:
+    if not stations:
         return []
     distance = np.hypot(x - centre[0], y - centre[1])
     order = np.argsort(distance, kind="stable")
     order = order[distance[order] <= NEARBY_RADIUS_M][:NEARBY_LIMIT]
     rows = []
     for i in order:
-        station = stations.iloc[i]
+        station = stations[i]
         rows.append(
             {
                 "site_id": show(station["site_id"]),
@@ -296,9 +306,7 @@ def _field(name: str, lang: Lang) -> str:
     return labels.field("garage", name, lang)
 
 
-def _worksheet(
-    record: pd.Series, status: str, evidence: pd.Series, chase: pd.Series | None, nearby, stem, project, lang: Lang
-) -> Worksheet:
+def _worksheet(record: pd.Series, status: str, evidence: pd.Series, chase: dict | None, nearby, stem, project, lang: Lang) -> Worksheet:
     from rollout.reports import responsible_text
 
     config, day = project.config, pd.Timestamp(project.as_of)
@@ -407,6 +415,7 @@ def _worksheet(
         contacts=contacts,
         nearby=nearby,
         plan_image=None,
+        plan_image_size=None,
         location_svg="",
         attachment_problem="",
         signoff=signoff,

@@ -124,3 +124,22 @@ def test_cli_writes_both_and_refuses_unknown_formats(tmp_path: Path) -> None:
     )
     assert english.exit_code == 0
     assert "weeklybrief" in _flat(PdfReader(tmp_path / "en" / "brief.pdf").pages[0].extract_text())
+
+
+def test_pdf_lists_as_many_milestones_as_fit_in_two_layouts(brief, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rollout.brief_pdf as brief_pdf_module
+    from rollout import pdf as weasy
+    from rollout.brief import brief_view
+    from rollout.brief_chart import brief_chart_png
+
+    view = brief_view(brief, lang="zh")
+    view["due"] = view["due"] * 3  # more than fit on the page
+    chart = brief_chart_png(brief, lang="zh")
+    layouts = []
+    monkeypatch.setattr(brief_pdf_module, "rendered", lambda html: layouts.append(html) or weasy.rendered(html))
+    pdf, shown = brief_pdf_module.brief_pdf(view, chart)
+    assert len(layouts) == 2 and 1 < shown < len(view["due"])
+    text = _flat(PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1 and f"共{len(view['due'])}项，列出最早的{shown}项" in text
+    one_more = weasy.rendered(brief_pdf_module.brief_html(view, chart, due_limit=shown + 1))
+    assert len(one_more.pages) == 2  # the most that fit

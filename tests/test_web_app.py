@@ -5,11 +5,13 @@ records for the module (SQLite); test_web_backends runs the core on both backend
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
 
 import pytest
 from conftest import REPO
+from pypdf import PdfReader
 from test_maps import EVIL
 from web_helpers import CHANGSHOU_GARAGE, PASSWORD, TODAY, csrf, post_login, sample_register, serve, version_of
 
@@ -179,6 +181,13 @@ def test_operator_sees_no_other_operators_contacts(site) -> None:
     assert str(other["phone"]) not in page and str(other["contact"]) not in page
     sheet = client.get(f"/records/garage/{other['record_id']}/worksheet").text
     assert str(other["phone"]) not in sheet and "仅牵头单位、街道和区级可见" in sheet
+    # The same worksheet as a PDF to print (Typst, in the server's process): one page, no phone.
+    pdf = client.get(f"/records/garage/{other['record_id']}/worksheet", params={"format": "pdf"})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    pages = PdfReader(io.BytesIO(pdf.content)).pages
+    text = pages[0].extract_text().replace("\n", "").replace(" ", "")
+    assert len(pages) == 1 and str(other["record_id"]) in text and "仅牵头单位、街道和区级可见" in text
+    assert str(other["phone"]) not in text
     token, _ = issue_token(site.platform.register, "li", days=1)
     api = site.client(headers={"Authorization": f"Bearer {token}"})
     records = api.get("/api/records", params={"kind": "garage", "limit": 5000}).json()

@@ -27,12 +27,18 @@ def sample_copy(sample_data_dir: Path) -> Path:
     return sample_data_dir
 
 
+@pytest.fixture(scope="module")
+def sample_project():
+    """The bundled sample, loaded once for the tests that only read it."""
+    return load_project(REPO / "data", as_of=AS_OF)
+
+
 def _flat(path: Path) -> str:
     return "".join(page.extract_text() for page in PdfReader(path).pages).replace("\n", "").replace(" ", "")
 
 
-def test_every_sample_worksheet_is_one_page_with_the_plan(tmp_path: Path) -> None:
-    project = load_project(REPO / "data", as_of=AS_OF)
+def test_every_sample_worksheet_is_one_page_with_the_plan(sample_project, tmp_path: Path) -> None:
+    project = sample_project
     folder, sheets = write_worksheets(project, tmp_path / "ws", formats=("pdf",))
     assert len(sheets) == 60
     longest = max(sheets, key=lambda s: len(s.name))
@@ -132,8 +138,8 @@ def test_xlsx_numbers_dates_no_formulas_and_read_back(sample_copy: Path, tmp_pat
     assert "载入 1，拒收 0" in check.output
 
 
-def test_ledger_one_row_per_compound(tmp_path: Path) -> None:
-    project = load_project(REPO / "data", as_of=AS_OF)
+def test_ledger_one_row_per_compound(sample_project, tmp_path: Path) -> None:
+    project = sample_project
     folder, sheets = write_worksheets(project, tmp_path / "ws", formats=("html",))
     ledger = openpyxl.load_workbook(folder / "一小区一方案台账.xlsx").active
     header = [c.value for c in ledger[2]]
@@ -144,8 +150,8 @@ def test_ledger_one_row_per_compound(tmp_path: Path) -> None:
     assert any(isinstance(row[covered].value, dt.datetime) for row in ledger.iter_rows(min_row=3))
 
 
-def test_the_folder_is_replaced_as_a_whole(tmp_path: Path) -> None:
-    project = load_project(REPO / "data", as_of=AS_OF)
+def test_the_folder_is_replaced_as_a_whole(sample_project, tmp_path: Path) -> None:
+    project = sample_project
     out = tmp_path / "ws"
     out.mkdir()
     (out / "stale.html").write_text("old", encoding="utf-8")
