@@ -35,6 +35,17 @@ def brief_chart_png(brief: Brief, *, lang: Lang) -> bytes:
             ax.tick_params(axis="both", labelsize=6, length=2, pad=1)
             ax.spines[["top", "right"]].set_visible(False)
         axes[0].set_yticks(y, names)
+        _fit_labels(figure, axes[0])
         handles, texts = axes[0].get_legend_handles_labels()
         figure.legend(handles, texts, fontsize=5.5, loc="upper right", ncol=2, frameon=False)
         return figure_png(figure)
+
+
+def _fit_labels(figure, axes) -> None:
+    """Leave room on the left for the longest street name (English names are three times as long)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    widest = max((label.get_window_extent(renderer).width for label in axes.get_yticklabels()), default=0.0)
+    left = min(0.4, (widest + 4 * figure.dpi / 72 + 8) / (figure.get_figwidth() * figure.dpi))  # the ticks and their pad
+    figure.subplots_adjust(left=max(0.08, left))

@@ -210,15 +210,27 @@ def weekly_pack(
     chart_title = t("weekly.chart.title", lang, title=title, subtitle=subtitle)
     burnup = in_background(burnup_png, *_burnup_data(project, progress, lang=lang), title=chart_title, lang=lang)
     coverage = in_background(coverage_analysis, project, existing=existing)
-    from rollout.brief import brief_files, leaders_brief
-
-    # The leaders' one-page brief (its chart, Word and PDF layout) is the next slowest: alongside too.
-    brief = in_background(brief_files, leaders_brief(project, week=week), lang=lang)
+    # The leaders' one-page brief (its numbers, chart, Word and PDF layout) is the next slowest: alongside too.
+    brief = in_background(_brief_files, project, week, lang)
     register_layers = []
     if project.register is not None:  # records from the register: its open conflicts on the map
         from rollout.register.weekly import conflict_layers
 
         register_layers = conflict_layers(project.register.conflicts, basemap=basemap, lang=lang)
+    # The files that need no coverage first, while the coverage is computed alongside.
+    summary = _summary(project, progress, changes, week=week, title=title, lang=lang)
+    if project.register is not None:  # the 本周报送 section
+        from rollout.register.weekly import weekly_section
+
+        summary += weekly_section(project, lang=lang)
+    others: dict[str, Any] = {
+        "progress.csv": progress_table(progress, fmt="csv", lang=lang),
+        "progress.xlsx": progress_table(progress, fmt="xlsx", lang=lang, approximate=project.approximate),
+        "changes.csv": Table(_changes_for_people(changes, lang), headers=labels.headers(changes.columns, lang, family="change_column")),
+        "changes_by_street.csv": Table(_changes_by_street(changes, progress)),
+        "summary.md": summary,
+        "sites.gpkg": _geopackage(project, progress),
+    }
     fmap = build_map(
         project.streets,
         progress,
@@ -237,23 +249,16 @@ def weekly_pack(
         layers=register_layers,
         lang=lang,
     )
-    summary = _summary(project, progress, changes, week=week, title=title, lang=lang)
-    if project.register is not None:  # the 本周报送 section
-        from rollout.register.weekly import weekly_section
-
-        summary += weekly_section(project, lang=lang)
-    files: dict[str, Any] = {
-        "index.html": render_map(fmap),
-        "progress.csv": progress_table(progress, fmt="csv", lang=lang),
-        "progress.xlsx": progress_table(progress, fmt="xlsx", lang=lang, approximate=project.approximate),
-        "changes.csv": Table(_changes_for_people(changes, lang), headers=labels.headers(changes.columns, lang, family="change_column")),
-        "changes_by_street.csv": Table(_changes_by_street(changes, progress)),
-        "summary.md": summary,
-        "sites.gpkg": _geopackage(project, progress),
-    }
+    files: dict[str, Any] = {"index.html": render_map(fmap), **others}
     files |= brief.result()
     files["burnup.png"] = burnup.result()
     return WeeklyPack(week=week, as_of=as_of, progress=progress, changes=changes, files=files, lang=lang)
+
+
+def _brief_files(project: Project, week: str, lang: Lang) -> dict[str, bytes]:
+    from rollout.brief import brief_files, leaders_brief
+
+    return brief_files(leaders_brief(project, week=week), lang=lang)
 
 
 def write_weekly_pack(pack: WeeklyPack, out_root: Path | str) -> WeeklyPack:

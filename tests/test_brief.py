@@ -126,20 +126,17 @@ def test_cli_writes_both_and_refuses_unknown_formats(tmp_path: Path) -> None:
     assert "weeklybrief" in _flat(PdfReader(tmp_path / "en" / "brief.pdf").pages[0].extract_text())
 
 
-def test_pdf_lists_as_many_milestones_as_fit_in_two_layouts(brief, monkeypatch: pytest.MonkeyPatch) -> None:
-    import rollout.brief_pdf as brief_pdf_module
-    from rollout import pdf as weasy
+def test_pdf_lists_as_many_milestones_as_fit(brief) -> None:
     from rollout.brief import brief_view
     from rollout.brief_chart import brief_chart_png
+    from rollout.brief_pdf import DUE_LIMIT, brief_layout, brief_pdf
 
     view = brief_view(brief, lang="zh")
     view["due"] = view["due"] * 3  # more than fit on the page
+    view["due"] = [[*row[:2], f"{row[2]}（{row[2]}；{row[2]}）", *row[3:]] for row in view["due"]]  # on two lines each
     chart = brief_chart_png(brief, lang="zh")
-    layouts = []
-    monkeypatch.setattr(brief_pdf_module, "rendered", lambda html: layouts.append(html) or weasy.rendered(html))
-    pdf, shown = brief_pdf_module.brief_pdf(view, chart)
-    assert len(layouts) == 2 and 1 < shown < len(view["due"])
+    pdf, shown = brief_pdf(view, chart)
+    assert 1 < shown < DUE_LIMIT
     text = _flat(PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 1 and f"共{len(view['due'])}项，列出最早的{shown}项" in text
-    one_more = weasy.rendered(brief_pdf_module.brief_html(view, chart, due_limit=shown + 1))
-    assert len(one_more.pages) == 2  # the most that fit
+    assert brief_layout(view, chart, shown + 1)[1] == 2  # the most that fit
