@@ -366,3 +366,23 @@ def test_snapshot_reads_the_same_records_as_the_history(data_dir: Path, tmp_path
     monkeypatch.setattr(loads, "read_snapshot", lambda *a: used.append(original(*a)) or used[-1])
     load_project(data_dir, db=register_db, as_of=D1)
     assert used[-1] is None  # an earlier day: the history
+
+
+def test_few_rows_are_written_with_the_same_values(data_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    """A platform edit's row, converted value by value, is what the column-wise conversion gives."""
+    import rollout.register.importer as importer
+    from rollout.register.replay import read_versions
+
+    rows = [macro_row("S1", "在建"), macro_row("S2", "受阻", blocker="停电", at="taopu"), macro_row("S3", "已开通", on_air="2024-06-28")]
+    _import(data_dir, None, macro_file(tmp_path, "w1.csv", rows), "铁塔", D1)
+    with open_register(load_config(data_dir), None) as register, register.read() as conn:
+        frame = read_versions(conn, register.tables, kind="macro", columns=[*importer.field_columns(), "source_row", "flags", "extra"])
+    frame = frame[["record", "version", "state", "valid_from", "author", *importer.field_columns(), "source_row", "flags", "extra"]]
+    fast = importer._db_records(frame)
+    monkeypatch.setattr(importer, "_ROW_BY_ROW", 0)
+    slow = importer._db_records(frame)
+    assert len(fast) == 3 and fast[0]["record"] is not None and fast[2]["on_air_date"] == dt.date(2024, 6, 28)
+    for a, b in zip(fast, slow, strict=True):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert a[key] == b[key] and type(a[key]) is type(b[key]), (key, a[key], b[key])

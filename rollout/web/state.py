@@ -63,7 +63,15 @@ class RecordsView:
     as_of: dt.date
     revision: tuple[int, int]
     index: dict[tuple[str, str], int] = field(repr=False)
+    #: The revision each record last changed at, for those changed since the view was read whole (``read``).
+    stamps: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict, repr=False)
+    read: tuple[int, int] | None = None
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def stamp(self, kind: str, record_id: str) -> tuple[int, int]:
+        """The revision at which the record last changed, as far as this view knows (what is made
+        from one record, such as its history, is kept until this moves)."""
+        return self.stamps.get((kind, record_id), self.read or self.revision)
 
     def position(self, kind: str, record_id: str) -> int | None:
         """The row of a record, or None."""
@@ -106,7 +114,8 @@ class RecordsView:
         full, public = record_json(table.iloc[positions])
         json_full, json_public = self.json_full.copy(), self.json_public.copy()
         json_full[positions], json_public[positions] = full, public
-        return RecordsView(table, json_full, json_public, self.as_of, revision, self.index)
+        stamps = self.stamps | {key: revision for key in zip(rows["kind"], rows["record_id"], strict=True)}
+        return RecordsView(table, json_full, json_public, self.as_of, revision, self.index, stamps, self.read)
 
 
 class Platform:
@@ -246,7 +255,9 @@ class Platform:
         day = shanghai_today()
         if previous is not None and changed is not None:
             if not changed:
-                return RecordsView(previous.table, previous.json_full, previous.json_public, day, revision, previous.index)
+                return RecordsView(
+                    previous.table, previous.json_full, previous.json_public, day, revision, previous.index, previous.stamps, previous.read
+                )
             ids = sorted({record_id for _, record_id in changed})
             rows = visible_records(self.register, self.config, self.streets, as_of=day, record_ids=ids)
             rows = rows[pd.Series(list(zip(rows["kind"], rows["record_id"], strict=True)), dtype=object).isin(changed).to_numpy()]
@@ -259,7 +270,7 @@ class Platform:
         table = table.sort_values(["kind", "record_id"], kind="stable").reset_index(drop=True)
         full, public = record_json(table)
         index = {(k, r): i for i, (k, r) in enumerate(zip(table["kind"], table["record_id"], strict=True))}
-        return RecordsView(table, full, public, day, revision, index)
+        return RecordsView(table, full, public, day, revision, index, {}, revision)
 
 
 def _like(values: pd.Series, dtype) -> pd.Series:
