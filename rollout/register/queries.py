@@ -144,12 +144,11 @@ def record_history(register: Register, record_id: str, *, kind: str | None = Non
         if kind is not None:
             query = query.where(records.c.kind == kind)
         frame = pd.read_sql(query.order_by(submissions.c.reported_on, versions.c.valid_from, records.c.source), conn)
-        found = pd.read_sql(
-            sa.select(changes.c.submission, changes.c.source, changes.c.change, changes.c.field, changes.c.old, changes.c.new).where(
-                changes.c.record_id == record_id
-            ),
-            conn,
-        )
+        found_query = sa.select(changes.c.submission, changes.c.source, changes.c.change, changes.c.field, changes.c.old, changes.c.new)
+        found_query = found_query.where(changes.c.record_id == record_id)
+        if kind is not None:  # the index is on (kind, record_id)
+            found_query = found_query.where(changes.c.kind == kind)
+        found = pd.read_sql(found_query, conn)
     if frame.empty:
         return frame
     found = found[found["change"] != "conflict"]

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from rollout import labels
 from rollout.i18n import Lang, t
+from rollout.open_records import open_records
 from rollout.problems import with_reasons
 from rollout.register.errors import EditRejected, StaleVersionError
 from rollout.render import render_page
@@ -21,7 +22,7 @@ from rollout.web.pages_dashboard import with_nonce
 from rollout.web.permissions import CONTACT_FIELDS, editable_fields, may_view, sees_contacts
 from rollout.web.responses import page, redirect
 from rollout.web.words import field_name, field_value, input_value
-from rollout.web.worklist import URGENCY, open_records_for
+from rollout.web.worklist import WITH_DAYS, open_records_for
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -47,7 +48,9 @@ def record_list(
     who = (user.role, user.street_code, user.operator)
     if show != "all":
         show = "open"
-        table = view.memo(("open", *who), lambda: open_records_for(view.table.iloc[scope.rows], as_of=view.as_of))
+        project = state.project(reader=user.id)
+        chase = state.derived("open_records", project, lambda: open_records(project))
+        table = state.derived(("open", *who), (chase, view), lambda: open_records_for(chase, view.table.iloc[scope.rows]))
     else:
         table = view.memo(
             ("all", *who),
@@ -303,7 +306,16 @@ def _list_row(row: dict, lang: Lang) -> dict:
         "kind": labels.kind(kind, lang),
         "href": f"/records/{kind}/{row['record_id']}",
         **{name: field_value(kind, name, row.get(name), lang) for name in _LISTED},
-        "urgency": t(f"web.urgency.{row['urgency']}", lang, days=row["days"]) if row.get("urgency") in URGENCY else "",
+        "urgency": _urgency(row.get("urgency"), row.get("days"), lang),
         "urgency_code": row.get("urgency") or "",
         "planned": field_value(kind, "planned", row.get("planned"), lang) if pd.notna(row.get("planned")) else "",
     }
+
+
+def _urgency(code, days, lang: Lang) -> str:
+    """Why a record is on the list, in words: with its days (受阻 12 天), or the list's word (按计划)."""
+    if not code:
+        return ""
+    if code in WITH_DAYS:
+        return t(f"web.urgency.{code}", lang, days=int(days or 0))
+    return t(f"gaps.urgency.{code}", lang)
