@@ -75,3 +75,32 @@ def test_error_pages_are_friendly_localised_and_carry_the_security_headers(empty
     unauthorised = empty.client().get("/api/records")
     assert unauthorised.status_code == 401 and unauthorised.json()["error"]["code"] == "unauthorized"
     _secured(unauthorised)
+
+
+def test_an_empty_register_shows_nothing_imported_yet_on_every_page(empty) -> None:
+    for name in ("wang", "zhang"):
+        client = empty.login(name)
+        for path in ("/", "/records", "/records?show=all", "/conflicts", "/packs"):
+            answer = client.get(path)
+            assert answer.status_code == 200, (name, path, answer.text[-500:])
+            _secured(answer)
+            assert t("web.empty.title", "zh") in answer.text, (name, path)
+            assert "rollout import" in answer.text
+        english = client.get("/?lang=en")
+        assert english.status_code == 200 and t("web.empty.title", "en") in english.text
+    district = empty.login("wang")
+    for path in ("/map", "/burnup.png"):
+        assert district.get(path).status_code == 200, path
+    token = _token(empty, "wang")
+    api = empty.client(headers={"Authorization": f"Bearer {token}"})
+    records = api.get("/api/records")
+    assert records.status_code == 200 and records.json() == [] and records.headers["x-total-count"] == "0"
+    progress = api.get("/api/progress")
+    assert progress.status_code == 200 and all(row["macro_done"] == 0 for row in progress.json()["streets"])
+    assert api.get("/api/records/macro/M1").status_code == 404
+
+
+def _token(server, name: str) -> str:
+    from rollout.web.accounts import issue_token
+
+    return issue_token(server.platform.register, name, days=1)[0]
