@@ -150,7 +150,7 @@ def progress(
     def build() -> bytes:
         table = project.progress().drop(columns=["street_zones"], errors="ignore")
         body = {"as_of": day.isoformat(), "streets": json.loads(table.to_json(orient="records", force_ascii=False))}
-        return JSONResponse(body).body
+        return bytes(JSONResponse(body).body)
 
     return Response(state.derived(("progress_json", day), project, build), media_type="application/json")
 

@@ -99,11 +99,11 @@ class RecordsView:
     def updated(self, rows: pd.DataFrame, revision: tuple[int, int]) -> RecordsView | None:
         """This view with ``rows`` (records already in it, as :func:`~rollout.register.visible_records`
         gives them) in place of its own, at ``revision``; None when a row is not in the view."""
-        positions = [self.index.get(key) for key in zip(rows["kind"], rows["record_id"], strict=True)]
-        if any(p is None for p in positions) or len(set(positions)) != len(positions):
+        found = [self.index.get(key, -1) for key in zip(rows["kind"], rows["record_id"], strict=True)]
+        if -1 in found or len(set(found)) != len(found):
             return None
-        order = np.argsort(positions, kind="stable")
-        positions = np.asarray(positions, dtype="int64")[order]
+        order = np.argsort(found, kind="stable")
+        positions = np.asarray(found, dtype="int64")[order]
         rows = rows.iloc[order].reset_index(drop=True)
         table = self.table.copy()
         for name in table.columns:
