@@ -8,7 +8,8 @@ requests of the common routes: the dashboard, "my open records", a record's page
 coordinators, logged in), the records list, one record and the progress (operators' systems, Bearer
 tokens), and 0.5 % changes (PATCH, `--writes`). The table gives throughput, p50/p95/max latency and errors per
 route and for all reads; the first request of each route (the register's views being built) and the median of 20 requests sent alone (the server's own time per
-request, whatever else the machine is doing) are reported apart, next to ``rollout progress`` run as a process on the same register, which is what a
+request, whatever else the machine is doing) are reported apart, and the processor time the server used per request
+(which, unlike latency, does not depend on what else the machine is doing), next to ``rollout progress`` run as a process on the same register, which is what a
 person would otherwise wait for.
 """
 
@@ -134,7 +135,7 @@ def start_server(data: Path, db: str | None, port: int) -> subprocess.Popen:
 
 
 async def load(
-    base: str, setup: dict, *, requests: int, concurrency: int, writes: float = 0.02, seed: int = 1
+    base: str, setup: dict, *, requests: int, concurrency: int, writes: float = 0.02, seed: int = 1, server_pid: int = 0
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Send the mix of requests; returns every timed request and the first (cold) one of each route."""
     import httpx
@@ -206,9 +207,11 @@ async def load(
             rows.append({"route": name, "seconds": time.perf_counter() - start, "status": status, "done": time.perf_counter()})
 
     began = time.perf_counter()
+    cpu = _cpu_seconds(server_pid)
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
     frame = pd.DataFrame(rows)
     frame["done"] -= began
+    frame.attrs["server_cpu"] = _cpu_seconds(server_pid) - cpu
     await pages.aclose()
     await api.aclose()
     return frame, pd.DataFrame(cold)
@@ -259,7 +262,8 @@ def run(db: str | None, label: str, records: int, requests: int, concurrency: in
                     raise SystemExit(server.stderr.read().decode())
                 time.sleep(0.1)
             ready = time.perf_counter() - began
-            frame, cold = asyncio.run(load(base, setup, requests=requests, concurrency=concurrency, writes=writes))
+            load_average = os.getloadavg()[0]
+            frame, cold = asyncio.run(load(base, setup, requests=requests, concurrency=concurrency, writes=writes, server_pid=server.pid))
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -269,12 +273,27 @@ def run(db: str | None, label: str, records: int, requests: int, concurrency: in
         f"\n{label}: register of {macro + garage:,} records ({macro:,} macro, {garage:,} garage), built in {built:.0f} s; "
         f"rollout serve ready in {ready:.1f} s; {concurrency} concurrent clients, {len(frame):,} requests in {frame['done'].max():.1f} s"
     )
+    wall = frame["done"].max()
+    server_cpu = frame.attrs["server_cpu"]
+    print(
+        f"server process: {server_cpu:.1f} s of processor in {wall:.1f} s ({server_cpu / len(frame) * 1000:.1f} ms per request, "
+        f"{server_cpu / wall:.0%} of one core); machine load average before the run {load_average:.1f} on {os.cpu_count()} cores"
+    )
     print(table(frame, cold))
     failed = frame[~frame["status"].between(200, 399)]
     if len(failed):
         counts = failed.groupby(["route", "status"]).size()
         print("errors: " + ", ".join(f"{route} HTTP {status} x{n}" for (route, status), n in counts.items()))
     print(f"rollout progress as a whole process on the same register: {progress:.2f} s (GET /api/progress above answers the same)")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """Processor time (user + system) a process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _progress_process(data: Path, db: str | None) -> float:

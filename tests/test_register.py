@@ -298,6 +298,53 @@ def test_garage_lead_unit_wins(data_dir: Path, tmp_path: Path, register_db: str)
     assert total_row(project.progress())["garage_done"] == 1
 
 
+def test_edits_merge_into_the_snapshot_until_it_is_rewritten(data_dir: Path, tmp_path: Path, register_db: str, monkeypatch) -> None:
+    """A platform edit does not rewrite the snapshot: reading merges the versions written since;
+    past DELTA_KEPT of them an edit rewrites it. Either way the same records as the history."""
+    import sqlalchemy as sa
+
+    import rollout.register.loads as loads
+    import rollout.register.snapshot as snapshot
+
+    config = load_config(data_dir)
+    streets = read_streets(config)
+    rows = [macro_row("S1", "在建"), macro_row("S2", "规划", at="taopu"), macro_row("S3", at="shiquan")]
+    _import(data_dir, register_db, macro_file(tmp_path, "w1.csv", rows), "铁塔", D1)
+    _import(data_dir, register_db, macro_file(tmp_path, "m.csv", [macro_row("S2", "受阻", blocker="停电")]), "移动", D1)
+
+    def snapshot_revision() -> int:
+        with open_register(config, register_db) as register, register.read() as conn:
+            return int(conn.execute(sa.select(sa.func.max(register.tables["snapshots"].c.revision))).scalar())
+
+    def both() -> tuple[pd.DataFrame, pd.DataFrame]:
+        with open_register(config, register_db) as register:
+            fast = visible_records(register, config, streets, as_of=D2)
+            monkeypatch.setattr(loads, "read_snapshot", lambda *a: None)
+            slow = visible_records(register, config, streets, as_of=D2)
+            monkeypatch.undo()
+        return fast, slow
+
+    imported = snapshot_revision()
+    with open_register(config, register_db) as register:
+        apply_edit(register, config, streets, "macro", "S1", {"status": "已开通", "开通日期": "2024/6/28"}, author="web:a", reported_on=D2)
+        apply_edit(register, config, streets, "macro", "S2", {"blocker": "物业不同意"}, author="web:b", reported_on=D2, source="移动")
+    assert snapshot_revision() == imported  # two edits: merged when read, the snapshot stays
+    with open_register(config, register_db) as register, register.read() as conn:
+        merged = snapshot.read_snapshot(conn, register.tables, D2)
+    assert len(merged) == 4 and merged.loc[merged["record_id"].eq("S1"), "status"].tolist() == ["on_air"]
+    fast, slow = both()
+    assert fast.astype(str).equals(slow.astype(str))
+    assert fast.set_index("record_id").loc["S1", "status_as_of"] == "on_air"
+    assert fast.set_index("record_id").loc["S2", "blocker"] == "物业不同意"
+    monkeypatch.setattr(snapshot, "DELTA_KEPT", 1)
+    with open_register(config, register_db) as register:
+        apply_edit(register, config, streets, "macro", "S3", {"blocker": "停电"}, author="web:a", reported_on=D2)
+    monkeypatch.undo()
+    assert snapshot_revision() > imported  # three versions since: rewritten
+    fast, slow = both()
+    assert fast.astype(str).equals(slow.astype(str)) and fast.set_index("record_id").loc["S3", "blocker"] == "停电"
+
+
 def test_snapshot_reads_the_same_records_as_the_history(data_dir: Path, tmp_path: Path, register_db: str, monkeypatch) -> None:
     import rollout.register.loads as loads
 
@@ -319,3 +366,23 @@ def test_snapshot_reads_the_same_records_as_the_history(data_dir: Path, tmp_path
     monkeypatch.setattr(loads, "read_snapshot", lambda *a: used.append(original(*a)) or used[-1])
     load_project(data_dir, db=register_db, as_of=D1)
     assert used[-1] is None  # an earlier day: the history
+
+
+def test_few_rows_are_written_with_the_same_values(data_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    """A platform edit's row, converted value by value, is what the column-wise conversion gives."""
+    import rollout.register.importer as importer
+    from rollout.register.replay import read_versions
+
+    rows = [macro_row("S1", "在建"), macro_row("S2", "受阻", blocker="停电", at="taopu"), macro_row("S3", "已开通", on_air="2024-06-28")]
+    _import(data_dir, None, macro_file(tmp_path, "w1.csv", rows), "铁塔", D1)
+    with open_register(load_config(data_dir), None) as register, register.read() as conn:
+        frame = read_versions(conn, register.tables, kind="macro", columns=[*importer.field_columns(), "source_row", "flags", "extra"])
+    frame = frame[["record", "version", "state", "valid_from", "author", *importer.field_columns(), "source_row", "flags", "extra"]]
+    fast = importer._db_records(frame)
+    monkeypatch.setattr(importer, "_ROW_BY_ROW", 0)
+    slow = importer._db_records(frame)
+    assert len(fast) == 3 and fast[0]["record"] is not None and fast[2]["on_air_date"] == dt.date(2024, 6, 28)
+    for a, b in zip(fast, slow, strict=True):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert a[key] == b[key] and type(a[key]) is type(b[key]), (key, a[key], b[key])

@@ -167,6 +167,32 @@ def test_street_coordinator_sees_and_changes_only_their_street(site) -> None:
     assert site.client().get("/users").status_code == 303 and client.get("/users").status_code == 403
 
 
+def test_my_open_records_are_the_gaps_list_of_the_users_street(site) -> None:
+    """A street coordinator's "my open records" is the street's open-records list of ``rollout gaps``
+    (rollout.open_records), the same records in the same order; a district user sees every street's."""
+    from rollout.open_records import open_records
+
+    def listed(client) -> list[tuple[str, str]]:
+        rows, number = [], 1
+        while True:
+            text = client.get(f"/records?page_number={number}").text
+            rows += re.findall(r'<td><a href="/records/(macro|garage)/([^"]+)">', text)
+            if f"page_number={number + 1}" not in text:
+                return rows
+            number += 1
+
+    mine = listed(site.login("zhang"))
+    chase = open_records(site.platform.project(), street="长寿路")
+    assert len(chase) >= 3 and chase["urgency"].nunique() > 1  # a list worth ordering
+    assert mine == list(zip(chase["kind"], chase["record_id"], strict=True))
+    everyone = listed(site.login("wang"))
+    assert everyone == list(zip(*open_records(site.platform.project())[["kind", "record_id"]].to_dict("list").values(), strict=True))
+    page = site.login("zhang").get("/records").text
+    blocked = chase[chase["urgency"].eq("blocked")]
+    assert len(blocked) and f"受阻 {int(blocked['days_blocked'].iloc[0])} 天" in page
+    assert t("gaps.urgency.on_schedule", "zh") in page and chase["urgency"].iloc[-1] == "on_schedule"
+
+
 def test_operator_sees_no_other_operators_contacts(site) -> None:
     from rollout.web.accounts import issue_token
 

@@ -80,13 +80,13 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(platform) -> Iterator[Server]:
-    """Run the application on a free port of 127.0.0.1 in a thread, for the duration of the block."""
+def serve(platform, app=None) -> Iterator[Server]:
+    """Run the application (``app``, else the platform's) on a free port of 127.0.0.1 in a thread, for the duration of the block."""
     import uvicorn
 
     from rollout.web.app import create_app
 
-    config = uvicorn.Config(create_app(platform), host="127.0.0.1", port=0, log_level="error", lifespan="off")
+    config = uvicorn.Config(app or create_app(platform), host="127.0.0.1", port=0, log_level="error", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

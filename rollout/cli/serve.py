@@ -34,7 +34,15 @@ def command(host: str, port: int, packs: Path | None, forwarded_allow_ips: str) 
     )
     try:
         uvicorn.run(
-            create_app(platform), host=host, port=port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips, log_level="warning"
+            create_app(platform),
+            host=host,
+            port=port,
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+            log_level="warning",
+            # Idle keep-alive connections are kept longer than a reverse proxy's (nginx: 60 s) or a busy
+            # client's pause, so that neither sends a request on a connection the server is closing.
+            timeout_keep_alive=65,
         )
     finally:
         platform.register.close()

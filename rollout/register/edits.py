@@ -30,7 +30,7 @@ from rollout.register.compare import compare_submission
 from rollout.register.errors import EditRejected, RegisterError, StaleVersionError
 from rollout.register.importer import _write_versions, version_rows
 from rollout.register.replay import counted, read_resolutions, read_versions
-from rollout.register.snapshot import write_snapshot
+from rollout.register.snapshot import snapshot_after_edit
 from rollout.register.store import Register
 from rollout.schema import KINDS, normalize_token
 
@@ -103,7 +103,7 @@ def apply_edit(
             return EditResult(kind, record_id, sender, current_version, None, comparison.changes)
         submission = _platform_submission(conn, tables, sender, kind, author, note, reported_on)
         _write_versions(conn, tables, load, comparison, sender, submission, register.settings, author=author, record_id=record_id)
-        write_snapshot(conn, tables)
+        snapshot_after_edit(conn, tables)
     return EditResult(kind, record_id, sender, current_version + 1, submission, comparison.changes)
 
 

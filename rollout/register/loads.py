@@ -77,20 +77,31 @@ def register_site_loads(
 
 
 def site_loads_from(
-    register: Register, config: Config, streets: gpd.GeoDataFrame, *, as_of: dt.date | None, db: str | None = None
+    register: Register,
+    config: Config,
+    streets: gpd.GeoDataFrame,
+    *,
+    as_of: dt.date | None,
+    db: str | None = None,
+    record_ids: list[str] | None = None,
 ) -> tuple[dict[str, SiteLoad], RegisterSnapshot]:
-    """:func:`register_site_loads` for an open register (``as_of`` None: the current records)."""
-    loads, snapshot = register_records(register, as_of=as_of, db=db)
+    """:func:`register_site_loads` for an open register (``as_of`` None: the current records;
+    ``record_ids``: only those records)."""
+    loads, snapshot = register_records(register, as_of=as_of, db=db, record_ids=record_ids)
     return {name: place_sites(load, streets, config) for name, load in loads.items()}, snapshot
 
 
-def register_records(register: Register, *, as_of: dt.date | None, db: str | None = None) -> tuple[dict[str, SiteLoad], RegisterSnapshot]:
+def register_records(
+    register: Register, *, as_of: dt.date | None, db: str | None = None, record_ids: list[str] | None = None
+) -> tuple[dict[str, SiteLoad], RegisterSnapshot]:
     """Per kind, the records that count as known on ``as_of`` (None: now), as checked records
-    not yet placed in streets; and the snapshot (where they came from, open conflicts)."""
+    not yet placed in streets; and the snapshot (where they came from, open conflicts).
+    ``record_ids``: only those records, read from the history (the conflicts are theirs only)."""
     with register.read() as conn:
-        versions = read_snapshot(conn, register.tables, as_of)
+        versions = read_snapshot(conn, register.tables, as_of) if record_ids is None else None
         if versions is None:
-            versions = read_versions(conn, register.tables, as_of=as_of, full=False)
+            ids = list(record_ids) if record_ids is not None else None
+            versions = read_versions(conn, register.tables, as_of=as_of, full=False, record_ids=ids)
         else:
             versions = with_confirmed_days(conn, register.tables, versions, as_of)
         resolutions = read_resolutions(conn, register.tables)

@@ -22,6 +22,7 @@ __all__ = [
     "latest_reported_on",
     "overdue_senders",
     "record_history",
+    "records_changed_after",
     "shanghai_time",
     "submissions_between",
 ]
@@ -34,6 +35,25 @@ def shanghai_time(values: pd.Series) -> pd.Series:
     """UTC timestamps as Asia/Shanghai wall time text (``2024-06-30 17:05``)."""
     stamps = pd.to_datetime(values, errors="coerce").dt.tz_localize("UTC").dt.tz_convert("Asia/Shanghai")
     return stamps.dt.strftime("%Y-%m-%d %H:%M").fillna("")
+
+
+def records_changed_after(register: Register, submission: int, *, limit: int) -> list[tuple[str, str]] | None:
+    """(kind, id) of the records that have a version written by a submission after ``submission``
+    (sorted); None when there are more than ``limit`` of them (then reading everything is quicker)."""
+    import sqlalchemy as sa
+
+    records, versions = register.tables["records"], register.tables["record_versions"]
+    query = (
+        sa.select(records.c.kind, records.c.record_id)
+        .join(versions, versions.c.record == records.c.id)
+        .where(versions.c.valid_from > submission)
+        .distinct()
+        .order_by(records.c.kind, records.c.record_id)
+        .limit(limit + 1)
+    )
+    with register.read() as conn:
+        rows = [(str(k), str(r)) for k, r in conn.execute(query)]
+    return None if len(rows) > limit else rows
 
 
 def latest_reported_on(register: Register) -> dt.date | None:
@@ -124,12 +144,11 @@ def record_history(register: Register, record_id: str, *, kind: str | None = Non
         if kind is not None:
             query = query.where(records.c.kind == kind)
         frame = pd.read_sql(query.order_by(submissions.c.reported_on, versions.c.valid_from, records.c.source), conn)
-        found = pd.read_sql(
-            sa.select(changes.c.submission, changes.c.source, changes.c.change, changes.c.field, changes.c.old, changes.c.new).where(
-                changes.c.record_id == record_id
-            ),
-            conn,
-        )
+        found_query = sa.select(changes.c.submission, changes.c.source, changes.c.change, changes.c.field, changes.c.old, changes.c.new)
+        found_query = found_query.where(changes.c.record_id == record_id)
+        if kind is not None:  # the index is on (kind, record_id)
+            found_query = found_query.where(changes.c.kind == kind)
+        found = pd.read_sql(found_query, conn)
     if frame.empty:
         return frame
     found = found[found["change"] != "conflict"]

@@ -33,6 +33,8 @@ def read_versions(
     columns: list[str] | None = None,
     full: bool = True,
     record_id: str | None = None,
+    record_ids: list[str] | None = None,
+    after: int | None = None,
 ) -> pd.DataFrame:
     """Record versions current now (``as_of`` None) or as known on ``as_of``.
 
@@ -42,7 +44,8 @@ def read_versions(
     ``author`` (schema 2) and the field columns (all, or ``columns``). Without ``kind``, each
     kind is read with its own fields only (the other kind's columns are blank). ``full`` False
     leaves out ``version_id``, ``record``, ``valid_to``, ``changes`` and ``author`` (reading sites
-    does not need them).
+    does not need them). ``record_id`` / ``record_ids`` keep those records; ``after`` keeps the
+    versions written by a submission after that one (a snapshot's delta).
     """
     kinds = [kind] if kind is not None else list(KINDS)
     frames = []
@@ -50,7 +53,16 @@ def read_versions(
         wanted = columns if columns is not None else [*KINDS[name].field_names, "crs_input", "source_file", "source_row", "flags", "extra"]
         frames.append(
             _read_kind(
-                conn, tables, name, wanted, as_of=as_of, source=source, exclude_source=exclude_source, full=full, record_id=record_id
+                conn,
+                tables,
+                name,
+                wanted,
+                as_of=as_of,
+                source=source,
+                exclude_source=exclude_source,
+                full=full,
+                record_ids=[record_id] if record_id is not None else record_ids,
+                after=after,
             )
         )
     frame = frames[0] if len(frames) == 1 else pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
@@ -76,7 +88,9 @@ def with_confirmed_days(conn, tables, frame: pd.DataFrame, as_of: dt.date | None
     return frame
 
 
-def _read_kind(conn, tables, kind: str, wanted: list[str], *, as_of, source, exclude_source, full: bool, record_id=None) -> pd.DataFrame:
+def _read_kind(
+    conn, tables, kind: str, wanted: list[str], *, as_of, source, exclude_source, full: bool, record_ids=None, after=None
+) -> pd.DataFrame:
     """One kind's versions; rows are fetched from the driver's cursor and typed column by column
     (vectorised), which is several times faster than letting each value through SQLAlchemy."""
     import sqlalchemy as sa
@@ -111,8 +125,11 @@ def _read_kind(conn, tables, kind: str, wanted: list[str], *, as_of, source, exc
         query = query.where(records.c.source == source)
     if exclude_source is not None:
         query = query.where(records.c.source != exclude_source)
-    if record_id is not None:
-        query = query.where(records.c.record_id == record_id)
+    if record_ids is not None:
+        ids = list(record_ids)
+        query = query.where(records.c.record_id == ids[0] if len(ids) == 1 else records.c.record_id.in_(ids) if ids else sa.false())
+    if after is not None:
+        query = query.where(versions.c.valid_from > after)
     result = conn.execute(query.order_by(records.c.record_id, records.c.source))
     names = list(result.keys())
     rows = result.cursor.fetchall()

@@ -28,12 +28,14 @@ def visible_records(
     status: str | None = None,
     operator: str | None = None,
     as_of: dt.date | None = None,
+    record_ids: list[str] | None = None,
 ) -> pd.DataFrame:
     """The records that count (one per id and kind), as known on ``as_of`` (default: now).
 
     Filters: ``kind`` (macro/garage), ``street`` (code or name, as in streets.csv),
     ``status`` (a status code, compared with the status on ``as_of``), ``operator`` (a code or
-    name: 移动, cmcc, ...). Columns: ``kind``, ``record_id``, the record's fields, ``street_code``,
+    name: 移动, cmcc, ...), ``record_ids`` (only those ids: read from the history, not the
+    snapshot; quick for a few records). Columns: ``kind``, ``record_id``, the record's fields, ``street_code``,
     ``street_name``, ``status_as_of``, ``register_source``, ``register_version`` (pass it back as
     ``expected_version`` to :func:`~rollout.register.edits.apply_edit`), ``register_state``.
     """
@@ -41,7 +43,7 @@ def visible_records(
     from rollout.register.clock import shanghai_today
 
     day = as_of or shanghai_today()
-    loads, _ = site_loads_from(register, config, streets, as_of=as_of)
+    loads, _ = site_loads_from(register, config, streets, as_of=as_of, record_ids=record_ids)
     frames = []
     for name, load in loads.items():
         if kind is not None and name != kind:

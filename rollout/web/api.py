@@ -146,9 +146,13 @@ def progress(
     else:
         source = state.records()
         project = state.derived(("progress", day), source, lambda: load_project(state.config.data_dir, db=state.db, as_of=day))
-    table = project.progress().drop(columns=["street_zones"], errors="ignore")
-    body = {"as_of": day.isoformat(), "streets": json.loads(table.to_json(orient="records", force_ascii=False))}
-    return JSONResponse(body)
+
+    def build() -> bytes:
+        table = project.progress().drop(columns=["street_zones"], errors="ignore")
+        body = {"as_of": day.isoformat(), "streets": json.loads(table.to_json(orient="records", force_ascii=False))}
+        return bytes(JSONResponse(body).body)
+
+    return Response(state.derived(("progress_json", day), project, build), media_type="application/json")
 
 
 def validation_answer(request: Request, error: RequestValidationError) -> JSONResponse | HTMLResponse:

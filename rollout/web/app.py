@@ -11,6 +11,7 @@ page or a JSON answer in the reader's language.
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,7 +26,7 @@ from rollout.errors import RolloutError
 from rollout.i18n import DEFAULT_LANG, LANGS, Lang, t
 from rollout.web.state import Platform
 
-__all__ = ["SecurityHeaders", "api_lang", "create_app", "request_lang"]
+__all__ = ["SecurityHeaders", "ServerErrors", "api_lang", "create_app", "request_lang"]
 
 STATIC = Path(__file__).with_name("static")
 LANG_COOKIE = "rollout_lang"
@@ -63,6 +64,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RolloutError, _rollout_error)  # type: ignore[arg-type]
+    app.add_middleware(ServerErrors)  # inside SecurityHeaders: the 500 page carries the same headers
     app.add_middleware(SecurityHeaders)
     return app
 
@@ -128,6 +130,50 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class ServerErrors:
+    """Pure ASGI middleware: an error nothing else handled becomes the friendly 500 page in the
+    reader's language (JSON under ``/api/``), never a traceback; it runs inside
+    :class:`SecurityHeaders`, so the page carries the same headers as every other. The traceback
+    goes to the server's log (logger ``rollout.web``), not to the reader."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            logging.getLogger("rollout.web").exception("error answering %s %s", scope.get("method"), scope.get("path"))
+            if started:  # too late for a page: the server closes the connection
+                raise
+            await _server_error(scope)(scope, receive, send)
+
+
+def _server_error(scope) -> Response:
+    """The 500 answer; a plain page in the reader's language should even the page layout fail."""
+    from fastapi.responses import HTMLResponse
+
+    from rollout.web.responses import error_answer
+
+    request = Request(scope)
+    try:
+        return error_answer(request, 500)
+    except Exception:  # the layout itself failed: still no traceback
+        lang = request_lang(request)
+        body = f'<!doctype html><meta charset="utf-8"><title>500</title><p>{t("web.error.500", lang)}</p>'
+        return HTMLResponse(body, status_code=500)
 
 
 def _csp(nonce: str) -> str:

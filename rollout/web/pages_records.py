@@ -5,11 +5,14 @@ from __future__ import annotations
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from rollout import labels
 from rollout.i18n import Lang, t
+from rollout.open_records import open_records
 from rollout.problems import with_reasons
 from rollout.register.errors import EditRejected, StaleVersionError
+from rollout.render import render_page
 from rollout.schema import KINDS
 from rollout.web.accounts import User
 from rollout.web.app import request_lang
@@ -19,7 +22,7 @@ from rollout.web.pages_dashboard import with_nonce
 from rollout.web.permissions import CONTACT_FIELDS, editable_fields, may_view, sees_contacts
 from rollout.web.responses import page, redirect
 from rollout.web.words import field_name, field_value, input_value
-from rollout.web.worklist import URGENCY, open_records_for
+from rollout.web.worklist import WITH_DAYS, open_records_for
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -45,7 +48,9 @@ def record_list(
     who = (user.role, user.street_code, user.operator)
     if show != "all":
         show = "open"
-        table = view.memo(("open", *who), lambda: open_records_for(view.table.iloc[scope.rows], as_of=view.as_of))
+        project = state.project(reader=user.id)
+        chase = state.derived("open_records", project, lambda: open_records(project))
+        table = state.derived(("open", *who), (chase, view), lambda: open_records_for(chase, view.table.iloc[scope.rows]))
     else:
         table = view.memo(
             ("all", *who),
@@ -70,22 +75,32 @@ def record_list(
     page_number = min(max(1, page_number), pages)
     shown = table.iloc[(page_number - 1) * PAGE_SIZE : page_number * PAGE_SIZE]
     columns = list(dict.fromkeys(c for c in ("kind", "record_id", *_LISTED, "urgency", "days", "planned") if c in shown.columns))
-    filters = (kind, status, street, q, show, page_number, lang, *who)
-    rows = view.memo(("rows", *filters), lambda: [_list_row(r, lang) for r in shown[columns].to_dict("records")])
+    filters = {"kind": kind, "status": status, "street": street, "q": q, "show": show}
+
+    def table_html() -> Markup:  # the same for everyone with this view, scope, filters and language
+        rows = [_list_row(r, lang) for r in shown[columns].to_dict("records")]
+        context = {
+            "rows": rows,
+            "total": total,
+            "page_number": page_number,
+            "pages": pages,
+            "filters": filters,
+            "as_of": view.as_of.isoformat(),
+        }
+        return Markup(render_page("web/records_table.html.j2", lang=lang, **context))
+
+    key = ("table", kind, status, street, show, page_number, lang, *who)
+    html = view.memo(key, table_html) if not q else table_html()  # searches are not kept: their text is anyone's
     streets = [(c, n if lang == "zh" else e) for c, n, e in state.street_table[["street_code", "name", "name_en"]].itertuples(index=False)]
     statuses = sorted({(k, s) for k in KINDS for s in KINDS[k].statuses}, key=lambda x: (x[0], KINDS[x[0]].statuses.index(x[1])))
     return page(
         request,
         "records.html.j2",
         title=t("web.records.title_open" if show == "open" else "web.records.title_all", lang),
-        rows=rows,
-        total=total,
-        page_number=page_number,
-        pages=pages,
-        filters={"kind": kind, "status": status, "street": street, "q": q, "show": show},
+        table_html=html,
+        filters=filters,
         streets=streets if user.role in ("admin", "district", "operator", "tower") else [],
         statuses=[(f"{s}", labels.kind(k, lang) + " · " + labels.status(k, s, lang)) for k, s in statuses],
-        as_of=view.as_of.isoformat(),
     )
 
 
@@ -233,9 +248,10 @@ def _record_page(request: Request, user: User, row: dict, *, status: int = 200, 
         for f in site_kind.fields
         if f.name != site_kind.id_field and (contacts or f.name not in CONTACT_FIELDS)
     ]
-    revision = state.revision()
+    view = state.records(reader=user.id)
+    stamp = view.stamp(kind, record_id) if view.revision == state.revision() else state.revision()  # kept while the record is unchanged
     history = state.derived(
-        ("history", kind, record_id, lang), (revision,), lambda: record_history(state.register, record_id, kind=kind, lang=lang)
+        ("history", kind, record_id, lang), (stamp,), lambda: record_history(state.register, record_id, kind=kind, lang=lang)
     )
     shown = ["version", "source", "state", "status", "reported_on", "channel", "author", "imported_at", "what", "note"]
     history = history[[c for c in shown if c in history.columns]].iloc[::-1]
@@ -276,7 +292,7 @@ def _record_page(request: Request, user: User, row: dict, *, status: int = 200, 
         stale=form_state.get("stale", False),
         change_day=str(form.get("change_day", "")) if form is not None else "",
         change_note=str(form.get("change_note", "")) if form is not None else "",
-        today=state.records(reader=user.id).as_of.isoformat(),
+        today=view.as_of.isoformat(),
     )
 
 
@@ -290,7 +306,16 @@ def _list_row(row: dict, lang: Lang) -> dict:
         "kind": labels.kind(kind, lang),
         "href": f"/records/{kind}/{row['record_id']}",
         **{name: field_value(kind, name, row.get(name), lang) for name in _LISTED},
-        "urgency": t(f"web.urgency.{row['urgency']}", lang, days=row["days"]) if row.get("urgency") in URGENCY else "",
+        "urgency": _urgency(row.get("urgency"), row.get("days"), lang),
         "urgency_code": row.get("urgency") or "",
         "planned": field_value(kind, "planned", row.get("planned"), lang) if pd.notna(row.get("planned")) else "",
     }
+
+
+def _urgency(code, days, lang: Lang) -> str:
+    """Why a record is on the list, in words: with its days (受阻 12 天), or the list's word (按计划)."""
+    if not code:
+        return ""
+    if code in WITH_DAYS:
+        return t(f"web.urgency.{code}", lang, days=int(days or 0))
+    return t(f"gaps.urgency.{code}", lang)

@@ -49,6 +49,8 @@ def page(request: Request, template: str, *, status_code: int = 200, title: str 
         nonce=request.scope.get("state", {}).get("nonce", ""),
         nav=[(path, key) for path, key, action in NAV if allowed(user, action)] if user and not user.must_change_password else [],
         notice=t(f"web.done.{done}", lang) if done and has(f"web.done.{done}") else "",
+        empty_register=status_code < 400 and user is not None and not user.must_change_password and _register_empty(request),
+        may_upload=allowed(user, "upload") if user else False,
         title=title,
         **context,
     )
@@ -87,6 +89,11 @@ def error_answer(
 def json_error(status: int, code: str, message: str, *, headers: dict | None = None, **extra: Any) -> JSONResponse:
     """``{"error": {"code": ..., "message": ..., ...}}`` with ``status``."""
     return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers)
+
+
+def _register_empty(request: Request) -> bool:
+    """True while nothing has been imported into the register (no submission yet)."""
+    return request.app.state.platform.revision()[0] == 0
 
 
 def _code(status: int) -> str:

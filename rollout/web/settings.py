@@ -11,7 +11,7 @@
     ip_window_minutes = 10
     token_days = 90           # lifetime of an API token
     upload_max_mb = 20        # largest weekly file accepted
-    refresh_seconds = 2       # lists and the dashboard are rebuilt at most this often after a change
+    refresh_seconds = 2       # the dashboard, progress and "my open records" are rebuilt at most this often after a change
 """
 
 from __future__ import annotations

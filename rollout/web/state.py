@@ -4,10 +4,12 @@ Reading every record (``visible_records``) or loading the project for the dashbo
 a few tenths of a second on a register of 10,000 records, far too long for every request.
 The platform keeps each view with the register's revision (the newest submission and conflict
 resolution) and rebuilds it when the revision has moved: at most every ``refresh_seconds``
-for lists, the dashboard and the map (meanwhile the previous view is served, so one change
-does not stall everyone), and at once for whoever asks ``fresh`` (the person who just made the
-change). A single record is always read current: from the view when the view is current,
-else from the register itself.
+for the dashboard and the map (meanwhile the previous view is served, so one change does not
+stall everyone), and at once for whoever asks ``fresh`` (the person who just made the change).
+The records view is brought up to date at once when only a few records changed (edits): only
+those records are read again and their rows replaced (:meth:`RecordsView.updated`), a few
+milliseconds instead of reading all of them. A single record is always read current: from the
+view when the view is current, else from the register itself.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ __all__ = ["Platform", "RecordsView"]
 
 #: Views made from others (record maps, worksheets, ...) kept at most.
 _DERIVED_KEPT = 200
+#: Changed records up to which the records view is updated in place rather than read again.
+_UPDATED_AT_MOST = 200
 
 
 @dataclass
@@ -59,7 +63,15 @@ class RecordsView:
     as_of: dt.date
     revision: tuple[int, int]
     index: dict[tuple[str, str], int] = field(repr=False)
+    #: The revision each record last changed at, for those changed since the view was read whole (``read``).
+    stamps: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict, repr=False)
+    read: tuple[int, int] | None = None
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def stamp(self, kind: str, record_id: str) -> tuple[int, int]:
+        """The revision at which the record last changed, as far as this view knows (what is made
+        from one record, such as its history, is kept until this moves)."""
+        return self.stamps.get((kind, record_id), self.read or self.revision)
 
     def position(self, kind: str, record_id: str) -> int | None:
         """The row of a record, or None."""
@@ -83,6 +95,27 @@ class RecordsView:
     def line(self, position: int, *, contacts: bool) -> str:
         """A row as the API's JSON object."""
         return str((self.json_full if contacts else self.json_public)[position])
+
+    def updated(self, rows: pd.DataFrame, revision: tuple[int, int]) -> RecordsView | None:
+        """This view with ``rows`` (records already in it, as :func:`~rollout.register.visible_records`
+        gives them) in place of its own, at ``revision``; None when a row is not in the view."""
+        found = [self.index.get(key, -1) for key in zip(rows["kind"], rows["record_id"], strict=True)]
+        if -1 in found or len(set(found)) != len(found):
+            return None
+        order = np.argsort(found, kind="stable")
+        positions = np.asarray(found, dtype="int64")[order]
+        rows = rows.iloc[order].reset_index(drop=True)
+        table = self.table.copy()
+        for name in table.columns:
+            values = rows[name] if name in rows.columns else pd.Series("", index=rows.index, dtype=object)  # a file's extra column
+            column = table[name].copy()
+            column.iloc[positions] = _like(values, column.dtype).to_numpy()
+            table[name] = column
+        full, public = record_json(table.iloc[positions])
+        json_full, json_public = self.json_full.copy(), self.json_public.copy()
+        json_full[positions], json_public[positions] = full, public
+        stamps = self.stamps | {key: revision for key in zip(rows["kind"], rows["record_id"], strict=True)}
+        return RecordsView(table, json_full, json_public, self.as_of, revision, self.index, stamps, self.read)
 
 
 class Platform:
@@ -148,9 +181,14 @@ class Platform:
         self.written[user_id] = self.revision()
 
     def records(self, *, reader: int | None = None) -> RecordsView:
-        """Every record that counts, today (see :func:`rollout.register.visible_records`)."""
+        """Every record that counts, today (see :func:`rollout.register.visible_records`): up to date
+        at once after edits of a few records, else at most ``refresh_seconds`` behind."""
         revision = self.revision()
-        return self.cached("records", lambda: self._records_view(revision), at_least=self.written.get(reader or 0), revision=revision)
+        entry = self._entries.get("records")
+        previous = entry.value if entry is not None and entry.revision != revision else None
+        changed = self._changed(previous, revision) if previous is not None else None
+        at_least = revision if changed is not None else self.written.get(reader or 0)
+        return self.cached("records", lambda: self._records_view(revision, previous, changed), at_least=at_least, revision=revision)
 
     def record(self, kind: str, record_id: str, *, reader: int | None = None) -> dict | None:
         """One record that counts, as a row of the records view, always current (None: no such record)."""
@@ -163,7 +201,7 @@ class Platform:
         if view.revision == revision:
             return None if position is None else view.table.iloc[position].to_dict()
         if position is None:  # a record newer than the view: bring the view up to date
-            view = self.cached("records", lambda: self._records_view(revision), at_least=revision, revision=revision)
+            view = self.cached("records", lambda: self._records_view(revision, None, None), at_least=revision, revision=revision)
             position = view.position(kind, record_id)
             return None if position is None else view.table.iloc[position].to_dict()
         try:
@@ -202,17 +240,47 @@ class Platform:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
 
-    def _records_view(self, revision: tuple[int, int]) -> RecordsView:
+    def _changed(self, previous: RecordsView, revision: tuple[int, int]) -> list[tuple[str, str]] | None:
+        """The records changed since ``previous`` when they are few and nothing else moved (no
+        conflict settled, the same day); else None (the view is read again)."""
+        from rollout.register.queries import records_changed_after
+
+        if previous.revision[1] != revision[1] or previous.as_of != shanghai_today() or previous.revision[0] > revision[0]:
+            return None
+        return records_changed_after(self.register, previous.revision[0], limit=_UPDATED_AT_MOST)
+
+    def _records_view(self, revision: tuple[int, int], previous: RecordsView | None, changed: list[tuple[str, str]] | None) -> RecordsView:
         from rollout.register.views import visible_records
 
         day = shanghai_today()
+        if previous is not None and changed is not None:
+            if not changed:
+                return RecordsView(
+                    previous.table, previous.json_full, previous.json_public, day, revision, previous.index, previous.stamps, previous.read
+                )
+            ids = sorted({record_id for _, record_id in changed})
+            rows = visible_records(self.register, self.config, self.streets, as_of=day, record_ids=ids)
+            rows = rows[pd.Series(list(zip(rows["kind"], rows["record_id"], strict=True)), dtype=object).isin(changed).to_numpy()]
+            view = previous.updated(rows, revision) if len(rows) == len(changed) else None
+            if view is not None:
+                return view
         table = visible_records(self.register, self.config, self.streets, as_of=day)
         if table.empty:
             table = pd.DataFrame(columns=["kind", "record_id", "street_code", "street_name", "status_as_of", "register_version"])
         table = table.sort_values(["kind", "record_id"], kind="stable").reset_index(drop=True)
         full, public = record_json(table)
         index = {(k, r): i for i, (k, r) in enumerate(zip(table["kind"], table["record_id"], strict=True))}
-        return RecordsView(table, full, public, day, revision, index)
+        return RecordsView(table, full, public, day, revision, index, {}, revision)
+
+
+def _like(values: pd.Series, dtype) -> pd.Series:
+    """``values`` as ``dtype`` when they can be (new rows in a view's columns)."""
+    if values.dtype == dtype:
+        return values
+    try:
+        return values.astype(dtype)
+    except (TypeError, ValueError):
+        return values.astype(object)
 
 
 def _same(kept: Any, source: Any) -> bool:
