@@ -97,6 +97,12 @@ class _Forked:
         return value
 
 
+def here(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)`` computed now, in this process, as a future (``.result()``):
+    what :func:`in_background` falls back to, for work that must not be forked."""
+    return _Done(function, args, kwargs)
+
+
 def in_background(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Start ``function(*args, **kwargs)`` in a forked process and return a future of its result
     (``.result()``), so that slow independent work (drawing a chart) overlaps with the rest. Where

@@ -25,7 +25,7 @@ from typing import Any
 
 from rollout.errors import InputFileError
 
-__all__ = ["CJK_FONTS", "PendingPdfs", "one_page_pdf", "typst_pdf", "typst_pdfs"]
+__all__ = ["CJK_FONTS", "PendingPdfs", "may_fork", "one_page_pdf", "typst_pdf", "typst_pdfs"]
 
 #: Set once Typst has laid out a page in this process (its thread pool is running): no fork after that.
 _typst_started = False
@@ -33,6 +33,14 @@ _typst_started = False
 #: Chinese fonts in order of preference (the first one installed is used; Typst falls back to the
 #: others, then to its own fonts, for a character the first lacks).
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Zen Hei", "Droid Sans Fallback")
+
+
+def may_fork() -> bool:
+    """True while a forked process could still lay out with Typst: Typst has not run here yet (its
+    thread pool would not be carried over) and this process runs one thread."""
+    import threading
+
+    return hasattr(os, "fork") and not _typst_started and threading.active_count() == 1
 
 
 def typst_pdf(template: str, **inputs: str) -> tuple[bytes, int]:
@@ -79,9 +87,7 @@ def typst_pdfs(template: str, documents: Sequence[Sequence[Mapping[str, str]]], 
     """
     if workers is None:
         workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    import threading
-
-    if workers > 1 and len(documents) >= 4 and hasattr(os, "fork") and not _typst_started and threading.active_count() == 1:
+    if workers > 1 and len(documents) >= 4 and may_fork():
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 

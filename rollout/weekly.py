@@ -21,7 +21,7 @@ import pandas as pd
 from rollout import labels
 from rollout.charts import burnup_png, burnup_series
 from rollout.errors import InvalidValueError
-from rollout.executors import in_background
+from rollout.executors import here, in_background
 from rollout.exports import progress_table, records_table
 from rollout.i18n import Lang, t
 from rollout.pipeline import Project
@@ -211,7 +211,10 @@ def weekly_pack(
     burnup = in_background(burnup_png, *_burnup_data(project, progress, lang=lang), title=chart_title, lang=lang)
     coverage = in_background(coverage_analysis, project, existing=existing)
     # The leaders' one-page brief (its numbers, chart, Word and PDF layout) is the next slowest: alongside too.
-    brief = in_background(_brief_files, project, week, lang)
+    # (Only where a forked process can run Typst: not once this process has laid out a page with it.)
+    from rollout.typst_pdf import may_fork
+
+    brief = (in_background if may_fork() else here)(_brief_files, project, week, lang)
     register_layers = []
     if project.register is not None:  # records from the register: its open conflicts on the map
         from rollout.register.weekly import conflict_layers

@@ -282,3 +282,25 @@ def test_a_year_end_week_says_which_days_it_covers(sample_data_dir: Path, tmp_pa
     assert "ISO weeks" not in ordinary.output
     summary = (tmp_path / "2024-W26" / "summary.md").read_text(encoding="utf-8")
     assert "2024-W26 (2024-06-24 to 2024-06-30) · as of 2024-06-30" in summary and "ISO weeks" not in summary
+
+
+def test_a_weekly_pack_after_a_pdf_in_the_same_process(sample_data_dir: Path, tmp_path: Path) -> None:
+    """Once Typst has laid out a page in a process (a brief, a worksheet on the platform), a weekly
+    pack in that process makes its brief there, not in a forked process (where Typst would wait
+    for ever for its threads)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import datetime as dt, sys; from rollout.pipeline import load_project;"
+        "from rollout.brief import brief_files, leaders_brief; from rollout.weekly import build_weekly_pack;"
+        "p = load_project(sys.argv[1], as_of=dt.date(2024, 6, 30)); brief_files(leaders_brief(p));"
+        "print(sorted(f.name for f in build_weekly_pack(p, sys.argv[2]).folder.iterdir()))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(sample_data_dir), str(tmp_path)], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert "'brief.pdf'" in done.stdout and "'index.html'" in done.stdout
