@@ -125,10 +125,12 @@ def build_register(folder: Path, db: str | None, records: int) -> dict:
     }
 
 
-def start_server(data: Path, db: str | None, port: int) -> subprocess.Popen:
+def start_server(data: Path, db: str | None, port: int, workers: int | None = None) -> subprocess.Popen:
     """``rollout serve`` as a whole process, as a district would run it."""
     env = dict(os.environ, ROLLOUT_TODAY="2024-07-03", PYTHONPATH=str(REPO))
     args = [sys.executable, "-m", "rollout", "--data", str(data), "serve", "--port", str(port)]
+    if workers:
+        args += ["--workers", str(workers)]
     if db:
         args[3:3] = ["--db", db]
     return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -238,7 +240,7 @@ def table(frame: pd.DataFrame, cold: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def run(db: str | None, label: str, records: int, requests: int, concurrency: int, writes: float) -> None:
+def run(db: str | None, label: str, records: int, requests: int, concurrency: int, writes: float, workers: int | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as folder:
         start = time.perf_counter()
         setup = build_register(Path(folder), db, records)
@@ -247,7 +249,7 @@ def run(db: str | None, label: str, records: int, requests: int, concurrency: in
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         began = time.perf_counter()
-        server = start_server(setup["data"], db, port)
+        server = start_server(setup["data"], db, port, workers)
         base = f"http://127.0.0.1:{port}"
         try:
             import httpx
@@ -270,7 +272,7 @@ def run(db: str | None, label: str, records: int, requests: int, concurrency: in
         progress = _progress_process(setup["data"], db)
     macro, garage = setup["counts"]
     print(
-        f"\n{label}: register of {macro + garage:,} records ({macro:,} macro, {garage:,} garage), built in {built:.0f} s; "
+        f"\n{label}, {workers or 'default'} worker(s): register of {macro + garage:,} records ({macro:,} macro, {garage:,} garage), built in {built:.0f} s; "
         f"rollout serve ready in {ready:.1f} s; {concurrency} concurrent clients, {len(frame):,} requests in {frame['done'].max():.1f} s"
     )
     wall = frame["done"].max()
@@ -288,12 +290,17 @@ def run(db: str | None, label: str, records: int, requests: int, concurrency: in
 
 
 def _cpu_seconds(pid: int) -> float:
-    """Processor time (user + system) a process has used so far (Linux /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """Processor time (user + system) a process and its worker processes have used so far (Linux
+    /proc; 0 elsewhere)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # the server, or one of its workers
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _progress_process(data: Path, db: str | None) -> float:
@@ -310,9 +317,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5_000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--writes", type=float, default=0.005, help="share of the requests that change a record")
+    parser.add_argument("--workers", type=int, nargs="*", default=[0], help="server processes, one run each (0: the default, one per core)")
     parser.add_argument("--postgres", default=None, help="also run against this PostgreSQL server (a fresh database is made)")
     args = parser.parse_args()
-    run(None, "sqlite", args.records, args.requests, args.concurrency, args.writes)
+    for workers in args.workers:
+        run(None, "sqlite", args.records, args.requests, args.concurrency, args.writes, workers or None)
     if args.postgres:
         import uuid
 
