@@ -2,7 +2,7 @@
 
 :func:`best_header` finds the row most like a header among the first rows of a file;
 :class:`HeaderColumns` maps the header's positions to canonical columns (a header such as
-``经度(百度)`` also names the coordinate system, see :func:`rollout.schema.coordinate_header`)
+``经度(百度)`` also names the coordinate system, see :func:`rollout.header_crs.coordinate_header`)
 and turns a body of text cells into a :class:`~rollout.rawtable.RawTable`, blank rows dropped
 and counted. A file whose header is missing, of an unknown kind, or that lacks a required
 column is refused with a message that says what was found and what is expected.
@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rollout.errors import InputFileError
+from rollout.header_crs import coordinate_header
 from rollout.rawtable import RawTable
-from rollout.schema import KINDS, SiteKind, coordinate_header, normalize_token
+from rollout.schema import KINDS, SiteKind, normalize_token
 from rollout.tablekinds import TableKind
 
 __all__ = ["HEADER_SEARCH_ROWS", "HeaderColumns", "best_header", "detect_kind", "refuse_header"]
