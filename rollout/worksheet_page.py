@@ -3,7 +3,7 @@
 The HTML page (``worksheet.html.j2``, print CSS) and the PDF (``worksheet.typ``, Typst) are two
 layouts of this one description; neither template makes or formats a text of its own, so the two
 cannot drift apart (a test reads every text of the description back from both). The XLSX is built
-from the typed :class:`~rollout.worksheets.Worksheet` instead (numbers and dates stay typed there).
+from the typed :class:`~rollout.worksheet_data.Worksheet` instead (numbers and dates stay typed there).
 
 A table is ``{"heading", "widths", "head", "rows"}``: ``widths`` in per cent of the table, 0 for
 an equal share of what is left; ``head`` a list of cells or None; ``rows`` lists of cells. A cell is
@@ -23,7 +23,7 @@ import pandas as pd
 from rollout.i18n import Lang, t
 
 if TYPE_CHECKING:
-    from rollout.worksheets import Worksheet
+    from rollout.worksheet_data import Worksheet
 
 __all__ = ["page_content", "page_texts", "show"]
 

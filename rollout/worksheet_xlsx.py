@@ -22,7 +22,7 @@ from rollout.schema import GARAGE, normalize_token
 from rollout.writers import new_workbook, put_rows, put_table, put_title
 
 if TYPE_CHECKING:
-    from rollout.worksheets import Worksheet
+    from rollout.worksheet_data import Worksheet
 
 __all__ = ["ledger_workbook", "read_worksheet", "worksheet_workbook"]
 
