@@ -57,7 +57,11 @@ def main(argv: list[str] | None = None) -> None:
 
         cli.main(args=args, prog_name="rollout")
     except KeyboardInterrupt:
-        interrupted(args)
+        try:
+            interrupted(args)
+        except KeyboardInterrupt:  # a second Ctrl-C while saying so: the line is out or on its way
+            sys.stderr.flush()
+            os._exit(130)
     finally:
         if _ENTRY:  # the exit code is decided: a Ctrl-C while Python shuts down changes nothing
             signal.signal(signal.SIGINT, signal.SIG_IGN)
