@@ -105,7 +105,9 @@ def test_ctrl_c_during_start_up_is_one_line(lang: str, word: str) -> None:
     time.sleep(0.4)  # inside start-up: importing pandas and geopandas, long before any output
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    # 130, or ended by the SIGINT itself: a shell shows both as 130 (128 + SIGINT). Which of the two
+    # depends on the moment of the Ctrl-C in Python's start-up; what the user reads is the same line.
+    assert process.returncode in (130, -signal.SIGINT), err
     assert err.strip() == word and out == ""
 
 
