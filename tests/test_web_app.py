@@ -13,19 +13,15 @@ import pytest
 from conftest import REPO
 from pypdf import PdfReader
 from test_maps import EVIL
-from web_helpers import CHANGSHOU_GARAGE, PASSWORD, TODAY, csrf, post_login, sample_register, serve, version_of
+from web_helpers import CHANGSHOU_GARAGE, PASSWORD, TODAY, csrf, post_login, sample_site, version_of
 
 from rollout.i18n import t
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ROLLOUT_TODAY", TODAY)
-        platform = sample_register(tmp_path_factory.mktemp("platform"))
-        with serve(platform) as server:
-            yield server
-        platform.register.close()
+    with sample_site(tmp_path_factory.mktemp("platform")) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

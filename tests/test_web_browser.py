@@ -12,17 +12,13 @@ from pathlib import Path
 import pytest
 from test_browser import CHROMIUM, CHROMIUM_ARGS
 from test_maps import EVIL
-from web_helpers import CHANGSHOU_GARAGE, PASSWORD, TODAY, sample_register, serve
+from web_helpers import CHANGSHOU_GARAGE, PASSWORD, TODAY, sample_site
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ROLLOUT_TODAY", TODAY)
-        platform = sample_register(tmp_path_factory.mktemp("browser"))
-        with serve(platform) as server:
-            yield server
-        platform.register.close()
+    with sample_site(tmp_path_factory.mktemp("browser")) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

@@ -105,6 +105,21 @@ def serve(platform, app=None) -> Iterator[Server]:
         thread.join(timeout=10)
 
 
+@contextlib.contextmanager
+def sample_site(root: Path) -> Iterator[Server]:
+    """The sample register (:func:`sample_register`) served on 127.0.0.1, "today" being :data:`TODAY`."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ROLLOUT_TODAY", TODAY)
+        platform = sample_register(root)
+        try:
+            with serve(platform) as server:
+                yield server
+        finally:
+            platform.register.close()
+
+
 def post_login(client: httpx.Client, name: str, password: str, *, headers: dict | None = None) -> httpx.Response:
     """Open the login page and send the form (with its anti-forgery value)."""
     page = client.get("/login")
