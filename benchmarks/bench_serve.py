@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import random
 import re
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -137,11 +139,20 @@ def start_server(data: Path, db: str | None, port: int, workers: int | None = No
 
 
 async def load(
-    base: str, setup: dict, *, requests: int, concurrency: int, writes: float = 0.02, seed: int = 1, server_pid: int = 0
+    base: str,
+    setup: dict,
+    *,
+    requests: int,
+    concurrency: int,
+    writes: float = 0.02,
+    seed: int = 1,
+    server_pid: int = 0,
+    client: str = "light",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Send the mix of requests; returns every timed request and the first (cold) one of each route."""
     import httpx
 
+    host, port = base.removeprefix("http://").split(":")
     rng = random.Random(seed)
     routes = [
         ("page: dashboard", 0.10),
@@ -194,29 +205,82 @@ async def load(
     for name in plan:
         queue.put_nowait(name)
     rows: list[dict] = []
+    session = "; ".join(f"{k}={v}" for k, v in pages.cookies.items())
+    bearer = f"Bearer {setup['tokens']['li']}"
+
+    def raw_request(name: str, r: random.Random) -> tuple[str, str, bytes, dict[str, str]]:
+        """The same request as ``request`` as (method, target, body, headers) for the light client."""
+        if name == "page: dashboard":
+            return "GET", "/", b"", {"Cookie": session}
+        if name == "page: my open records":
+            return "GET", "/records", b"", {"Cookie": session}
+        if name == "page: record":
+            kind, rid = r.choice(street)
+            return "GET", f"/records/{kind}/{quote(rid)}", b"", {"Cookie": session}
+        if name == "api: records list":
+            return "GET", f"/api/records?kind=macro&limit=200&offset={r.randrange(0, 1000, 200)}", b"", {"Authorization": bearer}
+        if name == "api: one record":
+            return "GET", f"/api/records/macro/{quote(r.choice(operated))}", b"", {"Authorization": bearer}
+        if name == "api: progress":
+            return "GET", "/api/progress", b"", {"Authorization": bearer}
+        body = json.dumps({"blocker": f"测试{r.randrange(10**6)}", "note": "bench"}).encode()
+        headers = {"Authorization": bearer, "Content-Type": "application/json"}
+        return "PATCH", f"/api/records/macro/{quote(r.choice(operated))}", body, headers
 
     async def worker(n: int) -> None:
         r = random.Random(seed * 1000 + n)
+        connection = None
         while not queue.empty():
             name = queue.get_nowait()
             start = time.perf_counter()
-            try:
-                answer = await request(name, r)
-                status = answer.status_code
-            except httpx.HTTPError as e:
-                status = 0
-                print(f"{name}: {type(e).__name__}: {e}", file=sys.stderr)
+            if client == "httpx":
+                try:
+                    answer = await request(name, r)
+                    status = answer.status_code
+                except httpx.HTTPError as e:
+                    status = 0
+                    print(f"{name}: {type(e).__name__}: {e}", file=sys.stderr)
+            else:
+                try:
+                    connection = connection or await asyncio.open_connection(host, port)
+                    status = await _exchange(*connection, host, *raw_request(name, r))
+                except (OSError, asyncio.IncompleteReadError, ValueError) as e:
+                    status, connection = 0, None
+                    print(f"{name}: {type(e).__name__}: {e}", file=sys.stderr)
             rows.append({"route": name, "seconds": time.perf_counter() - start, "status": status, "done": time.perf_counter()})
+        if connection is not None:
+            connection[1].close()
 
     began = time.perf_counter()
-    cpu = _cpu_seconds(server_pid)
+    cpu, own = _cpu_seconds(server_pid), time.process_time()
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
     frame = pd.DataFrame(rows)
     frame["done"] -= began
     frame.attrs["server_cpu"] = _cpu_seconds(server_pid) - cpu
+    frame.attrs["client_cpu"] = time.process_time() - own
     await pages.aclose()
     await api.aclose()
     return frame, pd.DataFrame(cold)
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, method: str, target: str, body: bytes, headers: dict[str, str]
+) -> int:
+    """One HTTP/1.1 request on a kept-alive connection; returns the status once the whole answer is read."""
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in headers.items())]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    status = int(head[0].split()[1])
+    fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:] if line)}
+    if fields.get("transfer-encoding", "").lower() == "chunked":
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            await reader.readexactly(size + 2)
+        await reader.readuntil(b"\r\n")
+    else:
+        await reader.readexactly(int(fields.get("content-length", 0)))
+    if fields.get("connection", "").lower() == "close":
+        raise ValueError("the server closed the connection")
+    return status
 
 
 def table(frame: pd.DataFrame, cold: pd.DataFrame) -> str:
@@ -240,7 +304,16 @@ def table(frame: pd.DataFrame, cold: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def run(db: str | None, label: str, records: int, requests: int, concurrency: int, writes: float, workers: int | None = None) -> None:
+def run(
+    db: str | None,
+    label: str,
+    records: int,
+    requests: int,
+    concurrency: int,
+    writes: float,
+    workers: int | None = None,
+    client: str = "light",
+) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as folder:
         start = time.perf_counter()
         setup = build_register(Path(folder), db, records)
@@ -265,7 +338,9 @@ def run(db: str | None, label: str, records: int, requests: int, concurrency: in
                 time.sleep(0.1)
             ready = time.perf_counter() - began
             load_average = os.getloadavg()[0]
-            frame, cold = asyncio.run(load(base, setup, requests=requests, concurrency=concurrency, writes=writes, server_pid=server.pid))
+            frame, cold = asyncio.run(
+                load(base, setup, requests=requests, concurrency=concurrency, writes=writes, server_pid=server.pid, client=client)
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -273,13 +348,13 @@ def run(db: str | None, label: str, records: int, requests: int, concurrency: in
     macro, garage = setup["counts"]
     print(
         f"\n{label}, {workers or 'default'} worker(s): register of {macro + garage:,} records ({macro:,} macro, {garage:,} garage), built in {built:.0f} s; "
-        f"rollout serve ready in {ready:.1f} s; {concurrency} concurrent clients, {len(frame):,} requests in {frame['done'].max():.1f} s"
+        f"rollout serve ready in {ready:.1f} s; {concurrency} concurrent clients ({client}), {len(frame):,} requests in {frame['done'].max():.1f} s"
     )
     wall = frame["done"].max()
     server_cpu = frame.attrs["server_cpu"]
     print(
         f"server process: {server_cpu:.1f} s of processor in {wall:.1f} s ({server_cpu / len(frame) * 1000:.1f} ms per request, "
-        f"{server_cpu / wall:.0%} of one core); machine load average before the run {load_average:.1f} on {os.cpu_count()} cores"
+        f"{server_cpu / wall:.0%} of one core); the clients {frame.attrs['client_cpu'] / len(frame) * 1000:.1f} ms per request; machine load average before the run {load_average:.1f} on {os.cpu_count()} cores"
     )
     print(table(frame, cold))
     failed = frame[~frame["status"].between(200, 399)]
@@ -318,10 +393,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--writes", type=float, default=0.005, help="share of the requests that change a record")
     parser.add_argument("--workers", type=int, nargs="*", default=[0], help="server processes, one run each (0: the default, one per core)")
+    parser.add_argument(
+        "--client",
+        choices=["light", "httpx"],
+        default="light",
+        help="light: a few lines of asyncio HTTP/1.1 (leaves the cores to the server); httpx: a full client (about a core of its own)",
+    )
     parser.add_argument("--postgres", default=None, help="also run against this PostgreSQL server (a fresh database is made)")
     args = parser.parse_args()
     for workers in args.workers:
-        run(None, "sqlite", args.records, args.requests, args.concurrency, args.writes, workers or None)
+        run(None, "sqlite", args.records, args.requests, args.concurrency, args.writes, workers or None, args.client)
     if args.postgres:
         import uuid
 
@@ -332,7 +413,15 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         try:
-            run(f"{args.postgres.rsplit('/', 1)[0]}/{name}", "postgresql", args.records, args.requests, args.concurrency, args.writes)
+            run(
+                f"{args.postgres.rsplit('/', 1)[0]}/{name}",
+                "postgresql",
+                args.records,
+                args.requests,
+                args.concurrency,
+                args.writes,
+                client=args.client,
+            )
         finally:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

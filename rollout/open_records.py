@@ -268,6 +268,13 @@ def _matches(texts: pd.Series, words: tuple[str, ...]) -> np.ndarray:
     return texts.str.contains(pattern, regex=True, na=False).to_numpy()
 
 
+def _ordinals(values: pd.Series) -> pd.Series:
+    """Dates (text or datetimes) as their proleptic ordinals (``date.toordinal()``), 0 when missing."""
+    dates = pd.to_datetime(values, errors="coerce")
+    days = (dates - pd.Timestamp("1970-01-01")).dt.days + dt.date(1970, 1, 1).toordinal()
+    return days.fillna(0).astype("int64")
+
+
 def _ranked(table: pd.DataFrame) -> pd.DataFrame:
     """Most urgent first within each street; macro before garage and lower ids break ties."""
     if table.empty:
@@ -277,9 +284,9 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
         "blocked": -table["days_blocked"].fillna(0).astype(float),
         "overdue": -table["days_overdue"].fillna(0).astype(float),
         "stale": -table["days_since_update"].fillna(10**6).astype(float),
-        "due_soon": pd.to_datetime(table["planned_date"], errors="coerce").map(lambda d: d.toordinal() if pd.notna(d) else 0),
+        "due_soon": _ordinals(table["planned_date"]),
         "no_plan": -table["days_since_update"].fillna(10**6).astype(float),
-        "on_schedule": pd.to_datetime(table["planned_date"], errors="coerce").map(lambda d: d.toordinal() if pd.notna(d) else 0),
+        "on_schedule": _ordinals(table["planned_date"]),
     }
     key = pd.Series(0.0, index=table.index)
     for urgency, values in by_urgency.items():

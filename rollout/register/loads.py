@@ -30,6 +30,7 @@ from rollout.schema import KINDS, SiteKind
 
 __all__ = [
     "RegisterSnapshot",
+    "register_files",
     "register_records",
     "register_site_loads",
     "register_source",
@@ -84,11 +85,12 @@ def site_loads_from(
     as_of: dt.date | None,
     db: str | None = None,
     record_ids: list[str] | None = None,
+    street_table: pd.DataFrame | None = None,
 ) -> tuple[dict[str, SiteLoad], RegisterSnapshot]:
     """:func:`register_site_loads` for an open register (``as_of`` None: the current records;
-    ``record_ids``: only those records)."""
+    ``record_ids``: only those records, and only the kinds they are of)."""
     loads, snapshot = register_records(register, as_of=as_of, db=db, record_ids=record_ids)
-    return {name: place_sites(load, streets, config) for name, load in loads.items()}, snapshot
+    return {name: place_sites(load, streets, config, street_table=street_table) for name, load in loads.items()}, snapshot
 
 
 def register_records(
@@ -96,7 +98,8 @@ def register_records(
 ) -> tuple[dict[str, SiteLoad], RegisterSnapshot]:
     """Per kind, the records that count as known on ``as_of`` (None: now), as checked records
     not yet placed in streets; and the snapshot (where they came from, open conflicts).
-    ``record_ids``: only those records, read from the history (the conflicts are theirs only)."""
+    ``record_ids``: only those records, read from the history (the conflicts are theirs only), and
+    only the kinds they are of (a few records are read in milliseconds; an empty kind costs more)."""
     with register.read() as conn:
         versions = read_snapshot(conn, register.tables, as_of) if record_ids is None else None
         if versions is None:
@@ -109,7 +112,8 @@ def register_records(
     conflicts = open_conflicts(versions, winners, resolutions, moved_m=register.settings.moved_m)
     where = register.target.shown
     as_of = as_of or shanghai_today()
-    loads = {kind.name: _as_load(winners[winners["kind"].eq(kind.name).to_numpy()], kind) for kind in KINDS.values()}
+    kinds = [k for k in KINDS.values() if record_ids is None or winners["kind"].eq(k.name).any()]
+    loads = {kind.name: _as_load(winners[winners["kind"].eq(kind.name).to_numpy()], kind) for kind in kinds}
     return loads, RegisterSnapshot(where=where, db=db, as_of=as_of, conflicts=conflicts)
 
 
@@ -154,9 +158,13 @@ def versions_as_records(versions: pd.DataFrame, kind: SiteKind) -> gpd.GeoDataFr
 
 def _as_load(versions: pd.DataFrame, kind: SiteKind) -> SiteLoad:
     records = versions_as_records(versions.reset_index(drop=True), kind)
+    return SiteLoad(kind=kind, records=records, problems=concat_problems([]), files=register_files(records))
+
+
+def register_files(records: pd.DataFrame) -> pd.DataFrame:
+    """The files summary of records read from the register: per file they first came from, how many."""
     files = records.groupby("source_file", sort=True).size().rename("rows").reset_index().rename(columns={"source_file": "file"})
-    files = files.assign(blank_rows=0, encoding="", sheet="", extra_columns="")
-    return SiteLoad(kind=kind, records=records, problems=concat_problems([]), files=files)
+    return files.assign(blank_rows=0, encoding="", sheet="", extra_columns="")
 
 
 def _typed(values: pd.Series, field_type: str) -> pd.Series:

@@ -13,7 +13,6 @@ import pandas as pd
 
 from rollout.i18n import Lang, t
 from rollout.register.render import change_label, field_label, value_label
-from rollout.register.schema import column_names
 from rollout.register.store import Register
 
 __all__ = [
@@ -118,7 +117,7 @@ def record_history(register: Register, record_id: str, *, kind: str | None = Non
 
     versions, records, submissions, changes = (register.tables[n] for n in ("record_versions", "records", "submissions", "changes"))
     with register.read() as conn:
-        has_author = "author" in column_names(conn, "record_versions")
+        has_author = register.has_column(conn, "record_versions", "author")
         query = (
             sa.select(
                 records.c.kind,
@@ -143,23 +142,26 @@ def record_history(register: Register, record_id: str, *, kind: str | None = Non
         )
         if kind is not None:
             query = query.where(records.c.kind == kind)
-        frame = pd.read_sql(query.order_by(submissions.c.reported_on, versions.c.valid_from, records.c.source), conn)
+        # A record has a handful of versions: rows, not read_sql, which costs more than the query.
+        result = conn.execute(query.order_by(submissions.c.reported_on, versions.c.valid_from, records.c.source))
+        columns, rows = list(result.keys()), result.all()
         found_query = sa.select(changes.c.submission, changes.c.source, changes.c.change, changes.c.field, changes.c.old, changes.c.new)
-        found_query = found_query.where(changes.c.record_id == record_id)
+        found_query = found_query.where(changes.c.record_id == record_id, changes.c.change != "conflict")
         if kind is not None:  # the index is on (kind, record_id)
             found_query = found_query.where(changes.c.kind == kind)
-        found = pd.read_sql(found_query, conn)
+        found = conn.execute(found_query).all()
+    frame = pd.DataFrame.from_records(rows, columns=columns)
     if frame.empty:
         return frame
-    found = found[found["change"] != "conflict"]
     record_kind = frame["kind"].iloc[0]
-    found["text"] = [
-        _change_text(record_kind, c, f, o, n, lang)
-        for c, f, o, n in zip(found["change"], found["field"], found["old"], found["new"], strict=True)
+    texts: dict[tuple[int, str], list[str]] = {}
+    for submission, source, change, field, old, new in found:
+        texts.setdefault((submission, source), []).append(_change_text(record_kind, change, field, old, new, lang))
+    separator = t("register.change_separator", lang)
+    frame["what"] = [
+        separator.join(texts[key]) if key in texts else classes
+        for key, classes in zip(zip(frame["submission"], frame["source"], strict=True), frame["classes"], strict=True)
     ]
-    what = found.groupby(["submission", "source"])["text"].agg(t("register.change_separator", lang).join)
-    keys = pd.MultiIndex.from_arrays([frame["submission"], frame["source"]])
-    frame["what"] = pd.Series(what.reindex(keys).to_numpy(), index=frame.index, dtype=object).fillna(frame["classes"].astype(object))
     frame["reported_on"] = pd.to_datetime(frame["reported_on"]).dt.strftime("%Y-%m-%d")
     frame["imported_at"] = shanghai_time(frame["imported_at"])
     frame["valid_to"] = frame["valid_to"].astype("Int64").astype("string").fillna("")

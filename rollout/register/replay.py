@@ -48,6 +48,8 @@ def read_versions(
     versions written by a submission after that one (a snapshot's delta).
     """
     kinds = [kind] if kind is not None else list(KINDS)
+    if kind is None and (record_id is not None or record_ids is not None):  # a few records: only the kinds they are of
+        kinds = _kinds_of(conn, tables, [record_id] if record_id is not None else list(record_ids or [])) or kinds[:1]
     frames = []
     for name in kinds:
         wanted = columns if columns is not None else [*KINDS[name].field_names, "crs_input", "source_file", "source_row", "flags", "extra"]
@@ -67,6 +69,15 @@ def read_versions(
         )
     frame = frames[0] if len(frames) == 1 else pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
     return with_confirmed_days(conn, tables, frame, as_of)
+
+
+def _kinds_of(conn, tables, record_ids: list[str]) -> list[str]:
+    """The kinds (in :data:`KINDS` order) of the records with these ids."""
+    import sqlalchemy as sa
+
+    records = tables["records"]
+    found = set(conn.execute(sa.select(records.c.kind).where(records.c.record_id.in_(record_ids)).distinct()).scalars())
+    return [name for name in KINDS if name in found]
 
 
 def with_confirmed_days(conn, tables, frame: pd.DataFrame, as_of: dt.date | None) -> pd.DataFrame:

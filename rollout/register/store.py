@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +31,22 @@ class Register:
     engine: Any  # a SQLAlchemy Engine (SQLAlchemy is imported only when a register is opened)
     settings: RegisterConfig
 
+    #: Columns found in the database, per table (see :meth:`has_column`).
+    _columns: dict[str, set[str]] = field(default_factory=dict, repr=False)
+
     @property
     def tables(self):
         """The SQLAlchemy tables of the current schema."""
         return _tables()
+
+    def has_column(self, conn, table: str, column: str) -> bool:
+        """Whether the database's ``table`` has ``column`` (looked up once per open register: a register
+        opened read-only may predate a column, and its schema does not change while it is open)."""
+        from rollout.register.schema import column_names
+
+        if table not in self._columns:
+            self._columns[table] = column_names(conn, table)
+        return column in self._columns[table]
 
     @contextlib.contextmanager
     def read(self) -> Iterator:

@@ -8,6 +8,7 @@ import datetime as dt
 import pandas as pd
 
 from rollout.config import Config
+from rollout.records import SiteLoad
 from rollout.register.errors import RegisterError
 from rollout.register.loads import site_loads_from
 from rollout.register.replay import counted, read_resolutions, read_versions
@@ -15,7 +16,7 @@ from rollout.register.store import Register
 from rollout.schema import KINDS, operator_code
 from rollout.status import status_as_of
 
-__all__ = ["read_record", "visible_records"]
+__all__ = ["read_record", "records_table", "visible_records"]
 
 
 def visible_records(
@@ -44,16 +45,7 @@ def visible_records(
 
     day = as_of or shanghai_today()
     loads, _ = site_loads_from(register, config, streets, as_of=as_of, record_ids=record_ids)
-    frames = []
-    for name, load in loads.items():
-        if kind is not None and name != kind:
-            continue
-        records = pd.DataFrame(load.records.drop(columns="geometry"))
-        records.insert(0, "record_id", records[KINDS[name].id_field])
-        records.insert(0, "kind", name)
-        records["status_as_of"] = status_as_of(load.records, load.kind, day).to_numpy() if len(records) else []
-        frames.append(records)
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    table = records_table({name: load for name, load in loads.items() if kind is None or name == kind}, day)
     if table.empty:
         return table
     if street is not None:
@@ -67,6 +59,19 @@ def visible_records(
         ops = ops + ";" + table.get("operators", pd.Series("", index=table.index)).fillna("").astype(str)
         table = table[ops.str.split(";").map(lambda codes: code in codes)]
     return table.reset_index(drop=True)
+
+
+def records_table(loads: dict[str, SiteLoad], day: dt.date) -> pd.DataFrame:
+    """Placed records of each kind as one table: ``kind``, ``record_id``, the fields, the street and
+    ``status_as_of`` (the status on ``day``), without the points."""
+    frames = []
+    for name, load in loads.items():
+        records = pd.DataFrame(load.records.drop(columns="geometry"))
+        records.insert(0, "record_id", records[KINDS[name].id_field])
+        records.insert(0, "kind", name)
+        records["status_as_of"] = status_as_of(load.records, load.kind, day).to_numpy() if len(records) else []
+        frames.append(records)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def read_record(register: Register, kind: str, record_id: str) -> dict:

@@ -235,9 +235,6 @@ def _visible_record(request: Request, user: User, kind: str, record_id: str) -> 
 
 
 def _record_page(request: Request, user: User, row: dict, *, status: int = 200, message: str = "", **form_state) -> HTMLResponse:
-    from rollout.register.queries import record_history
-    from rollout.register.render import localised
-
     lang = request_lang(request)
     state = platform(request)
     kind, record_id = str(row["kind"]), str(row["record_id"])
@@ -250,12 +247,7 @@ def _record_page(request: Request, user: User, row: dict, *, status: int = 200, 
     ]
     view = state.records(reader=user.id)
     stamp = view.stamp(kind, record_id) if view.revision == state.revision() else state.revision()  # kept while the record is unchanged
-    history = state.derived(
-        ("history", kind, record_id, lang), (stamp,), lambda: record_history(state.register, record_id, kind=kind, lang=lang)
-    )
-    shown = ["version", "source", "state", "status", "reported_on", "channel", "author", "imported_at", "what", "note"]
-    history = history[[c for c in shown if c in history.columns]].iloc[::-1]
-    shown_history = localised(history, lang)
+    history_columns, history_rows = state.derived(("history", kind, record_id, lang), (stamp,), lambda: _history(state, kind, record_id, lang))
     sent = form_state.get("sent") or {}
     editable = editable_fields(user, row)
     inputs = [
@@ -284,8 +276,8 @@ def _record_page(request: Request, user: User, row: dict, *, status: int = 200, 
         version=int(row["register_version"]),
         source=row.get("register_source", ""),
         facts=facts,
-        history=shown_history.to_dict("records"),
-        history_columns=list(shown_history.columns),
+        history=history_rows,
+        history_columns=history_columns,
         inputs=inputs,
         message=message,
         problems=form_state.get("problems", []),
@@ -294,6 +286,18 @@ def _record_page(request: Request, user: User, row: dict, *, status: int = 200, 
         change_note=str(form.get("change_note", "")) if form is not None else "",
         today=view.as_of.isoformat(),
     )
+
+
+def _history(state, kind: str, record_id: str, lang: Lang) -> tuple[list[str], list[dict]]:
+    """A record's history as the page shows it, newest first: its column names and rows in words
+    (kept with the record's revision, so the page is made from it until the record changes)."""
+    from rollout.register.queries import record_history
+    from rollout.register.render import localised
+
+    history = record_history(state.register, record_id, kind=kind, lang=lang)
+    shown = ["version", "source", "state", "status", "reported_on", "channel", "author", "imported_at", "what", "note"]
+    shown_history = localised(history[[c for c in shown if c in history.columns]].iloc[::-1], lang)
+    return list(shown_history.columns), shown_history.to_dict("records")
 
 
 def _input_type(field_type: str) -> str:

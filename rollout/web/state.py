@@ -35,6 +35,10 @@ __all__ = ["Platform", "RecordsView"]
 _DERIVED_KEPT = 200
 #: Changed records up to which the records view is updated in place rather than read again.
 _UPDATED_AT_MOST = 200
+#: The register's revision is asked at most this often (seconds): a busy server answers hundreds of
+#: requests a second, and each asking is a database round trip. A change made in this process is seen
+#: at once (:meth:`Platform.wrote`); one made elsewhere (another worker, an import) within this time.
+REVISION_SECONDS = 0.05
 
 
 @dataclass
@@ -105,11 +109,15 @@ class RecordsView:
         order = np.argsort(found, kind="stable")
         positions = np.asarray(found, dtype="int64")[order]
         rows = rows.iloc[order].reset_index(drop=True)
-        table = self.table.copy()
+        table = self.table.copy(deep=False)  # copy on write: only the columns set below are copied
         for name in table.columns:
-            values = rows[name] if name in rows.columns else pd.Series("", index=rows.index, dtype=object)  # a file's extra column
-            column = table[name].copy()
-            column.iloc[positions] = _like(values, column.dtype).to_numpy()
+            # A column the rows have not (the other kind's, a file's extra column) is missing in them, as reading all would have it.
+            values = _like(rows[name] if name in rows.columns else pd.Series(np.nan, index=rows.index), table[name].dtype)
+            before = table[name].iloc[positions]
+            if before.reset_index(drop=True).equals(values.reset_index(drop=True)):
+                continue
+            column = table[name]
+            column.iloc[positions] = values.to_numpy()
             table[name] = column
         full, public = record_json(table.iloc[positions])
         json_full, json_public = self.json_full.copy(), self.json_public.copy()
@@ -136,9 +144,20 @@ class Platform:
         self._derived: dict[Any, tuple[Any, Any]] = {}
         #: The revision each user last wrote in this process (they see their own change at once).
         self.written: dict[int, tuple[int, int]] = {}
+        self._revision: tuple[float, tuple[int, int]] | None = None
 
     def revision(self) -> tuple[int, int]:
-        """The register's revision: the newest submission id and conflict resolution id."""
+        """The register's revision: the newest submission id and conflict resolution id (asked of the
+        register at most every :data:`REVISION_SECONDS`, and at once after a change made here)."""
+        kept = self._revision
+        now = time.monotonic()
+        if kept is not None and now - kept[0] < REVISION_SECONDS:
+            return kept[1]
+        revision = self._read_revision()
+        self._revision = (now, revision)
+        return revision
+
+    def _read_revision(self) -> tuple[int, int]:
         import sqlalchemy as sa
 
         tables = self.register.tables
@@ -178,6 +197,7 @@ class Platform:
 
     def wrote(self, user_id: int) -> None:
         """Note that ``user_id`` has just changed the register: their next views include the change."""
+        self._revision = None
         self.written[user_id] = self.revision()
 
     def records(self, *, reader: int | None = None) -> RecordsView:
@@ -186,7 +206,7 @@ class Platform:
         revision = self.revision()
         entry = self._entries.get("records")
         previous = entry.value if entry is not None and entry.revision != revision else None
-        changed = self._changed(previous, revision) if previous is not None else None
+        changed = self._changed(previous.revision, previous.as_of, revision) if previous is not None else None
         at_least = revision if changed is not None else self.written.get(reader or 0)
         return self.cached("records", lambda: self._records_view(revision, previous, changed), at_least=at_least, revision=revision)
 
@@ -211,13 +231,24 @@ class Platform:
         return _merged(view.table.iloc[position].to_dict(), fresh, view.as_of)
 
     def project(self, *, reader: int | None = None):
-        """The project read from the register for today (progress, map, burn-up, worksheets)."""
+        """The project read from the register for today (progress, map, burn-up, worksheets): at
+        most ``refresh_seconds`` behind, at once for whoever just changed it; after edits of a few
+        records only those are read again (:func:`rollout.register.refresh.refreshed`)."""
         from rollout.pipeline import load_project
+        from rollout.register.refresh import refreshed
+
+        revision = self.revision()
+        entry = self._entries.get("project")
 
         def build():
+            if entry is not None and entry.revision != revision:
+                changed = self._changed(entry.revision, entry.value.as_of, revision)
+                if changed is not None:
+                    loads, snapshot = self._reread(changed)
+                    return refreshed(entry.value, changed, loads, snapshot)
             return load_project(self.config.data_dir, db=self.db, as_of=shanghai_today())
 
-        return self.cached("project", build, at_least=self.written.get(reader or 0))
+        return self.cached("project", build, at_least=self.written.get(reader or 0), revision=revision)
 
     def derived(self, key: Any, source: Any, build: Callable[[], Any]) -> Any:
         """A view made from others (a map or chart from the project): rebuilt when ``source`` (an object,
@@ -240,17 +271,27 @@ class Platform:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
 
-    def _changed(self, previous: RecordsView, revision: tuple[int, int]) -> list[tuple[str, str]] | None:
-        """The records changed since ``previous`` when they are few and nothing else moved (no
-        conflict settled, the same day); else None (the view is read again)."""
+    def _changed(self, then: tuple[int, int], day: dt.date, revision: tuple[int, int]) -> list[tuple[str, str]] | None:
+        """The records changed between revisions ``then`` and ``revision`` of a view made on ``day``,
+        when they are few and nothing else moved (no conflict settled, the same day); else None
+        (the view is read again)."""
         from rollout.register.queries import records_changed_after
 
-        if previous.revision[1] != revision[1] or previous.as_of != shanghai_today() or previous.revision[0] > revision[0]:
+        if then[1] != revision[1] or day != shanghai_today() or then[0] > revision[0]:
             return None
-        return records_changed_after(self.register, previous.revision[0], limit=_UPDATED_AT_MOST)
+        return records_changed_after(self.register, then[0], limit=_UPDATED_AT_MOST)
+
+    def _reread(self, changed: list[tuple[str, str]]):
+        """The ``changed`` records as the register has them now, placed, and their open conflicts."""
+        from rollout.register.loads import site_loads_from
+
+        ids = sorted({record_id for _, record_id in changed})
+        return site_loads_from(
+            self.register, self.config, self.streets, as_of=shanghai_today(), record_ids=ids, street_table=self.street_table
+        )
 
     def _records_view(self, revision: tuple[int, int], previous: RecordsView | None, changed: list[tuple[str, str]] | None) -> RecordsView:
-        from rollout.register.views import visible_records
+        from rollout.register.views import records_table, visible_records
 
         day = shanghai_today()
         if previous is not None and changed is not None:
@@ -258,8 +299,7 @@ class Platform:
                 return RecordsView(
                     previous.table, previous.json_full, previous.json_public, day, revision, previous.index, previous.stamps, previous.read
                 )
-            ids = sorted({record_id for _, record_id in changed})
-            rows = visible_records(self.register, self.config, self.streets, as_of=day, record_ids=ids)
+            rows = records_table(self._reread(changed)[0], day)
             rows = rows[pd.Series(list(zip(rows["kind"], rows["record_id"], strict=True)), dtype=object).isin(changed).to_numpy()]
             view = previous.updated(rows, revision) if len(rows) == len(changed) else None
             if view is not None:
