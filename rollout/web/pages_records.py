@@ -247,7 +247,9 @@ def _record_page(request: Request, user: User, row: dict, *, status: int = 200, 
     ]
     view = state.records(reader=user.id)
     stamp = view.stamp(kind, record_id) if view.revision == state.revision() else state.revision()  # kept while the record is unchanged
-    history_columns, history_rows = state.derived(("history", kind, record_id, lang), (stamp,), lambda: _history(state, kind, record_id, lang))
+    history_columns, history_rows = state.derived(
+        ("history", kind, record_id, lang), (stamp,), lambda: _history(state, kind, record_id, lang)
+    )
     sent = form_state.get("sent") or {}
     editable = editable_fields(user, row)
     inputs = [
