@@ -16,7 +16,7 @@ from typing import Any
 
 from rollout.config import Config
 from rollout.register.config import RegisterConfig, load_register_config
-from rollout.register.db import Target, connect, read_connection, resolve_target, use_wal, write_transaction
+from rollout.register.db import Target, connect, read_connection, resolve_target, single_statement_connection, use_wal, write_transaction
 from rollout.register.errors import EmptyRegisterError
 from rollout.register.schema import SCHEMA_VERSION, metadata, open_schema
 
@@ -52,6 +52,13 @@ class Register:
     def read(self) -> Iterator:
         """A connection for reading (one consistent snapshot)."""
         with read_connection(self.engine, self.target) as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def read_statement(self) -> Iterator:
+        """A connection for a single read statement (no transaction around it: cheaper, and one
+        statement sees one consistent state anyway). Several statements need :meth:`read`."""
+        with single_statement_connection(self.engine, self.target) as conn:
             yield conn
 
     @contextlib.contextmanager

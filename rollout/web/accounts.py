@@ -311,7 +311,7 @@ def token_user(register: Register, token: str) -> tuple[User | None, str]:
         .join(users, users.c.id == tokens.c.user_id)
         .where(tokens.c.token_hash == token_hash(token))
     )
-    with register.read() as conn:
+    with register.read_statement() as conn:
         row = conn.execute(query).mappings().first()
     if row is None:
         return None, "unknown"

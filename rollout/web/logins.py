@@ -148,7 +148,7 @@ def session_user(register: Register, secret: str) -> Session | None:
         .join(users, users.c.id == sessions.c.user_id)
         .where(sessions.c.session_hash == token_hash(secret))
     )
-    with register.read() as conn:
+    with register.read_statement() as conn:
         row = conn.execute(query).mappings().first()
     if row is None or row["expires_at"] <= utc_now() or row["disabled"]:
         return None

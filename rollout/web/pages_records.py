@@ -60,39 +60,40 @@ def record_list(
                 .assign(urgency="", days=0, planned=pd.Series(pd.NaT, index=scope.rows))
             ),
         )
-    if kind in KINDS:
-        table = table[table["kind"].eq(kind)]
-    if street:
-        table = table[table["street_code"].astype(str).eq(street)]
-    if status:
-        table = table[table["status_as_of"].eq(status)]
-    if q.strip():
-        needle = q.strip().lower()
-        text = table["record_id"].astype(str).str.lower() + " " + table["name"].fillna("").astype(str).str.lower()
-        table = table[text.str.contains(needle, regex=False).to_numpy()]
-    total = len(table)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page_number = min(max(1, page_number), pages)
-    shown = table.iloc[(page_number - 1) * PAGE_SIZE : page_number * PAGE_SIZE]
-    columns = list(dict.fromkeys(c for c in ("kind", "record_id", *_LISTED, "urgency", "days", "planned") if c in shown.columns))
     filters = {"kind": kind, "status": status, "street": street, "q": q, "show": show}
 
-    def table_html() -> Markup:  # the same for everyone with this view, scope, filters and language
-        rows = [_list_row(r, lang) for r in shown[columns].to_dict("records")]
+    def table_html() -> Markup:  # the same for everyone with this table, filters and language
+        chosen = table
+        if kind in KINDS:
+            chosen = chosen[chosen["kind"].eq(kind)]
+        if street:
+            chosen = chosen[chosen["street_code"].astype(str).eq(street)]
+        if status:
+            chosen = chosen[chosen["status_as_of"].eq(status)]
+        if q.strip():
+            needle = q.strip().lower()
+            text = chosen["record_id"].astype(str).str.lower() + " " + chosen["name"].fillna("").astype(str).str.lower()
+            chosen = chosen[text.str.contains(needle, regex=False).to_numpy()]
+        total = len(chosen)
+        pages = max(1, -(-total // PAGE_SIZE))
+        number = min(max(1, page_number), pages)
+        shown = chosen.iloc[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+        columns = list(dict.fromkeys(c for c in ("kind", "record_id", *_LISTED, "urgency", "days", "planned") if c in shown.columns))
         context = {
-            "rows": rows,
+            "rows": [_list_row(r, lang) for r in shown[columns].to_dict("records")],
             "total": total,
-            "page_number": page_number,
+            "page_number": number,
             "pages": pages,
             "filters": filters,
             "as_of": view.as_of.isoformat(),
         }
         return Markup(render_page("web/records_table.html.j2", lang=lang, **context))
 
-    key = ("table", kind, status, street, show, page_number, lang, *who)
-    html = view.memo(key, table_html) if not q else table_html()  # searches are not kept: their text is anyone's
-    streets = [(c, n if lang == "zh" else e) for c, n, e in state.street_table[["street_code", "name", "name_en"]].itertuples(index=False)]
-    statuses = sorted({(k, s) for k in KINDS for s in KINDS[k].statuses}, key=lambda x: (x[0], KINDS[x[0]].statuses.index(x[1])))
+    if q.strip():  # searches are not kept: their text is anyone's
+        html = table_html()
+    else:  # kept while the table (the view, and for open records the project) is the same
+        html = state.derived(("records_table", kind, status, street, show, page_number, lang, *who), (table,), table_html)
+    streets, statuses = state.derived(("record_filters", lang), (), lambda: _filter_choices(state.street_table, lang))
     return page(
         request,
         "records.html.j2",
@@ -100,8 +101,15 @@ def record_list(
         table_html=html,
         filters=filters,
         streets=streets if user.role in ("admin", "district", "operator", "tower") else [],
-        statuses=[(f"{s}", labels.kind(k, lang) + " · " + labels.status(k, s, lang)) for k, s in statuses],
+        statuses=statuses,
     )
+
+
+def _filter_choices(street_table: pd.DataFrame, lang: Lang) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The choices of the street and status filters: (code, name) pairs."""
+    streets = [(c, n if lang == "zh" else e) for c, n, e in street_table[["street_code", "name", "name_en"]].itertuples(index=False)]
+    pairs = sorted({(k, s) for k in KINDS for s in KINDS[k].statuses}, key=lambda x: (x[0], KINDS[x[0]].statuses.index(x[1])))
+    return streets, [(s, labels.kind(k, lang) + " · " + labels.status(k, s, lang)) for k, s in pairs]
 
 
 @router.get("/records/{kind}/{record_id}", response_class=HTMLResponse)

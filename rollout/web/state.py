@@ -165,7 +165,7 @@ class Platform:
             sa.select(sa.func.coalesce(sa.func.max(tables["submissions"].c.id), 0)).scalar_subquery(),
             sa.select(sa.func.coalesce(sa.func.max(tables["conflict_resolutions"].c.id), 0)).scalar_subquery(),
         )
-        with self.register.read() as conn:
+        with self.register.read_statement() as conn:
             row = conn.execute(query).one()
         return int(row[0]), int(row[1])
 
