@@ -9,7 +9,7 @@ from rollout import labels
 from rollout.i18n import Lang, has, t
 from rollout.schema import KINDS
 
-__all__ = ["change_label", "field_label", "localised", "value_label"]
+__all__ = ["cell_label", "change_label", "column_label", "field_label", "localised", "value_label"]
 
 
 def change_label(change: str, lang: Lang) -> str:
@@ -48,17 +48,36 @@ def localised(table: pd.DataFrame, lang: Lang, *, headers: bool = True) -> pd.Da
         for column in ("old", "new"):
             out[column] = [value_label(k, f, str(v), lang) for k, f, v in zip(table["kind"], table["field"], table[column], strict=True)]
         out["field"] = [field_label(k, f, lang) for k, f in zip(table["kind"], table["field"], strict=True)]
-    for column in ("status", "counted_status", "other_status"):
-        if column in out.columns and "kind" in out.columns:
-            out[column] = [labels.status(k, str(s), lang) for k, s in zip(table["kind"], table[column], strict=True)]
-    if "change" in out.columns:
-        out["change"] = out["change"].map(lambda c: change_label(str(c), lang))
-    if "state" in out.columns:
-        out["state"] = out["state"].map(lambda s: t(f"register.value.{s}", lang) if s in ("missing", "reported") else s)
-    if "channel" in out.columns:
-        out["channel"] = out["channel"].map(lambda c: t(f"register.channel.{c}", lang) if c in ("file", "platform") else c)
-    if "kind" in out.columns:
-        out["kind"] = out["kind"].map(lambda k: labels.kind(k, lang) if k in KINDS else k)
+    kinds = table["kind"] if "kind" in table.columns else pd.Series("", index=table.index)
+    for column in out.columns:
+        if column in _WORDED and (column in _ANY_KIND or "kind" in table.columns):
+            out[column] = [cell_label(column, k, v, lang) for k, v in zip(kinds, table[column], strict=True)]
     if headers:
-        out = out.rename(columns={c: t(f"register.column.{c}", lang) for c in out.columns if has(f"register.column.{c}")})
+        out = out.rename(columns={c: column_label(c, lang) for c in out.columns})
     return out
+
+
+#: Columns whose codes are put into words (see :func:`cell_label`); those of the first tuple need the row's kind.
+_BY_KIND = ("status", "counted_status", "other_status")
+_ANY_KIND = ("change", "state", "channel", "kind")
+_WORDED = (*_BY_KIND, *_ANY_KIND)
+
+
+def cell_label(column: str, kind: str, value, lang: Lang):
+    """A register row's code in words, as :func:`localised` puts it (other columns as they are)."""
+    if column in _BY_KIND:
+        return labels.status(kind, str(value), lang)
+    if column == "change":
+        return change_label(str(value), lang)
+    if column == "state":
+        return t(f"register.value.{value}", lang) if value in ("missing", "reported") else value
+    if column == "channel":
+        return t(f"register.channel.{value}", lang) if value in ("file", "platform") else value
+    if column == "kind":
+        return labels.kind(value, lang) if value in KINDS else value
+    return value
+
+
+def column_label(column: str, lang: Lang) -> str:
+    """A register table's column name in ``lang`` (as it is when it has no translation)."""
+    return t(f"register.column.{column}", lang) if has(f"register.column.{column}") else column

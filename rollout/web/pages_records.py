@@ -26,6 +26,7 @@ from rollout.web.worklist import WITH_DAYS, open_records_for
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+_HISTORY_SHOWN = ("version", "source", "state", "status", "reported_on", "channel", "author", "imported_at", "what", "note")
 _LISTED = ("record_id", "name", "street_name", "status_as_of", "operator", "operators", "blocker", "register_source")
 
 
@@ -301,13 +302,13 @@ def _record_page(request: Request, user: User, row: dict, *, status: int = 200, 
 def _history(state, kind: str, record_id: str, lang: Lang) -> tuple[list[str], list[dict]]:
     """A record's history as the page shows it, newest first: its column names and rows in words
     (kept with the record's revision, so the page is made from it until the record changes)."""
-    from rollout.register.queries import record_history
-    from rollout.register.render import localised
+    from rollout.register.queries import history_rows
+    from rollout.register.render import cell_label, column_label
 
-    history = record_history(state.register, record_id, kind=kind, lang=lang)
-    shown = ["version", "source", "state", "status", "reported_on", "channel", "author", "imported_at", "what", "note"]
-    shown_history = localised(history[[c for c in shown if c in history.columns]].iloc[::-1], lang)
-    return list(shown_history.columns), shown_history.to_dict("records")
+    rows = history_rows(state.register, record_id, kind=kind, lang=lang)
+    headers = {c: column_label(c, lang) for c in _HISTORY_SHOWN}
+    shown = [{headers[c]: cell_label(c, kind, row[c], lang) for c in _HISTORY_SHOWN} for row in reversed(rows)]
+    return list(headers.values()), shown
 
 
 def _input_type(field_type: str) -> str:
