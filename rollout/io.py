@@ -41,6 +41,7 @@ __all__ = [
     "parquet_row_groups",
     "read_geo",
     "read_raw_table",
+    "rows_table",
 ]
 
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -199,6 +200,12 @@ def _read_xlsx(path: Path, kind: str | TableKind | None, sheet: str | None) -> R
           "params": {"sheet": name, "read": read.sheet}} for name in read.hidden_with_data]
     )  # fmt: skip
     return replace(table, problems=problem_frame([table.problems, note]))
+
+
+def rows_table(path: Path, header: list[str], rows: list[list[str]], kind: str | TableKind | None) -> RawTable:
+    """Rows given in memory (a platform edit) read as a file with this ``header`` would be:
+    the same header recognition and row numbers (the header is row 1); ``path`` names it."""
+    return _from_grid(path, pd.DataFrame([header, *rows], dtype=object), kind, encoding="utf-8", sheet="")
 
 
 def _from_grid(

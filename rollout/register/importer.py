@@ -158,23 +158,25 @@ def version_rows(load: SiteLoad) -> pd.DataFrame:
     where each came from, flags and the file's unknown columns as JSON."""
     records = pd.DataFrame(load.records.drop(columns="geometry", errors="ignore"))
     kind = load.kind
-    out = pd.DataFrame({"record_id": records[kind.id_field].astype(str).to_numpy()})
-    for name in field_columns():
-        out[name] = records[name].to_numpy() if name in records.columns else None
-    out["crs_input"] = records["crs_input"].to_numpy() if "crs_input" in records else ""
-    out["source_file"] = records["source_file"].astype(str).to_numpy()
-    out["source_row"] = records["source_row"].to_numpy()
+    missing = np.full(len(records), None, dtype=object)
+    columns: dict[str, object] = {"record_id": records[kind.id_field].astype(str).to_numpy()}
+    for name in field_columns():  # gathered, then made into a table at once (a column at a time is slow)
+        columns[name] = records[name].to_numpy() if name in records.columns else missing
+    columns["crs_input"] = records["crs_input"].to_numpy() if "crs_input" in records else np.full(len(records), "", dtype=object)
+    columns["source_file"] = records["source_file"].astype(str).to_numpy()
+    columns["source_row"] = records["source_row"].to_numpy()
     flags = records["flags"].astype(str).str.replace(r"(^|;)snapped_\d+m", "", regex=True).str.strip(";")
-    out["flags"] = flags.to_numpy()
+    columns["flags"] = flags.to_numpy()
     extras = [c for c in records.columns if c not in kind.field_names and c not in _DERIVED]
     if extras:
         values = records[extras].astype(object).where(records[extras].notna(), "")
-        out["extra"] = [
-            json.dumps(dict(zip(extras, row, strict=True)), ensure_ascii=False, sort_keys=True) for row in values.itertuples(index=False)
-        ]
+        columns["extra"] = np.array(
+            [json.dumps(dict(zip(extras, row, strict=True)), ensure_ascii=False, sort_keys=True) for row in values.itertuples(index=False)],
+            dtype=object,
+        )
     else:
-        out["extra"] = None
-    return out
+        columns["extra"] = missing
+    return pd.DataFrame(columns)
 
 
 def _file_digest(files: Sequence[Path]) -> str:
@@ -235,15 +237,17 @@ def _write_versions(
     settings,
     author: str | None = None,
     record_id: str | None = None,
+    rows: pd.DataFrame | None = None,
 ) -> None:
     """Apply a comparison: new records, closed and new versions, missing flags, change rows.
-    ``record_id``: the submission is about that one record (a platform edit): only its versions are read."""
+    ``record_id``: the submission is about that one record (a platform edit): only its versions are read.
+    ``rows``: :func:`version_rows` of ``load`` when the caller has them already."""
     import sqlalchemy as sa
 
     kind = load.kind.name
     author = os_user() if author is None else author
     records, versions = tables["records"], tables["record_versions"]
-    incoming = version_rows(load).set_index("record_id", drop=False).rename_axis(None)
+    incoming = (version_rows(load) if rows is None else rows).set_index("record_id", drop=False).rename_axis(None)
     current = read_versions(
         conn,
         tables,
