@@ -72,40 +72,103 @@ def apply_edit(
     reported_on = reported_on or shanghai_today()
     fields = _canonical_changes(changes, site_kind, record_id)
     tables = register.tables
-    with register.write() as conn:
-        versions = read_versions(conn, tables, kind=kind, record_id=record_id)
-        mine = versions
-        if mine.empty:
-            raise RegisterError("register.no_record", kind=kind, id=record_id)
-        winner = counted(mine, register.settings, read_resolutions(conn, tables)).iloc[0]
-        sender = register.settings.resolve(source).name if source else str(winner["source"])
-        own = mine[mine["source"].eq(sender)]
-        current_version = int(own["version"].iloc[0]) if len(own) else 0
-        if expected_version is not None and int(expected_version) != current_version:
-            raise StaleVersionError(
-                "register.stale_version", current_version=current_version, id=record_id, source=sender, expected=expected_version
+    edit = dict(fields=fields, site_kind=site_kind, config=config, streets=streets, reported_on=reported_on)
+    # The row is checked and compared outside the write transaction, which other writers wait for;
+    # inside it the record's versions are read again, and when someone changed the record meanwhile
+    # the edit is planned again (the last time wholly inside the transaction, so that it ends).
+    for attempt in range(_OPTIMISTIC_TRIES + 1):
+        inside = attempt == _OPTIMISTIC_TRIES
+        if not inside:
+            with register.read() as conn:
+                read = read_versions(conn, tables, kind=kind, record_id=record_id), read_resolutions(conn, tables)
+            plan = _plan(register, record_id, *read, source=source, expected_version=expected_version, **edit)
+            if plan.comparison.unchanged:
+                return EditResult(kind, record_id, plan.sender, plan.current_version, None, plan.comparison.changes)
+        with register.write() as conn:
+            versions = read_versions(conn, tables, kind=kind, record_id=record_id)
+            if inside:
+                plan = _plan(
+                    register, record_id, versions, read_resolutions(conn, tables), source=source, expected_version=expected_version, **edit
+                )
+                if plan.comparison.unchanged:
+                    return EditResult(kind, record_id, plan.sender, plan.current_version, None, plan.comparison.changes)
+            elif _state(versions) != _state(read[0]) or not read_resolutions(conn, tables).equals(read[1]):
+                continue  # changed (or a conflict settled) meanwhile: plan again
+            submission = _platform_submission(conn, tables, plan.sender, kind, author, note, reported_on)
+            _write_versions(
+                conn,
+                tables,
+                plan.load,
+                plan.comparison,
+                plan.sender,
+                submission,
+                register.settings,
+                author=author,
+                record_id=record_id,
+                rows=plan.rows,
             )
-        base = own.iloc[0] if len(own) else winner
-        load = _checked_row(base, fields, site_kind, config, streets, reported_on)
-        incoming = version_rows(load)
-        others = versions[versions["source"].ne(sender) & versions["record_id"].eq(record_id) & versions["state"].eq("reported")]
-        comparison = compare_submission(
-            incoming,
-            own,
-            others,
-            site_kind,
-            moved_m=register.settings.moved_m,
-            rename_m=register.settings.rename_m,
-            reported_on=reported_on,
+            snapshot_after_edit(conn, tables)
+        return EditResult(kind, record_id, plan.sender, plan.current_version + 1, submission, plan.comparison.changes)
+    raise AssertionError("unreachable: the last try runs inside the transaction")
+
+
+#: Edits planned outside the write transaction before one is planned inside it.
+_OPTIMISTIC_TRIES = 2
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sender: str
+    current_version: int
+    load: object
+    rows: pd.DataFrame
+    comparison: object
+
+
+def _state(versions: pd.DataFrame) -> list[tuple]:
+    """What identifies the record's versions: a change by anyone changes it."""
+    return sorted(zip(versions["source"], versions["version"].astype(int), versions["state"], strict=True))
+
+
+def _plan(
+    register: Register,
+    record_id: str,
+    versions: pd.DataFrame,
+    resolutions: pd.DataFrame,
+    *,
+    fields: dict[str, str],
+    site_kind,
+    config: Config,
+    streets,
+    reported_on: dt.date,
+    source: str | None,
+    expected_version: int | None,
+) -> _Plan:
+    """The edit of the record whose versions are ``versions``: checked row, version rows, comparison."""
+    if versions.empty:
+        raise RegisterError("register.no_record", kind=site_kind.name, id=record_id)
+    winner = counted(versions, register.settings, resolutions).iloc[0]
+    sender = register.settings.resolve(source).name if source else str(winner["source"])
+    own = versions[versions["source"].eq(sender)]
+    current_version = int(own["version"].iloc[0]) if len(own) else 0
+    if expected_version is not None and int(expected_version) != current_version:
+        raise StaleVersionError(
+            "register.stale_version", current_version=current_version, id=record_id, source=sender, expected=expected_version
         )
-        if comparison.unchanged:
-            return EditResult(kind, record_id, sender, current_version, None, comparison.changes)
-        submission = _platform_submission(conn, tables, sender, kind, author, note, reported_on)
-        _write_versions(
-            conn, tables, load, comparison, sender, submission, register.settings, author=author, record_id=record_id, rows=incoming
-        )
-        snapshot_after_edit(conn, tables)
-    return EditResult(kind, record_id, sender, current_version + 1, submission, comparison.changes)
+    base = own.iloc[0] if len(own) else winner
+    load = _checked_row(base, fields, site_kind, config, streets, reported_on)
+    incoming = version_rows(load)
+    others = versions[versions["source"].ne(sender) & versions["record_id"].eq(record_id) & versions["state"].eq("reported")]
+    comparison = compare_submission(
+        incoming,
+        own,
+        others,
+        site_kind,
+        moved_m=register.settings.moved_m,
+        rename_m=register.settings.rename_m,
+        reported_on=reported_on,
+    )
+    return _Plan(sender, current_version, load, incoming, comparison)
 
 
 def resolve_conflict(register: Register, kind: str, record_id: str, keep_source: str, *, author: str, note: str = "") -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ class Register:
 
     #: Columns found in the database, per table (see :meth:`has_column`).
     _columns: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _write_turn: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def tables(self):
@@ -63,8 +65,10 @@ class Register:
 
     @contextlib.contextmanager
     def write(self) -> Iterator:
-        """A write transaction: everything in it lands or nothing does."""
-        with write_transaction(self.engine, self.target, timeout_s=self.settings.busy_timeout_s) as conn:
+        """A write transaction: everything in it lands or nothing does. The threads of one process
+        queue for it here, in turn, rather than each polling the database's lock (SQLite's wait
+        sleeps ever longer between tries, so a busy writer could starve the others)."""
+        with self._write_turn, write_transaction(self.engine, self.target, timeout_s=self.settings.busy_timeout_s) as conn:
             yield conn
 
     def close(self) -> None:

@@ -153,8 +153,16 @@ class Platform:
         now = time.monotonic()
         if kept is not None and now - kept[0] < REVISION_SECONDS:
             return kept[1]
-        revision = self._read_revision()
-        self._revision = (now, revision)
+        return self._noted(self._read_revision(), now)
+
+    def _noted(self, revision: tuple[int, int], now: float) -> tuple[int, int]:
+        """Keep ``revision`` as the latest known (both numbers only grow: a thread that read it
+        earlier must not put an older one back) and return the latest."""
+        with self._guard:
+            latest = self._revision
+            if latest is not None:
+                revision = (max(revision[0], latest[1][0]), max(revision[1], latest[1][1]))
+            self._revision = (now, revision)
         return revision
 
     def _read_revision(self) -> tuple[int, int]:
@@ -197,8 +205,7 @@ class Platform:
 
     def wrote(self, user_id: int) -> None:
         """Note that ``user_id`` has just changed the register: their next views include the change."""
-        self._revision = None
-        self.written[user_id] = self.revision()
+        self.written[user_id] = self._noted(self._read_revision(), time.monotonic())
 
     def records(self, *, reader: int | None = None) -> RecordsView:
         """Every record that counts, today (see :func:`rollout.register.visible_records`): up to date
