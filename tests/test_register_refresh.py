@@ -18,6 +18,7 @@ from rollout.register.loads import site_loads_from
 from rollout.register.queries import records_changed_after
 from rollout.register.refresh import refreshed
 from rollout.register.store import open_register
+from rollout.web.accounts import User
 
 D2 = dt.date(2024, 6, 30)
 GARAGE = "G1,幸福小区,121.4290,31.2462,长寿路街道,移动,800,张三,13800000000,施工中,2024-03-01,"
@@ -93,8 +94,18 @@ def test_platform_views_after_edits_equal_reading_again(data_dir: Path, tmp_path
     import_files([garage_file(tmp_path, "g.csv", [GARAGE])], config, streets, source="移动", as_of=D2, db=register_db)
     platform, _ = open_platform(config, register_db)
     first_view, first_project = platform.records(), platform.project()
+    users = [User(1, "a", "street", street_code=first_view.table["street_code"].iloc[0]), User(2, "b", "operator", operator="cmcc")]
+    users.append(User(3, "c", "tower"))
+    before = [first_view.scope(user) for user in users]  # made before the edits: carried to the updated view
     apply_edit(
-        platform.register, config, streets, "macro", "S3", {"status": "受阻", "受阻原因": "=物业不同意"}, author="web:a", reported_on=D2
+        platform.register,
+        config,
+        streets,
+        "macro",
+        "S3",
+        {"status": "受阻", "受阻原因": "=物业不同意", "运营商": "电信"},
+        author="web:a",
+        reported_on=D2,
     )
     apply_edit(
         platform.register, config, streets, "garage", "G1", {"status": "已覆盖", "覆盖日期": "2024-06-29"}, author="web:a", reported_on=D2
@@ -115,6 +126,10 @@ def test_platform_views_after_edits_equal_reading_again(data_dir: Path, tmp_path
     pd.testing.assert_frame_equal(view.table, whole_view.table)
     assert view.json_full.tolist() == whole_view.json_full.tolist() and view.json_public.tolist() == whole_view.json_public.tolist()
     _same(project, whole_project)
+    for user in users:
+        assert view._carried and view.scope(user).rows.tolist() == whole_view.scope(user).rows.tolist()
+        assert view.scope(user).contacts.tolist() == whole_view.scope(user).contacts.tolist()
+    assert len(view.scope(users[1]).rows) == len(before[1].rows) - 1  # S3 is 电信's now: the 移动 user no longer sees it
     assert view.table.set_index("record_id").loc["S3", "blocker"] == "=物业不同意"
     assert whole_project.progress()["garage_done"].iloc[-1] == 1
     platform.register.close()

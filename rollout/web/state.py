@@ -54,6 +54,7 @@ class Scope:
 
     rows: np.ndarray
     contacts: np.ndarray
+    visible: np.ndarray  # one flag per row of the view (``rows`` are where it is set)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ class RecordsView:
     stamps: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict, repr=False)
     read: tuple[int, int] | None = None
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
+    #: The scopes of the view this one was updated from, and the rows changed since (only those are judged again).
+    _carried: dict = field(default_factory=dict, repr=False, compare=False)
+    _changed: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def stamp(self, kind: str, record_id: str) -> tuple[int, int]:
         """The revision at which the record last changed, as far as this view knows (what is made
@@ -85,16 +89,29 @@ class RecordsView:
         """The rows ``user`` may see and the rows whose contacts they may see."""
         from rollout.web.permissions import contacts_mask, visible_mask
 
-        return self.memo(
-            ("scope", user.role, user.street_code, user.operator),
-            lambda: Scope(np.flatnonzero(visible_mask(user, self.table)), contacts_mask(user, self.table)),
-        )
+        key = ("scope", user.role, user.street_code, user.operator)
+
+        def build() -> Scope:
+            carried = self._carried.get(key)
+            if carried is None or self._changed is None:
+                visible, contacts = visible_mask(user, self.table), contacts_mask(user, self.table)
+            else:  # the rules look at each row alone: only the changed rows are judged again
+                part = self.table.iloc[self._changed]
+                visible, contacts = carried.visible.copy(), carried.contacts.copy()
+                visible[self._changed], contacts[self._changed] = visible_mask(user, part), contacts_mask(user, part)
+            return Scope(np.flatnonzero(visible), contacts, visible)
+
+        return self.memo(key, build)
 
     def memo(self, key, build: Callable[[], Any]) -> Any:
         """A value made from this view, made once."""
         if key not in self._memo:
             self._memo[key] = build()
         return self._memo[key]
+
+    def _scopes(self) -> dict:
+        """The scopes made from this view so far (carried to the view updated from it)."""
+        return {key: value for key, value in self._memo.items() if isinstance(key, tuple) and key[:1] == ("scope",)}
 
     def line(self, position: int, *, contacts: bool) -> str:
         """A row as the API's JSON object."""
@@ -123,7 +140,8 @@ class RecordsView:
         json_full, json_public = self.json_full.copy(), self.json_public.copy()
         json_full[positions], json_public[positions] = full, public
         stamps = self.stamps | {key: revision for key in zip(rows["kind"], rows["record_id"], strict=True)}
-        return RecordsView(table, json_full, json_public, self.as_of, revision, self.index, stamps, self.read)
+        carried = self._scopes()
+        return RecordsView(table, json_full, json_public, self.as_of, revision, self.index, stamps, self.read, {}, carried, positions)
 
 
 class Platform:
@@ -303,9 +321,8 @@ class Platform:
         day = shanghai_today()
         if previous is not None and changed is not None:
             if not changed:
-                return RecordsView(
-                    previous.table, previous.json_full, previous.json_public, day, revision, previous.index, previous.stamps, previous.read
-                )
+                same = (previous.table, previous.json_full, previous.json_public, day, revision, previous.index, previous.stamps)
+                return RecordsView(*same, previous.read, {}, previous._scopes(), np.zeros(0, dtype="int64"))
             rows = records_table(self._reread(changed)[0], day)
             rows = rows[pd.Series(list(zip(rows["kind"], rows["record_id"], strict=True)), dtype=object).isin(changed).to_numpy()]
             view = previous.updated(rows, revision) if len(rows) == len(changed) else None
