@@ -85,14 +85,14 @@ def apply_edit(
             if plan.comparison.unchanged:
                 return EditResult(kind, record_id, plan.sender, plan.current_version, None, plan.comparison.changes)
         with register.write() as conn:
-            versions = read_versions(conn, tables, kind=kind, record_id=record_id)
             if inside:
+                versions = read_versions(conn, tables, kind=kind, record_id=record_id)
                 plan = _plan(
                     register, record_id, versions, read_resolutions(conn, tables), source=source, expected_version=expected_version, **edit
                 )
                 if plan.comparison.unchanged:
                     return EditResult(kind, record_id, plan.sender, plan.current_version, None, plan.comparison.changes)
-            elif _state(versions) != _state(read[0]) or not read_resolutions(conn, tables).equals(read[1]):
+            elif _current_state(conn, tables, kind, record_id) != _state(read[0]) or not read_resolutions(conn, tables).equals(read[1]):
                 continue  # changed (or a conflict settled) meanwhile: plan again
             submission = _platform_submission(conn, tables, plan.sender, kind, author, note, reported_on)
             _write_versions(
@@ -126,8 +126,21 @@ class _Plan:
 
 
 def _state(versions: pd.DataFrame) -> list[tuple]:
-    """What identifies the record's versions: a change by anyone changes it."""
-    return sorted(zip(versions["source"], versions["version"].astype(int), versions["state"], strict=True))
+    """What identifies the record's current versions: a change by anyone changes it."""
+    return sorted(zip(versions["source"].astype(str), versions["version"].astype(int), versions["state"].astype(str), strict=True))
+
+
+def _current_state(conn, tables, kind: str, record_id: str) -> list[tuple]:
+    """:func:`_state` of the record as the database has it now (one small query)."""
+    import sqlalchemy as sa
+
+    records, versions = tables["records"], tables["record_versions"]
+    query = (
+        sa.select(records.c.source, versions.c.version, versions.c.state)
+        .join(records, versions.c.record == records.c.id)
+        .where(records.c.kind == kind, records.c.record_id == record_id, versions.c.valid_to.is_(None))
+    )
+    return sorted((str(source), int(version), str(state)) for source, version, state in conn.execute(query))
 
 
 def _plan(
