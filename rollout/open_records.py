@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ from rollout.records import SiteLoad
 from rollout.schema import SiteKind, operator_code
 from rollout.status import actual_date_fields, status_as_of
 
-__all__ = ["OPEN_COLUMNS", "URGENCY", "last_update", "open_records", "planned_columns"]
+__all__ = ["OPEN_COLUMNS", "URGENCY", "last_update", "open_records", "planned_columns", "refresh_open_rows"]
 
 #: Urgency codes, most urgent first.
 URGENCY = ("blocked", "overdue", "stale", "due_soon", "no_plan", "on_schedule")
@@ -59,6 +60,8 @@ _PLANNED = {
         "accepted": "planned_accepted_date",
     },
 }
+#: Where the project keeps the rows of its whole open-records list (before ranking).
+_KEPT = "open_rows"
 _FINISHED = {"macro": ("on_air", "cancelled"), "garage": ("accepted", "cancelled")}
 _DONE_STEP = {"macro": "on_air", "garage": "covered"}
 
@@ -102,6 +105,7 @@ def open_records(project: Project, *, street: str | None = None, settings: Brief
     urgency, urgency_rank
         One of :data:`URGENCY`, and the position in the street's list (1 = most urgent).
     """
+    given = settings
     settings = settings or load_brief_settings(project.config)
     codes = None
     if street is not None:
@@ -111,13 +115,39 @@ def open_records(project: Project, *, street: str | None = None, settings: Brief
         if not isinstance(code, str):
             raise InvalidValueError("errors.street_unknown", value=street)
         codes = [code]
+    whole = codes is None and given is None  # the list everyone gets: kept with the project (see refreshed_open_rows)
+    if whole and _KEPT in project._cache:
+        return _ranked(project._cache[_KEPT])
     parts = []
     for name in ("macro", "garage"):
         parts += project.loads[name].map(
             _open_part, as_of=project.as_of, stale_days=7 * project.config.stale_weeks, settings=settings, streets=codes
         )
     table = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _empty()
+    if whole:
+        project._cache[_KEPT] = table
     return _ranked(table)
+
+
+def refresh_open_rows(before: Project, after: Project, changed: list[tuple[str, str]], loads: dict[str, SiteLoad]) -> None:
+    """Keep with ``after`` (``before`` with the records ``changed`` read again: ``loads``) the rows
+    of its open-records list, from ``before``'s (when it has them) and those records' own: the
+    rows are made one record at a time, so the list is the one made from ``after`` afresh."""
+    if _KEPT not in before._cache:
+        return
+    table = before._cache[_KEPT]
+    keys = pd.Series(list(zip(table["kind"], table["record_id"].astype(str), strict=True)), dtype=object)
+    kept = table[~keys.isin(set(changed)).to_numpy()] if len(table) else table
+    settings = load_brief_settings(after.config)
+    parts = [kept]
+    for name, load in loads.items():
+        ids = {record_id for kind, record_id in changed if kind == name}
+        records = load.records[load.records[load.kind.id_field].astype(str).isin(ids).to_numpy()]
+        if len(records):
+            part = replace(load, records=records)
+            parts.append(_open_part(part, as_of=after.as_of, stale_days=7 * after.config.stale_weeks, settings=settings, streets=None))
+    parts = [p for p in parts if len(p)]
+    after._cache[_KEPT] = pd.concat(parts, ignore_index=True) if parts else _empty()
 
 
 def planned_columns(kind: SiteKind) -> dict[str, str]:

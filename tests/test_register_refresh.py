@@ -11,6 +11,7 @@ from register_helpers import garage_file, macro_file, macro_row
 
 from rollout.boundaries import read_street_table, read_streets
 from rollout.config import load_config
+from rollout.open_records import open_records
 from rollout.pipeline import load_project
 from rollout.register.edits import apply_edit
 from rollout.register.importer import import_files
@@ -48,6 +49,7 @@ def test_refreshed_equals_read_again(data_dir: Path, tmp_path: Path, register_db
     import_files([macro_file(tmp_path, "tower.csv", rows)], config, streets, source="铁塔", as_of=D2, db=register_db)
     import_files([garage_file(tmp_path, "g.csv", [GARAGE])], config, streets, source="移动", as_of=D2, db=register_db)
     before = load_project(data_dir, db=register_db, as_of=D2)
+    open_before = open_records(before)  # kept with the project, refreshed with it
     with open_register(config, register_db) as register:
         then = _revision(register)
         # An edit that puts a station on air, one that moves a station to another street, and a new
@@ -67,6 +69,9 @@ def test_refreshed_equals_read_again(data_dir: Path, tmp_path: Path, register_db
     whole = load_project(data_dir, db=register_db, as_of=D2)
     assert len(whole.register.conflicts) == 1 and whole.macro.records["street_code"].nunique() >= 2  # the case is not trivial
     _same(result, whole)
+    assert "open_rows" in result._cache  # carried over, not made afresh
+    pd.testing.assert_frame_equal(open_records(result), open_records(whole))
+    assert not open_records(result).equals(open_before)  # the edits changed the list
     assert (
         result.progress()["macro_done"].iloc[-1] == whole.progress()["macro_done"].iloc[-1] == 2
     )  # S0 (the edit) and S2 (as the operator reports it)

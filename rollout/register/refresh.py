@@ -5,7 +5,8 @@ after an edit on the platform only that record has changed. :func:`refreshed` ta
 as it was, drops the changed records (and their problems and open conflicts), puts in the same
 records read again and placed (:func:`rollout.register.loads.site_loads_from` with
 ``record_ids``), and gives a project with the same records, in the same order, as reading the
-register whole would.
+register whole would; the rows of the open-records list the project had made are carried over
+the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from rollout.executors import InMemoryExecutor
+from rollout.open_records import refresh_open_rows
 from rollout.pipeline import PartitionedLoad, Project
 from rollout.problems import concat_problems
 from rollout.records import SiteLoad
@@ -61,4 +63,6 @@ def refreshed(project: Project, changed: list[tuple[str, str]], loads: dict[str,
         conflicts = conflicts.sort_values(["kind", "record_id", "other_source"], kind="stable")
     conflicts = conflicts.reset_index(drop=True)
     register = replace(project.register, conflicts=conflicts)
-    return Project(project.config, project.streets, project.street_table, project.as_of, parts, register)
+    after = Project(project.config, project.streets, project.street_table, project.as_of, parts, register)
+    refresh_open_rows(project, after, changed, loads)
+    return after
