@@ -202,18 +202,18 @@ class Platform:
         docstring); ``at_least``: a revision the view must have reached (the reader's own change)."""
         current = revision or self.revision()
         entry = self._entries.get(key)
-        if entry is not None and entry.revision == current:
+        if entry is not None and _reached(entry.revision, current):
             return entry.value
-        fresh = at_least is not None and (entry is None or entry.revision < at_least)
+        fresh = at_least is not None and (entry is None or not _reached(entry.revision, at_least))
         recent = entry is not None and time.monotonic() - entry.built < self.settings.refresh_seconds
         lock = self._lock(key)
         if entry is not None and not fresh and (recent or not lock.acquire(blocking=False)):
             return entry.value  # someone is rebuilding it, or it was rebuilt a moment ago
         if entry is None or fresh:
             lock.acquire()
-        try:
+        try:  # whoever held the lock may have brought the view this far already (or further: the register moved on)
             entry = self._entries.get(key)
-            if entry is not None and entry.revision == current:
+            if entry is not None and _reached(entry.revision, current):
                 return entry.value
             value = build()
             self._entries[key] = _Entry(current, time.monotonic(), value)
@@ -230,7 +230,7 @@ class Platform:
         at once after edits of a few records, else at most ``refresh_seconds`` behind."""
         revision = self.revision()
         entry = self._entries.get("records")
-        previous = entry.value if entry is not None and entry.revision != revision else None
+        previous = entry.value if entry is not None and not _reached(entry.revision, revision) else None
         changed = self._changed(previous.revision, previous.as_of, revision) if previous is not None else None
         at_least = revision if changed is not None else self.written.get(reader or 0)
         return self.cached("records", lambda: self._records_view(revision, previous, changed), at_least=at_least, revision=revision)
@@ -266,7 +266,7 @@ class Platform:
         entry = self._entries.get("project")
 
         def build():
-            if entry is not None and entry.revision != revision:
+            if entry is not None and not _reached(entry.revision, revision):
                 changed = self._changed(entry.revision, entry.value.as_of, revision)
                 if changed is not None:
                     loads, snapshot = self._reread(changed)
@@ -335,6 +335,11 @@ class Platform:
         full, public = record_json(table)
         index = {(k, r): i for i, (k, r) in enumerate(zip(table["kind"], table["record_id"], strict=True))}
         return RecordsView(table, full, public, day, revision, index, {}, revision)
+
+
+def _reached(revision: tuple[int, int], needed: tuple[int, int]) -> bool:
+    """A view at ``revision`` is as new as one at ``needed`` or newer (both numbers only grow)."""
+    return revision[0] >= needed[0] and revision[1] >= needed[1]
 
 
 def _like(values: pd.Series, dtype) -> pd.Series:
