@@ -30,6 +30,7 @@ __all__ = [
     "normalize_text",
     "normalize_text_columns",
     "parse_bools",
+    "parse_coordinate_columns",
     "parse_coordinates",
     "parse_date_columns",
     "parse_dates",
@@ -261,6 +262,15 @@ def parse_number_columns(frame: pd.DataFrame, columns: list[str]) -> dict[str, t
     {'a': ([1.0, nan], [False, True]), 'b': ([2.0, nan], [False, False])}
     """
     return _column_wise(frame, columns, parse_numbers)
+
+
+def parse_coordinate_columns(frame: pd.DataFrame, columns: list[str]) -> dict[str, tuple[pd.Series, pd.Series, pd.Series]]:
+    """:func:`parse_coordinates` of several columns (longitudes and latitudes) in one pass.
+
+    >>> {c: v.tolist() for c, (v, _, _) in parse_coordinate_columns(pd.DataFrame({"x": ["121.5"], "y": ["31度15分"]}), ["x", "y"]).items()}
+    {'x': [121.5], 'y': [31.25]}
+    """
+    return _column_wise(frame, columns, parse_coordinates)
 
 
 def normalize_text_columns(frame: pd.DataFrame, columns: list[str]) -> dict[str, pd.Series]:
