@@ -197,7 +197,8 @@ def check_tables(
         }
     )
     ids = result.values[kind.id_field]
-    _release_memory()
+    if len(cells) >= _TRIM_ROWS:  # a small chunk leaves too little behind to be worth a heap walk
+        _release_memory()
     row_ids = pd.DataFrame({"record_id": ids.array, "file": cells["source_file"].array, "row": cells["source_row"].to_numpy()})
     return SiteLoad(
         kind=kind,
@@ -228,6 +229,8 @@ def _release_memory() -> None:
 
 
 _LIBC: Any = None
+#: Chunks of at least this many rows give their working memory back to the system when checked.
+_TRIM_ROWS = 10_000
 
 
 def _shared(values: pd.Series) -> pd.Series:
