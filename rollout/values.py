@@ -46,6 +46,7 @@ _EXCEL_EPOCH = np.datetime64("1899-12-30")
 _YMD = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
 _COMPACT = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
 _SERIAL = re.compile(r"^(?P<n>\d{5})(?:\.0+)?$")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIME_OF_DAY = re.compile(r"[T\s]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
 _SPACES = re.compile(r"\s+")
 _SEPARATORS = re.compile(r"[年月/.]")
@@ -219,22 +220,31 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _read_date(text: str) -> tuple[bool, np.datetime64 | None]:
     """Whether ``text`` holds anything, and the day it names (None when blank or unreadable)."""
+    if _ISO_DAY.fullmatch(text):  # the common 2024-03-05 needs none of the clean-up below
+        return True, _day_of(_YMD.match(text))
     text = unicodedata.normalize("NFKC", text).strip()
     if not text:
         return False, None
     unified = _DAY_MARK.sub("", _SEPARATORS.sub("-", _SPACES.sub("", _TIME_OF_DAY.sub("", text))))
     match = _YMD.search(unified) or _COMPACT.search(unified)
-    if match:
-        year, month, day = (_whole(match[g]) for g in ("y", "m", "d"))
-        if DATE_YEARS[0] <= year <= DATE_YEARS[1] and 1 <= month <= 12 and 1 <= day <= 31:
-            try:
-                return True, np.datetime64(dt.date(year, month, day), "D")
-            except ValueError:  # 30 February
-                return True, None
+    if match:  # then it is no serial number either
+        return True, _day_of(match)
     serial = _SERIAL.search(unified)
     if serial and 20000 <= _whole(serial["n"]) <= 80000:
         return True, _EXCEL_EPOCH + np.timedelta64(_whole(serial["n"]), "D")
     return True, None
+
+
+def _day_of(match: re.Match | None) -> np.datetime64 | None:
+    """The day of a year-month-day match, when it is a plausible date that exists."""
+    assert match is not None
+    year, month, day = (_whole(match[g]) for g in ("y", "m", "d"))
+    if not (DATE_YEARS[0] <= year <= DATE_YEARS[1] and 1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    try:
+        return np.datetime64(dt.date(year, month, day), "D")
+    except ValueError:  # 30 February
+        return None
 
 
 def _whole(digits: str) -> int:
