@@ -121,16 +121,27 @@ def as_known_on(records: pd.DataFrame, kind: SiteKind, as_of: dt.date, *, today:
     known["status"] = status_as_of(records, kind, as_of, today=today)
     for name in actual_date_fields(kind):
         if name in known.columns:
-            known[name] = known[name].mask(known[name] > day)
+            known[name] = _blank_after(known[name], day)
     if "blocker" in known.columns:
         known["blocker"] = known["blocker"].where(known["status"].eq("blocked"), "")
     for field in kind.fields:
         if field.known_after and field.name in known.columns and field.known_after in known.columns:
             unknown = known[field.known_after].isna()
+            if not unknown.to_numpy().any():
+                continue  # every record had reached the milestone: nothing to blank
             column = known[field.name]
             blank = "" if column.dtype == object else pd.NA if str(column.dtype) in ("Int64", "boolean") else np.nan
             known[field.name] = column.mask(unknown, blank)
     return known
+
+
+def _blank_after(dates: pd.Series, day: pd.Timestamp) -> pd.Series:
+    """``dates`` without those after ``day`` (in numpy for plain date columns: the same as
+    ``dates.mask(dates > day)`` at a fraction of its cost on small frames)."""
+    values = dates.to_numpy()
+    if values.dtype.kind != "M":
+        return dates.mask(dates > day)
+    return pd.Series(np.where(values > day.to_datetime64(), np.datetime64("NaT"), values), index=dates.index, name=dates.name)
 
 
 def _own_date_missing(records: pd.DataFrame, kind: SiteKind) -> pd.Series:
