@@ -155,7 +155,11 @@ def _voronoi_zones(adcode: str, seeds_lon: pd.Series, seeds_lat: pd.Series) -> g
     seeds = gpd.GeoSeries(gpd.points_from_xy(seeds_lon, seeds_lat), crs=4326).to_crs(metric)
     if len(seeds) == 1:
         return outline.to_crs(4326)
-    cells = shapely.voronoi_polygons(shapely.MultiPoint(seeds.to_numpy()), extend_to=outline.iloc[0].buffer(5000))
+    # Cells reach 5 km beyond the outline's box (voronoi_polygons uses only the envelope of
+    # ``extend_to``: a box is as good as buffering the detailed outline, at no cost).
+    west, south, east, north = outline.total_bounds
+    reach = shapely.box(west - 5000, south - 5000, east + 5000, north + 5000)
+    cells = shapely.voronoi_polygons(shapely.MultiPoint(seeds.to_numpy()), extend_to=reach)
     cell_list = gpd.GeoSeries(list(shapely.get_parts(cells)), crs=metric)
     # voronoi_polygons does not keep input order: match each cell to the seed inside it.
     seed_of_cell = cell_list.sindex.query(seeds, predicate="within")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -20,7 +20,12 @@ from rollout.i18n import Lang, t
 from rollout.problems import with_reasons
 from rollout.progress import total_row
 from rollout.records import SiteLoad
-from rollout.writers import GeoLayers, Table, write_file
+
+if TYPE_CHECKING:
+    from rollout.writers import Table
+
+# The writers are imported by the functions that build or write files: a progress table shown on
+# the terminal needs none of them.
 
 __all__ = [
     "PROGRESS_FORMATS",
@@ -48,6 +53,8 @@ TERMINAL_COLUMNS = [
 def problems_table(problems: pd.DataFrame, *, lang: Lang) -> Table:
     """The problems report: one line per problem with its reason in ``lang``; Chinese headers,
     severities and kinds under ``zh``, the canonical English ones under ``en``."""
+    from rollout.writers import Table
+
     table = with_reasons(problems, lang)
     table["severity"] = table["severity"].map(lambda s: t(f"labels.severity.{s}", lang))
     table["kind"] = table["kind"].map(lambda k: labels.kind(k, lang))
@@ -57,6 +64,8 @@ def problems_table(problems: pd.DataFrame, *, lang: Lang) -> Table:
 
 def write_problems(problems: pd.DataFrame, path: Path | str, *, lang: Lang) -> Path:
     """Write the problems report as CSV or XLSX."""
+    from rollout.writers import write_file
+
     return write_file(path, problems_table(problems, lang=lang))
 
 
@@ -64,6 +73,8 @@ def progress_table(table: pd.DataFrame, *, fmt: str, lang: Lang, approximate: bo
     """A progress table as CSV (English columns, codes: a :class:`Table`), JSON (rows with the
     day, the total's code and the street zones) or XLSX (a workbook for people, see
     :func:`rollout.progress_xlsx.progress_workbook`, with the machine columns on a second sheet)."""
+    from rollout.writers import Table
+
     if fmt == "csv":
         return Table(table)
     if fmt == "json":
@@ -93,6 +104,8 @@ def write_progress(table: pd.DataFrame, path: Path | str, *, lang: Lang, approxi
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in PROGRESS_FORMATS:
         raise InputFileError("errors.progress_format", path=path)
+    from rollout.writers import write_file
+
     return write_file(path, progress_table(table, fmt=fmt, lang=lang, approximate=approximate))
 
 
@@ -128,6 +141,8 @@ def records_artefacts(loads: Sequence[SiteLoad], path: Path | str) -> dict[Path,
     A GeoPackage holds one layer per kind. CSV and GeoJSON hold one kind per file: with two
     kinds the kind's name is added to the file name (``clean_macro.csv``).
     """
+    from rollout.writers import GeoLayers, Table
+
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".geojson", ".json", ".gpkg"):
@@ -146,4 +161,6 @@ def records_artefacts(loads: Sequence[SiteLoad], path: Path | str) -> dict[Path,
 
 def write_records(loads: Sequence[SiteLoad], path: Path | str) -> list[Path]:
     """Write loaded records (see :func:`records_artefacts`); returns the files written."""
+    from rollout.writers import write_file
+
     return [write_file(target, artefact) for target, artefact in records_artefacts(loads, path).items()]

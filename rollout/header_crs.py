@@ -7,6 +7,7 @@ never read as WGS-84 unless it says so. :func:`coordinate_header` reads the colu
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -58,7 +59,13 @@ def coordinate_header(header: object) -> HeaderHint | None:
     >>> coordinate_header("站名") is None, coordinate_header("站点经度") is None
     (True, True)
     """
-    text = unicodedata.normalize("NFKC", _strip_format(str(header))).strip().lower()
+    return _coordinate_header(str(header))
+
+
+@functools.lru_cache(maxsize=4096)
+def _coordinate_header(header: str) -> HeaderHint | None:
+    # Cached: finding a file's header row and delimiter reads the same head cells many times.
+    text = unicodedata.normalize("NFKC", _strip_format(header)).strip().lower()
     inside = [m.group(1) for m in _BRACKETS.finditer(text)]
     tokens: list[str] = []
     for token in _HINT_TOKENS.findall(_BRACKETS.sub(" ", text)):

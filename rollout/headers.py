@@ -136,10 +136,10 @@ class HeaderColumns:
                     columns[f"column_{position + 1}"] = values
                 continue
             columns[name] = values
+        for f in self.kind.fields:  # the columns the file lacks, blank (one frame built, not 20 inserts)
+            if f.name not in columns:
+                columns[f.name] = pd.Series("", index=body.index, dtype=str)
         cells = pd.DataFrame(columns, index=body.index)
-        for f in self.kind.fields:
-            if f.name not in cells.columns:
-                cells[f.name] = pd.Series("", index=cells.index, dtype=str)
         return RawTable(
             path=path,
             kind=self.kind,

@@ -227,7 +227,9 @@ def place_sites(load: SiteLoad, streets: gpd.GeoDataFrame, config: Config, *, st
         records["flags"] = flags_with(records, snapped, "snapped_" + placed["distance_m"].round().astype(int).astype(str) + "m")
     table = read_street_table(config) if street_table is None else street_table
     problems.extend(_declared_street_problems(records, load, table, outside))
-    kept = gpd.GeoDataFrame(records[~outside].reset_index(drop=True), geometry="geometry", crs=4326)
+    if outside.any() or not records.index.equals(pd.RangeIndex(len(records))):
+        records = records[~outside].reset_index(drop=True)
+    kept = gpd.GeoDataFrame(records, geometry="geometry", crs=4326)
     return replace(load, records=kept, problems=concat_problems([load.problems, *problems]))
 
 

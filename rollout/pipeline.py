@@ -205,7 +205,7 @@ def load_project(
     if macro is None and garage is None:
         from rollout.register.loads import register_source
 
-        register = register_source(config, db, as_of=as_of, use_register=use_register)
+        register = register_source(config, db, as_of=as_of, use_register=use_register, street_table=street_table)
     loads = {}
     for kind, paths in ((KINDS["macro"], macro), (KINDS["garage"], garage)):
         if register is not None:  # the register's records that count, checked when they were imported

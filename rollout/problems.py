@@ -49,14 +49,33 @@ def concat_problems(frames: Sequence[pd.DataFrame | None]) -> pd.DataFrame:
     kept = [f for f in frames if f is not None and not f.empty]
     if not kept:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in PROBLEM_COLUMNS})
-    problems = pd.concat(kept, ignore_index=True)[PROBLEM_COLUMNS]
-    order = problems["severity"].map({REJECTED: 0, WARNING: 1, IGNORED: 2})
-    return (
-        problems.assign(_order=order)
-        .sort_values(["file", "row", "_order", "column"], kind="stable")
-        .drop(columns="_order")
-        .reset_index(drop=True)
-    )
+    problems = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
+    if list(problems.columns) != PROBLEM_COLUMNS:
+        problems = problems[PROBLEM_COLUMNS]
+    # A stable sort on the four keys, as sort_values does it (missing values last), in one
+    # numpy lexsort on plain arrays: the tables are often small and pandas' fixed costs would
+    # dominate (this runs several times for every file read).
+    severity = problems["severity"].to_numpy(dtype=object)
+    keys = [_sort_codes(problems["file"]), _sort_codes(problems["row"]), _severity_order(severity), _sort_codes(problems["column"])]
+    order = np.lexsort(keys[::-1])
+    if (order[1:] > order[:-1]).all():  # already in order (a table sorted here before)
+        return problems.reset_index(drop=True)
+    return problems.take(order).reset_index(drop=True)
+
+
+def _sort_codes(values: pd.Series) -> np.ndarray:
+    codes, uniques = pd.factorize(values.to_numpy(), sort=True)
+    return np.where(codes < 0, len(uniques), codes)
+
+
+def _severity_order(severity: np.ndarray) -> np.ndarray:
+    """Rejects first, then warnings, then ignored rows; anything else last."""
+    codes, uniques = pd.factorize(severity)
+    order = np.array([_SEVERITY_ORDER.get(u, len(_SEVERITY_ORDER)) for u in uniques] + [len(_SEVERITY_ORDER)])
+    return order[codes]
+
+
+_SEVERITY_ORDER = {REJECTED: 0, WARNING: 1, IGNORED: 2}
 
 
 def problem_frame(

@@ -197,7 +197,8 @@ def check_tables(
         }
     )
     ids = result.values[kind.id_field]
-    _release_memory()
+    if len(cells) >= _TRIM_ROWS:  # a small chunk leaves too little behind to be worth a heap walk
+        _release_memory()
     row_ids = pd.DataFrame({"record_id": ids.array, "file": cells["source_file"].array, "row": cells["source_row"].to_numpy()})
     return SiteLoad(
         kind=kind,
@@ -228,6 +229,8 @@ def _release_memory() -> None:
 
 
 _LIBC: Any = None
+#: Chunks of at least this many rows give their working memory back to the system when checked.
+_TRIM_ROWS = 10_000
 
 
 def _shared(values: pd.Series) -> pd.Series:
@@ -319,15 +322,23 @@ def apply_rejects(load: SiteLoad, problems: pd.DataFrame) -> SiteLoad:
     if problems.empty:
         return load
     if load.row_ids is not None:  # a partition holds some rows of a file: keep only its own
-        own = pd.MultiIndex.from_frame(load.row_ids[["file", "row"]])
-        mine = problems[pd.MultiIndex.from_frame(problems[["file", "row"]]).isin(own)]
+        mine = problems[_pairs_among(problems["file"], problems["row"], load.row_ids["file"], load.row_ids["row"])]
     else:
         mine = problems[problems["file"].isin(load.files["file"])]
-    keys = pd.MultiIndex.from_frame(mine[["file", "row"]])
-    loaded = pd.MultiIndex.from_arrays([load.records["source_file"], load.records["source_row"]])
-    drop = pd.Series(loaded.isin(keys), index=load.records.index)
+    drop = _pairs_among(load.records["source_file"], load.records["source_row"], mine["file"], mine["row"])
     kept = load.records[~drop].reset_index(drop=True) if drop.any() else load.records
     return replace(load, records=kept, problems=concat_problems([load.problems, mine]))
+
+
+def _pairs_among(files: pd.Series, rows: pd.Series, other_files: pd.Series, other_rows: pd.Series) -> np.ndarray:
+    """Which (file, row) pairs are among the other pairs: one integer key per pair (file code,
+    row) and ``np.isin``, cheaper than two MultiIndexes on small tables."""
+    numbers = np.concatenate([rows.to_numpy(), other_rows.to_numpy()])
+    if numbers.dtype.kind not in "iu" or (len(numbers) and (numbers.min() < 0 or numbers.max() >= 1 << 32)):
+        return pd.MultiIndex.from_arrays([files, rows]).isin(pd.MultiIndex.from_arrays([other_files, other_rows]))
+    codes, _ = pd.factorize(np.concatenate([files.to_numpy(dtype=object), other_files.to_numpy(dtype=object)]))
+    keys = (codes.astype(np.int64) << 32) | numbers.astype(np.int64)
+    return np.isin(keys[: len(files)], keys[len(files) :])
 
 
 def reject_duplicate_ids(loads: Sequence[SiteLoad]) -> list[SiteLoad]:

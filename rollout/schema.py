@@ -8,6 +8,7 @@ Everything a person may type in a header or a cell is matched after :func:`norma
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -43,7 +44,14 @@ def normalize_token(text: object) -> str:
     >>> normalize_token("Site_ID")
     'siteid'
     """
-    folded = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    return _folded(str(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _folded(text: str) -> str:
+    # Cached: headers and the cells of a file's head are folded many times over (finding the
+    # header row tries every delimiter), statuses and operators once per file.
+    folded = unicodedata.normalize("NFKC", text).strip().lower()
     folded = _BRACKETED.sub("", folded)
     return _SEPARATORS.sub("", folded)
 

@@ -38,29 +38,40 @@ def status_as_of(records: pd.DataFrame, kind: SiteKind, as_of: dt.date, *, today
     ['on_air', 'on_air', 'blocked']
     """
     today = settings.today() if today is None else today
-    day = pd.Timestamp(as_of)
+    day = np.datetime64(as_of, "D")
+    # In numpy, the declared statuses looked up once per distinct value: a dozen pandas
+    # operations per call would cost more than the counting itself on a district's records.
     steps = [s for s, _ in kind.ladder]
-    rank = {s: i for i, s in enumerate(steps)}
+    codes, declared = _status_codes(records)
+    declared_rank = np.array([steps.index(s) if s in steps else -1 for s in declared] + [-1], dtype=np.int64)[codes]
     derived = np.zeros(len(records), dtype=np.int64)
     for position, (_, milestone) in enumerate(kind.ladder):
         if milestone is not None:
-            reached = (records[milestone] <= day).to_numpy()
+            reached = _dates(records, milestone) <= day
             derived = np.where(reached, np.maximum(derived, position), derived)
-    declared = records["status"]
-    declared_rank = declared.map(rank)
-    has_rank = declared_rank.notna().to_numpy()
-    declared_values = declared_rank.fillna(0).to_numpy(dtype=np.int64)
+    has_rank = declared_rank >= 0
+    declared_values = np.where(has_rank, declared_rank, 0)
     state = np.where(has_rank, np.minimum(derived, declared_values), derived)
-    declared_known = np.datetime64(as_of, "D") >= _known_since(records, today)
+    declared_known = day >= _known_since(records, today)
     own_date_missing = _own_date_missing(records, kind).to_numpy()
     state = np.where(has_rank & own_date_missing & declared_known, declared_values, state)
-    result = pd.Series(np.asarray(steps, dtype=object)[state], index=records.index)
+    result = np.asarray(steps, dtype=object)[state]
+    since = _dates(records, "status_date") if "status_date" in records.columns else np.full(len(records), np.datetime64("NaT", "ns"))
     for final in ("blocked", "cancelled"):
-        is_final = declared.eq(final)
-        since = records["status_date"] if "status_date" in records.columns else pd.Series(pd.NaT, index=records.index)
-        applies = is_final & ((since <= day) | (since.isna() & declared_known))
+        is_final = (codes == declared.index(final)) if final in declared else np.zeros(len(records), dtype=bool)
+        applies = is_final & ((since <= day) | (np.isnat(since) & declared_known))
         result[applies] = final
-    return result
+    return pd.Series(result, index=records.index)
+
+
+def _status_codes(records: pd.DataFrame) -> tuple[np.ndarray, list]:
+    """Each record's declared status as a position in the list of distinct statuses (-1: none)."""
+    codes, distinct = pd.factorize(records["status"])
+    return codes, list(distinct)
+
+
+def _dates(records: pd.DataFrame, name: str) -> np.ndarray:
+    return records[name].to_numpy(dtype="datetime64[ns]")
 
 
 def _known_since(records: pd.DataFrame, today: dt.date) -> np.ndarray:
@@ -110,25 +121,37 @@ def as_known_on(records: pd.DataFrame, kind: SiteKind, as_of: dt.date, *, today:
     known["status"] = status_as_of(records, kind, as_of, today=today)
     for name in actual_date_fields(kind):
         if name in known.columns:
-            known[name] = known[name].mask(known[name] > day)
+            known[name] = _blank_after(known[name], day)
     if "blocker" in known.columns:
         known["blocker"] = known["blocker"].where(known["status"].eq("blocked"), "")
     for field in kind.fields:
         if field.known_after and field.name in known.columns and field.known_after in known.columns:
             unknown = known[field.known_after].isna()
+            if not unknown.to_numpy().any():
+                continue  # every record had reached the milestone: nothing to blank
             column = known[field.name]
             blank = "" if column.dtype == object else pd.NA if str(column.dtype) in ("Int64", "boolean") else np.nan
             known[field.name] = column.mask(unknown, blank)
     return known
 
 
+def _blank_after(dates: pd.Series, day: pd.Timestamp) -> pd.Series:
+    """``dates`` without those after ``day`` (in numpy for plain date columns: the same as
+    ``dates.mask(dates > day)`` at a fraction of its cost on small frames)."""
+    values = dates.to_numpy()
+    if values.dtype.kind != "M":
+        return dates.mask(dates > day)
+    return pd.Series(np.where(values > day.to_datetime64(), np.datetime64("NaT"), values), index=dates.index, name=dates.name)
+
+
 def _own_date_missing(records: pd.DataFrame, kind: SiteKind) -> pd.Series:
     """True where the declared status is a ladder step whose milestone date is blank."""
-    missing = pd.Series(False, index=records.index)
+    codes, declared = _status_codes(records)
+    missing = np.zeros(len(records), dtype=bool)
     for status, milestone in kind.ladder:
-        if milestone is not None:
-            missing |= records["status"].eq(status) & records[milestone].isna()
-    return missing
+        if milestone is not None and status in declared:
+            missing |= (codes == declared.index(status)) & np.isnat(_dates(records, milestone))
+    return pd.Series(missing, index=records.index)
 
 
 def done_interval(records: pd.DataFrame, kind: SiteKind, *, today: dt.date | None = None) -> tuple[np.ndarray, np.ndarray]:

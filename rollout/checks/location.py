@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -9,7 +11,7 @@ from rollout import crs as _crs
 from rollout.checks import Columns, Context, Outcome
 from rollout.problems import REJECTED, WARNING, Finding
 from rollout.schema import CRS_INDEX
-from rollout.values import parse_coordinates, parse_vocab
+from rollout.values import parse_coordinate_columns, parse_vocab
 
 __all__ = ["check_coordinates"]
 
@@ -24,51 +26,58 @@ def check_coordinates(columns: Columns, context: Context) -> Outcome:
     and latitude are corrected with a warning.
     """
     cells = columns.cells
+    index = cells.index
     problems: list[Finding] = []
     flags: list[tuple[pd.Series, pd.Series | str]] = []
-    lon, lon_bad, lon_dms = parse_coordinates(cells["lon"])
-    lat, lat_bad, lat_dms = parse_coordinates(cells["lat"])
+    # Both columns parsed in one pass; the rest in numpy (pandas' fixed cost per operation would
+    # dominate on a district's few hundred rows).
+    parsed_columns = parse_coordinate_columns(cells, ["lon", "lat"])
+    (lon, lon_bad, lon_dms), (lat, lat_bad, lat_dms) = ([p.to_numpy() for p in parsed_columns[c]] for c in ("lon", "lat"))
     for column, values, bad, dms in (("lon", lon, lon_bad, lon_dms), ("lat", lat, lat_bad, lat_dms)):
-        problems.append(Finding(values.isna() & ~bad, column, "coord_missing", REJECTED))
-        problems.append(Finding(bad & ~dms, column, "coord_not_number", REJECTED))
-        problems.append(Finding(dms, column, "coord_dms_unreadable", REJECTED))
+        problems += _found(np.isnan(values) & ~bad, index, column, "coord_missing", REJECTED)
+        problems += _found(bad & ~dms, index, column, "coord_not_number", REJECTED)
+        problems += _found(dms, index, column, "coord_dms_unreadable", REJECTED)
     crs_cells = cells["crs"].astype(str)
     crs_given, crs_bad = parse_vocab(crs_cells, CRS_INDEX)
-    problems.append(Finding(crs_bad, "crs", "crs_unknown", REJECTED))
-    crs_given = crs_given.astype(object)
-    hint = (
-        cells["source_file"].map(dict(context.crs_hints)).astype(object)
-        if context.crs_hints
-        else pd.Series(None, index=cells.index, dtype=object)
-    )
-    conflict = crs_given.notna() & hint.notna() & crs_given.ne(hint)
+    bad_crs = crs_bad.to_numpy()
+    problems += _found(bad_crs, index, "crs", "crs_unknown", REJECTED)
+    given = crs_given.to_numpy(dtype=object)
+    hint = cells["source_file"].map(dict(context.crs_hints)).to_numpy(dtype=object) if context.crs_hints else np.full(len(index), None)
+    has_given, has_hint = ~pd.isna(given), ~pd.isna(hint)
+    conflict = has_given & has_hint & (given != hint)
     if conflict.any():
         header = cells["source_file"].map(lambda f: context.headers.get(f, {}).get("lon", ""))
-        problems.append(Finding(conflict, "crs", "crs_conflict", REJECTED, params={"cell": crs_given, "hint": hint, "header": header}))
-    crs_names = pd.Series(
-        np.where(crs_given.notna(), crs_given, np.where(hint.notna(), hint, context.default_crs)), index=cells.index, dtype=object
-    )
-    usable = lon.notna() & lat.notna()
+        params = {"cell": pd.Series(given, index=index), "hint": pd.Series(hint, index=index), "header": header}
+        problems += _found(conflict, index, "crs", "crs_conflict", REJECTED, params=params)
+    crs_names = np.where(has_given, given, np.where(has_hint, hint, context.default_crs))
+    usable = ~np.isnan(lon) & ~np.isnan(lat)
     swapped = usable & ~_crs.in_china(lon, lat) & _crs.in_china(lat, lon)
     if swapped.any():
-        problems.append(Finding(swapped, "lon", "coords_swapped", WARNING, value=_both(cells, swapped)))
-        flags.append((swapped, "swapped_lon_lat"))
-        lon, lat = lon.where(~swapped, lat), lat.where(~swapped, lon)
+        mask = pd.Series(swapped, index=index)
+        problems.append(Finding(mask, "lon", "coords_swapped", WARNING, value=_both(cells, mask)))
+        flags.append((mask, "swapped_lon_lat"))
+        lon, lat = np.where(swapped, lat, lon), np.where(swapped, lon, lat)
     outside = usable & ~_crs.in_china(lon, lat)
     if outside.any():
-        problems.append(Finding(outside, "lon", "coord_outside_china", REJECTED, value=_both(cells, outside)))
-    convertible = usable & ~outside & ~crs_bad & ~conflict
+        problems.append(Finding(pd.Series(outside, index=index), "lon", "coord_outside_china", REJECTED, value=_both(cells, outside)))
+    convertible = usable & ~outside & ~bad_crs & ~conflict
     wgs_lon, wgs_lat = lon.copy(), lat.copy()
     if convertible.any():
-        x, y = _crs.to_wgs84(lon[convertible].to_numpy(), lat[convertible].to_numpy(), crs_names[convertible].to_numpy())
-        wgs_lon[convertible], wgs_lat[convertible] = x, y
-    converted = convertible & crs_names.ne("wgs84")
-    flags.append((converted, "from_" + crs_names.astype(str)))
-    parsed = {"lon": wgs_lon, "lat": wgs_lat, "crs_input": crs_names.where(~crs_bad, crs_cells)}
+        wgs_lon[convertible], wgs_lat[convertible] = _crs.to_wgs84(lon[convertible], lat[convertible], crs_names[convertible])
+    converted = convertible & (crs_names != "wgs84")
+    if converted.any():
+        flags.append((pd.Series(converted, index=index), "from_" + pd.Series(crs_names, index=index).astype(str)))
+    crs_input = pd.Series(np.where(bad_crs, crs_cells.to_numpy(dtype=object), crs_names), index=index, dtype=object)
+    parsed = {"lon": pd.Series(wgs_lon, index=index), "lat": pd.Series(wgs_lat, index=index), "crs_input": crs_input}
     return Outcome(values=parsed, problems=problems, flags=flags)
 
 
-def _both(cells: pd.DataFrame, mask: pd.Series) -> pd.Series:
+def _found(mask: np.ndarray, index: pd.Index, column: str, code: str, severity: str, **options: Any) -> list[Finding]:
+    """The problem ``code`` on the rows under ``mask``, or none when no row is."""
+    return [Finding(pd.Series(mask, index=index), column, code, severity, **options)] if mask.any() else []
+
+
+def _both(cells: pd.DataFrame, mask: pd.Series | np.ndarray) -> pd.Series:
     """``lon, lat`` as written, on the rows under ``mask`` (blank elsewhere)."""
     shown = pd.Series("", index=cells.index, dtype=object)
     shown[mask] = cells.loc[mask, "lon"].astype(str) + ", " + cells.loc[mask, "lat"].astype(str)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from rollout.checks import Columns, Context, Outcome
@@ -24,7 +25,7 @@ def check_dates(columns: Columns, context: Context) -> Outcome:
     """Milestone and other dates as people type them; rejected: unreadable dates, milestones out
     of order, and a done status whose date lies after the reference day."""
     kind, cells = context.kind, columns.cells
-    status = columns.values["status"]
+    status = columns.values["status"].to_numpy(dtype=object)
     dates: dict[str, pd.Series] = {}
     problems: list[Finding] = []
     given = [name for name in kind.date_fields() if name in context.given]
@@ -34,15 +35,19 @@ def check_dates(columns: Columns, context: Context) -> Outcome:
             dates[name] = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
             continue
         parsed, bad = parsed_columns[name]
-        problems.append(Finding(bad, name, "date_unreadable", REJECTED))
+        if bad.to_numpy().any():
+            problems.append(Finding(bad, name, "date_unreadable", REJECTED))
         dates[name] = parsed
+    # The comparisons in numpy (NaT compares false, as in pandas): a few operations per column
+    # pair, without pandas' fixed cost on each.
+    days = {name: values.to_numpy() for name, values in dates.items()}
     ladder = [d for _, d in kind.ladder if d]
     for later_pos, later in enumerate(ladder):
         for earlier in ladder[:later_pos]:
-            wrong = dates[later] < dates[earlier]
+            wrong = days[later] < days[earlier]
             if not wrong.any():
                 continue
-            shown = pd.Series("", index=wrong.index, dtype=object)
+            shown = pd.Series("", index=cells.index, dtype=object)
             shown[wrong] = dates[earlier][wrong].dt.strftime("%Y-%m-%d")
             params = {
                 "other_column": earlier,
@@ -51,35 +56,45 @@ def check_dates(columns: Columns, context: Context) -> Outcome:
                 "later_column": later,
                 "later_header": context.header(later),
             }
-            problems.append(Finding(wrong, later, "date_order", REJECTED, params=params))
-    reference = pd.Timestamp(context.reference)
+            problems.append(Finding(pd.Series(wrong, index=cells.index), later, "date_order", REJECTED, params=params))
+    reference = np.datetime64(context.reference, "D")
     for done_status in sorted(kind.done):
         milestone = dict(kind.ladder)[done_status]
         assert milestone is not None
-        future = status.eq(done_status) & (dates[milestone] > reference)
-        params = {"status": done_status, "reference": context.reference.isoformat()}
-        problems.append(Finding(future, milestone, "done_in_future", REJECTED, params=params))
+        future = (status == done_status) & (days[milestone] > reference)
+        if future.any():
+            params = {"status": done_status, "reference": context.reference.isoformat()}
+            problems.append(Finding(pd.Series(future, index=cells.index), milestone, "done_in_future", REJECTED, params=params))
     return Outcome(values=dates, problems=problems)
 
 
 def check_milestones(columns: Columns, context: Context) -> Outcome:
     """Warnings about statuses and milestone dates that do not agree (rows kept)."""
-    kind, values = context.kind, columns.values
-    kept = pd.Series(~columns.rejected, index=columns.cells.index)
+    kind, values, index = context.kind, columns.values, columns.cells.index
+    kept = ~columns.rejected
     status = values["status"]
+    statuses = status.to_numpy(dtype=object)
     rank = {s: i for i, (s, _) in enumerate(kind.ladder)}
-    status_rank = status.map(rank)
+    status_rank = status.map(rank).to_numpy(dtype=float)  # NaN for no status: never behind
     problems: list[Finding] = []
     for position, (name, milestone) in enumerate(kind.ladder):
         if milestone is None:
             continue
         params = {"milestone_column": milestone, "milestone_header": context.header(milestone)}
+        has_date = ~np.isnat(values[milestone].to_numpy(dtype="datetime64[ns]"))
         if name in kind.done:
-            missing = kept & status.eq(name) & values[milestone].isna()
-            problems.append(Finding(missing, milestone, "done_without_date", WARNING, params={"status": name, **params}))
-        ahead = kept & status_rank.lt(position) & values[milestone].notna()
-        problems.append(Finding(ahead, milestone, "status_behind_dates", WARNING, params={"status": status, **params}))
-    blocker = values.get("blocker", pd.Series("", index=status.index))
-    blocked = kept & status.eq("blocked") & blocker.astype(str).str.strip().eq("")
-    problems.append(Finding(blocked, "blocker", "blocked_without_reason", WARNING))
+            missing = kept & (statuses == name) & ~has_date
+            if missing.any():
+                problems.append(
+                    Finding(pd.Series(missing, index=index), milestone, "done_without_date", WARNING, params={"status": name, **params})
+                )
+        ahead = kept & (status_rank < position) & has_date
+        if ahead.any():
+            problems.append(
+                Finding(pd.Series(ahead, index=index), milestone, "status_behind_dates", WARNING, params={"status": status, **params})
+            )
+    blocker = values.get("blocker", pd.Series("", index=index))
+    blocked = kept & (statuses == "blocked") & blocker.astype(str).str.strip().eq("").to_numpy()
+    if blocked.any():
+        problems.append(Finding(pd.Series(blocked, index=index), "blocker", "blocked_without_reason", WARNING))
     return Outcome(problems=problems)

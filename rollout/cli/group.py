@@ -28,7 +28,7 @@ from rollout.cli.translations import click_language
 from rollout.errors import RolloutError
 from rollout.i18n import Lang, LanguageError, argv_lang, has, t
 
-__all__ = ["RolloutGroup", "cli", "localize"]
+__all__ = ["LocalizedContext", "RolloutGroup", "cli", "localize"]
 
 
 class Failure(click.ClickException):
@@ -37,8 +37,18 @@ class Failure(click.ClickException):
     exit_code = 2
 
 
+class LocalizedContext(click.Context):
+    """A context whose help (``-h``, or a group run without a command) is in the run's language."""
+
+    def get_help(self) -> str:
+        _put_texts(self.command, state(self).lang)
+        return super().get_help()
+
+
 class RolloutGroup(click.Group):
     """The top-level group: lazy subcommands, localized help, errors as one line."""
+
+    context_class = LocalizedContext
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, *other: Any, **extra: Any) -> Any:
         args = list(sys.argv[1:] if args is None else args)
@@ -50,7 +60,7 @@ class RolloutGroup(click.Group):
                 sys.exit(2)
             raise
         extra.setdefault("obj", CliState(lang=lang))
-        _localize_group(self, lang)
+        _PATHS[self] = ()  # its help, in the language, when shown (see LocalizedContext)
         with click_language(lang):
             return super().main(args, prog_name, *other, **extra)
 
@@ -106,14 +116,37 @@ def _fail(error: BaseException, message: str, current: CliState) -> NoReturn:
 
 
 def localize(command: click.Command, path: tuple[str, ...], lang: Lang) -> None:
-    """Give ``command`` (and its subcommands) help and option help in ``lang`` from the catalogue,
-    and the global options, so that they are accepted after the command too."""
+    """Give ``command`` (and its subcommands) the global options, so that they are accepted after
+    the command too, and help and option help in the run's language from the catalogue.
+
+    The words are put in when help is shown (:class:`LocalizedContext`), not now: a command that
+    runs shows none of them, and the catalogue they come from (cli.toml) is the largest one.
+    """
+    names = {param.name for param in command.params}
+    command.params.extend(option for option in global_options() if option.name not in names)
+    command.context_class = LocalizedContext
+    _PATHS[command] = path
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            localize(sub, (*path, name), lang)
+
+
+#: Command -> its path under ``rollout`` (the group itself: ()), for its texts in the catalogue.
+_PATHS: dict[click.Command, tuple[str, ...]] = {}
+
+
+def _put_texts(command: click.Command, lang: Lang) -> None:
+    """Help and option help of ``command`` (and its subcommands, listed in its help) in ``lang``."""
+    path = _PATHS.get(command)
+    if path is None:
+        return
+    if not path and isinstance(command, click.Group):
+        _localize_group(command, lang)
+        return
     key = ".".join(_key(p) for p in path)
     if has(f"cli.{key}.help"):
         command.help = t(f"cli.{key}.help", lang)
         command.short_help = t(f"cli.{key}.short", lang) if has(f"cli.{key}.short") else None
-    names = {param.name for param in command.params}
-    command.params.extend(option for option in global_options() if option.name not in names)
     for param in command.params:
         if isinstance(param, click.Option) and param.name:
             for option_key in (f"cli.{key}.options.{param.name}", f"cli.options.{param.name}"):
@@ -121,8 +154,8 @@ def localize(command: click.Command, path: tuple[str, ...], lang: Lang) -> None:
                     param.help = t(option_key, lang)
                     break
     if isinstance(command, click.Group):
-        for name, sub in command.commands.items():
-            localize(sub, (*path, name), lang)
+        for sub in command.commands.values():
+            _put_texts(sub, lang)
 
 
 def _key(name: str) -> str:

@@ -30,7 +30,6 @@ def command(
 ) -> None:
     """Progress per street and for the district."""
     from rollout.exports import progress_json, progress_table, progress_text
-    from rollout.writers import write_file, write_text
 
     lang = current_lang()
     fmt = output_format(fmt, out, ("table", "csv", "json", "xlsx"))
@@ -44,12 +43,16 @@ def command(
         if out is None:
             click.echo(text)
         else:
+            from rollout.writers import write_text
+
             write_text(out, text + "\n")
     elif out is None and fmt == "csv":
         click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)
     elif out is None:
         click.echo(json.dumps(progress_json(table), ensure_ascii=False, indent=2))
     else:
+        from rollout.writers import write_file
+
         target = out.with_suffix(f".{fmt}") if out.suffix.lower() != f".{fmt}" else out
         write_file(target, progress_table(table, fmt=fmt, lang=lang, approximate=approximate))
     if out is not None:

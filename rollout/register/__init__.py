@@ -14,13 +14,46 @@ Errors are :class:`~rollout.errors.RolloutError` keys (``error.message(lang)`` r
 SQLAlchemy is imported only by the functions that talk to a database.
 """
 
-from rollout.register.edits import EditResult, apply_edit, resolve_conflict
-from rollout.register.errors import EditRejected, EmptyRegisterError, RegisterError, StaleVersionError, UnknownSourceError
-from rollout.register.importer import ImportResult, import_files
-from rollout.register.loads import register_site_loads, register_source
-from rollout.register.queries import changes_between, overdue_senders, record_history, submissions_between
-from rollout.register.store import Register, find_register, open_register
-from rollout.register.views import read_record, visible_records
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rollout.register.edits import EditResult, apply_edit, resolve_conflict
+    from rollout.register.errors import EditRejected, EmptyRegisterError, RegisterError, StaleVersionError, UnknownSourceError
+    from rollout.register.importer import ImportResult, import_files
+    from rollout.register.loads import register_site_loads, register_source
+    from rollout.register.queries import changes_between, overdue_senders, record_history, submissions_between
+    from rollout.register.store import Register, find_register, open_register
+    from rollout.register.views import read_record, visible_records
+
+#: Public name -> module that defines it: imported on first use, so that a command that only
+#: asks whether there is a register (every command that reads sites) does not import the
+#: importer, the edits and the queries.
+_EXPORTS = {
+    "EditResult": "edits",
+    "apply_edit": "edits",
+    "resolve_conflict": "edits",
+    "EditRejected": "errors",
+    "EmptyRegisterError": "errors",
+    "RegisterError": "errors",
+    "StaleVersionError": "errors",
+    "UnknownSourceError": "errors",
+    "ImportResult": "importer",
+    "import_files": "importer",
+    "register_site_loads": "loads",
+    "register_source": "loads",
+    "changes_between": "queries",
+    "overdue_senders": "queries",
+    "record_history": "queries",
+    "submissions_between": "queries",
+    "Register": "store",
+    "find_register": "store",
+    "open_register": "store",
+    "read_record": "views",
+    "visible_records": "views",
+}
 
 __all__ = [
     "EditRejected",
@@ -45,3 +78,13 @@ __all__ = [
     "submissions_between",
     "visible_records",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        msg = f"module 'rollout.register' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(f"rollout.register.{module}"), name)
+    globals()[name] = value
+    return value

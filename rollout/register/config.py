@@ -92,11 +92,12 @@ class RegisterConfig:
         return {s.operator: s.name for s in self.sources.values() if s.operator}
 
 
-def load_register_config(config: Config) -> RegisterConfig:
-    """The senders and register settings of the project in ``config``."""
+def load_register_config(config: Config, *, street_table: pd.DataFrame | None = None) -> RegisterConfig:
+    """The senders and register settings of the project in ``config`` (``street_table``: the
+    project's streets, read from ``streets.csv`` when not given)."""
     path = config.data_dir / CONFIG_FILE
     raw = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    sources = _default_sources(config)
+    sources = _default_sources(config, street_table)
     for name, entry in (raw.get("sources") or {}).items():
         if not isinstance(entry, dict):
             raise ConfigError("register.config_source_table", path=path, name=name)
@@ -130,15 +131,17 @@ def load_register_config(config: Config) -> RegisterConfig:
         raise ConfigError("register.config_value", path=path, detail=str(e)) from e
 
 
-def _default_sources(config: Config) -> dict[str, Source]:
+def _default_sources(config: Config, street_table: pd.DataFrame | None) -> dict[str, Source]:
     sources = {}
     for code, aliases in OPERATORS.items():
         name = labels.operator(code, "zh")
         sources[name] = Source(name=name, name_en=labels.operator(code, "en"), role="operator", operator=code, aliases=aliases)
-    if config.streets_table.is_file():
+    if street_table is None and config.streets_table.is_file():
         from rollout.boundaries import read_street_table
 
-        for row in read_street_table(config).to_dict("records"):
+        street_table = read_street_table(config)
+    if street_table is not None:
+        for row in street_table.to_dict("records"):
             aliases = tuple(a for a in str(row["aliases"]).split(";") if a)
             sources[row["name"]] = Source(
                 name=row["name"], name_en=row["name_en"], role="street", street_code=row["street_code"], aliases=aliases

@@ -54,16 +54,17 @@ class RegisterSnapshot:
 
 
 def register_source(
-    config: Config, db: str | None, *, as_of: dt.date, use_register: bool | None = None
+    config: Config, db: str | None, *, as_of: dt.date, use_register: bool | None = None, street_table: pd.DataFrame | None = None
 ) -> tuple[dict[str, SiteLoad], RegisterSnapshot] | None:
     """The register as the source of the project's records: both kinds' records as known on
     ``as_of`` (not yet placed in streets) and the snapshot; None when the site files are the
     source (``use_register`` False, or no register and none asked for).
 
     The register is the one ``db`` names, else ``[register] url``, else ``data/register.sqlite``
-    when it exists; ``use_register`` True requires it.
+    when it exists; ``use_register`` True requires it. ``street_table``: the project's streets,
+    when already read.
     """
-    if use_register is False or (not use_register and find_register(config, db) is None):
+    if use_register is False or (not use_register and find_register(config, db, street_table=street_table) is None):
         return None
     with open_register(config, db) as register:
         return register_records(register, as_of=as_of, db=db)

@@ -13,13 +13,16 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rollout.config import Config
 from rollout.register.config import RegisterConfig, load_register_config
 from rollout.register.db import Target, connect, read_connection, resolve_target, single_statement_connection, use_wal, write_transaction
 from rollout.register.errors import EmptyRegisterError
 from rollout.register.schema import SCHEMA_VERSION, metadata, open_schema
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Register", "find_register", "open_register", "os_user"]
 
@@ -82,9 +85,10 @@ class Register:
         self.close()
 
 
-def find_register(config: Config, db: str | None = None) -> Target | None:
-    """The register to read for ``config``, or None when there is none (no file, no URL)."""
-    settings = load_register_config(config)
+def find_register(config: Config, db: str | None = None, *, street_table: pd.DataFrame | None = None) -> Target | None:
+    """The register to read for ``config``, or None when there is none (no file, no URL);
+    ``street_table``: the project's streets when already read."""
+    settings = load_register_config(config, street_table=street_table)
     target = resolve_target(config.data_dir, db, settings.url)
     if db or settings.url:
         return target
