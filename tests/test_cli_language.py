@@ -102,7 +102,7 @@ def test_ctrl_c_during_start_up_is_one_line(lang: str, word: str) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(0.4)  # inside start-up: importing pandas and geopandas, long before any output
+    _wait_until_importing(process.pid, "pandas/_libs")  # inside start-up, tenths of a second before any output
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     # 130, or ended by the SIGINT itself: a shell shows both as 130 (128 + SIGINT). Which of the two
@@ -119,6 +119,23 @@ def test_click_catalogue_is_compiled_and_covers_clicks_messages() -> None:
     assert not stale, f"click.toml entries click no longer uses: {stale}"
     for message in ("Usage:", "Options", "Commands", "Error: {message}", "No such option {name!r}.", "Show this message and exit."):
         assert message in ids
+
+
+def _wait_until_importing(pid: int, library: str, timeout_s: float = 30.0) -> None:
+    """Wait until the process has loaded ``library`` (it is importing the heavy modules); a fixed sleep
+    would land after the command finished on a fast machine, or before Python started on a slow one."""
+    maps = Path(f"/proc/{pid}/maps")
+    if not maps.exists():
+        pytest.skip("needs Linux's /proc to see where the process is")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if library in maps.read_text():
+                return
+        except OSError:  # the process ended
+            break
+        time.sleep(0.002)
+    pytest.fail(f"the process never loaded {library}")
 
 
 def _env() -> dict[str, str]:
