@@ -23,9 +23,9 @@ from rollout.config import Config
 from rollout.io import rows_table
 from rollout.join import place_sites
 from rollout.problems import REJECTED, problem_frame
-from rollout.records import check_tables, default_crs, merge_loads, reference_date, reject_duplicate_ids
+from rollout.records import SiteLoad, check_tables, default_crs, merge_loads, reference_date, reject_duplicate_ids
 from rollout.register.clock import shanghai_today, utc_now
-from rollout.register.compare import compare_submission
+from rollout.register.compare import Comparison, compare_submission
 from rollout.register.errors import EditRejected, RegisterError, StaleVersionError
 from rollout.register.importer import _write_versions, version_rows
 from rollout.register.replay import counted, read_resolutions, read_versions
@@ -105,7 +105,7 @@ def apply_edit(
                 register.settings,
                 author=author,
                 record_id=record_id,
-                rows=plan.rows,
+                incoming_rows=plan.rows,
             )
             snapshot_after_edit(conn, tables)
         return EditResult(kind, record_id, plan.sender, plan.current_version + 1, submission, plan.comparison.changes)
@@ -120,9 +120,9 @@ _OPTIMISTIC_TRIES = 2
 class _Plan:
     sender: str
     current_version: int
-    load: object
+    load: SiteLoad
     rows: pd.DataFrame
-    comparison: object
+    comparison: Comparison
 
 
 def _state(versions: pd.DataFrame) -> list[tuple]:

@@ -237,17 +237,17 @@ def _write_versions(
     settings,
     author: str | None = None,
     record_id: str | None = None,
-    rows: pd.DataFrame | None = None,
+    incoming_rows: pd.DataFrame | None = None,
 ) -> None:
     """Apply a comparison: new records, closed and new versions, missing flags, change rows.
     ``record_id``: the submission is about that one record (a platform edit): only its versions are read.
-    ``rows``: :func:`version_rows` of ``load`` when the caller has them already."""
+    ``incoming_rows``: :func:`version_rows` of ``load`` when the caller has them already."""
     import sqlalchemy as sa
 
     kind = load.kind.name
     author = os_user() if author is None else author
     records, versions = tables["records"], tables["record_versions"]
-    incoming = (version_rows(load) if rows is None else rows).set_index("record_id", drop=False).rename_axis(None)
+    incoming = (version_rows(load) if incoming_rows is None else incoming_rows).set_index("record_id", drop=False).rename_axis(None)
     current = read_versions(
         conn,
         tables,
