@@ -89,7 +89,10 @@ def covering_streets(x: np.ndarray, y: np.ndarray, streets: gpd.GeoDataFrame, *,
     """
     ordered = streets.sort_values(code_column, kind="stable")
     owner = _covering_polygon(ordered.geometry.to_numpy(), np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-    return np.where(owner >= 0, ordered[code_column].to_numpy()[np.maximum(owner, 0)], None)
+    codes = np.full(len(owner), None, dtype=object)
+    inside = owner >= 0
+    codes[inside] = ordered[code_column].to_numpy(dtype=object)[owner[inside]]
+    return codes
 
 
 def _covering_polygon(polygons: np.ndarray, x: np.ndarray, y: np.ndarray, *, points: np.ndarray | None = None) -> np.ndarray:

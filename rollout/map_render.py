@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from branca.element import Element, Figure
+from branca.element import Element
 
 __all__ = ["Literal", "render_figure"]
 
@@ -38,7 +38,7 @@ class Literal(Element):
         return self.text
 
 
-def render_figure(root: Figure) -> str:
+def render_figure(root: Element) -> str:
     """The page of ``root`` (a folium map's :meth:`get_root`) as text, in one pass."""
     with _literal_outputs():
         return root.render()
@@ -58,11 +58,11 @@ def _literal_outputs() -> Iterator[None]:
 
     modules = [importlib.import_module(name) for name in _WRAPPING_MODULES]
     with _lock:  # one page at a time: the modules' name is swapped while rendering
-        saved = [module.Element for module in modules]
+        saved = [getattr(module, "Element") for module in modules]  # noqa: B009 (a module's name, swapped)
         for module in modules:
-            module.Element = _rendered
+            setattr(module, "Element", _rendered)  # noqa: B010
         try:
             yield
         finally:
             for module, original in zip(modules, saved, strict=True):
-                module.Element = original
+                setattr(module, "Element", original)  # noqa: B010
