@@ -18,7 +18,7 @@ import pandas as pd
 
 from rollout import labels
 from rollout.charts import burnup_png, burnup_series
-from rollout.executors import here, in_background
+from rollout.executors import Helper, here, in_background
 from rollout.exports import progress_table
 from rollout.i18n import Lang, t
 from rollout.pipeline import Project
@@ -110,6 +110,21 @@ class WeeklyPack:
     folder: Path | None = None
 
 
+#: The order the files are written in (the GeoPackage, which can fail on a full disk, late).
+_WRITTEN_IN_ORDER = (
+    "index.html",
+    "progress.csv",
+    "progress.xlsx",
+    "changes.csv",
+    "changes_by_street.csv",
+    "summary.md",
+    "sites.gpkg",
+    "brief.docx",
+    "brief.pdf",
+    "burnup.png",
+)
+
+
 def weekly_pack(
     project: Project,
     *,
@@ -117,56 +132,52 @@ def weekly_pack(
     basemap: str | None = None,
     existing: ExistingNetwork | None = None,
     lang: Lang = "zh",
+    helper: Helper | None = None,
 ) -> WeeklyPack:
     """Build the pack for the week of ``project.as_of`` (or ``week``), in memory.
 
     ``basemap`` defaults to ``[map] basemap`` of rollout.toml (else OpenStreetMap); ``existing``
-    (the existing network) adds its stations to the map's coverage and gap layers.
+    (the existing network) adds its stations to the map's coverage and gap layers. The chart, the
+    brief and the workbook are made in ``helper`` (from :func:`rollout.weekly_helper.pack_helper`,
+    started before the project was loaded), else in a process forked now, while this one models
+    the coverage and builds the map.
     """
     from rollout.basemaps import check_basemap
-    from rollout.coverage import coverage_analysis
-    from rollout.maps import build_map, render_map
+    from rollout.brief import brief_view, leaders_brief
 
     basemap = basemap or project.config.map_basemap
     check_basemap(basemap, tianditu_key=project.config.tianditu_key)  # before the slow steps
     as_of = project.as_of
     week = week or iso_week(as_of)
     progress = project.progress()
-    previous = as_of - dt.timedelta(days=7)
-    macro, garage = project.macro.records, project.garage.records
-    changes = pd.concat([status_changes(macro, MACRO, previous, as_of), status_changes(garage, GARAGE, previous, as_of)], ignore_index=True)
     config = project.config
     district = config.district(lang)
     title = t("weekly.title", lang, district=district)
     subtitle = week_subtitle(week, as_of, lang=lang)
-    # The chart is the slowest file (matplotlib's import and drawing): draw it alongside the rest.
-    chart_title = t("weekly.chart.title", lang, title=title, subtitle=subtitle)
-    burnup = in_background(burnup_png, *_burnup_data(project, progress, lang=lang), title=chart_title, lang=lang)
-    coverage = in_background(coverage_analysis, project, existing=existing)
-    # The leaders' one-page brief (its numbers, chart, Word and PDF layout) is the next slowest: alongside too.
-    # (Only where a forked process can run Typst: not once this process has laid out a page with it.)
-    from rollout.typst_pdf import may_fork
+    # What the other process makes first (it has the other core to itself while this one works).
+    brief = leaders_brief(project, week=week)
+    made = {
+        "chart": _burnup_data(project, progress, lang=lang),
+        "chart_title": t("weekly.chart.title", lang, title=title, subtitle=subtitle),
+        "brief": brief,
+        "brief_view": brief_view(brief, lang=lang),
+        "progress": progress,
+        "approximate": project.approximate,
+        "lang": lang,
+    }
+    elsewhere, here_too = _made_elsewhere(helper, made)
+    from rollout.coverage import coverage_analysis
+    from rollout.maps import build_map, render_map
 
-    brief = (in_background if may_fork() else here)(_brief_files, project, week, lang)
+    previous = as_of - dt.timedelta(days=7)
+    macro, garage = project.macro.records, project.garage.records
+    changes = pd.concat([status_changes(macro, MACRO, previous, as_of), status_changes(garage, GARAGE, previous, as_of)], ignore_index=True)
+    coverage = coverage_analysis(project, existing=existing)
     register_layers = []
     if project.register is not None:  # records from the register: its open conflicts on the map
         from rollout.register.weekly import conflict_layers
 
         register_layers = conflict_layers(project.register.conflicts, basemap=basemap, lang=lang)
-    # The files that need no coverage first, while the coverage is computed alongside.
-    summary = summary_markdown(project, progress, changes, week=week, title=title, lang=lang)
-    if project.register is not None:  # the 本周报送 section
-        from rollout.register.weekly import weekly_section
-
-        summary += weekly_section(project, lang=lang)
-    others: dict[str, Any] = {
-        "progress.csv": progress_table(progress, fmt="csv", lang=lang),
-        "progress.xlsx": progress_table(progress, fmt="xlsx", lang=lang, approximate=project.approximate),
-        "changes.csv": Table(changes_for_people(changes, lang), headers=labels.headers(changes.columns, lang, family="change_column")),
-        "changes_by_street.csv": Table(changes_by_street(changes, progress)),
-        "summary.md": summary,
-        "sites.gpkg": pack_geopackage(project, progress),
-    }
     fmap = build_map(
         project.streets,
         progress,
@@ -180,21 +191,42 @@ def weekly_pack(
         basemap=basemap,
         tianditu_key=project.config.tianditu_key,
         approximate=project.approximate,
-        coverage=coverage.result(),
+        coverage=coverage,
         aggregate_above=config.map_aggregate_above,
         layers=register_layers,
         lang=lang,
     )
-    files: dict[str, Any] = {"index.html": render_map(fmap), **others}
-    files |= brief.result()
-    files["burnup.png"] = burnup.result()
+    summary = summary_markdown(project, progress, changes, week=week, title=title, lang=lang)
+    if project.register is not None:  # the 本周报送 section
+        from rollout.register.weekly import weekly_section
+
+        summary += weekly_section(project, lang=lang)
+    mine: dict[str, Any] = {
+        "index.html": render_map(fmap),
+        "progress.csv": progress_table(progress, fmt="csv", lang=lang),
+        "changes.csv": Table(changes_for_people(changes, lang), headers=labels.headers(changes.columns, lang, family="change_column")),
+        "changes_by_street.csv": Table(changes_by_street(changes, progress)),
+        "summary.md": summary,
+        "sites.gpkg": pack_geopackage(project, progress),
+    }
+    files = {**mine, **here_too.result(), **elsewhere.result()}
+    files = {name: files[name] for name in _WRITTEN_IN_ORDER}
     return WeeklyPack(week=week, as_of=as_of, progress=progress, changes=changes, files=files, lang=lang)
 
 
-def _brief_files(project: Project, week: str, lang: Lang) -> dict[str, bytes]:
-    from rollout.brief import brief_files, leaders_brief
+def _made_elsewhere(helper: Helper | None, made: dict[str, Any]) -> tuple[Any, Any]:
+    """Futures of :func:`~rollout.weekly_helper.helper_files`: what the other process makes, and
+    what is left to make here (where Typst has laid out a page in this process and no helper was
+    started before: a fork would not carry over Typst's threads, so only the chart is drawn in one)."""
+    from rollout.typst_pdf import may_fork
+    from rollout.weekly_helper import helper_files
 
-    return brief_files(leaders_brief(project, week=week), lang=lang)
+    if helper is not None:
+        return helper.submit(helper_files, **made), here(dict)
+    if may_fork():
+        return in_background(helper_files, **made), here(dict)
+    chart = {key: made.pop(key) for key in ("chart", "chart_title")}
+    return in_background(helper_files, **chart, lang=made["lang"]), here(helper_files, **made)
 
 
 def write_weekly_pack(pack: WeeklyPack, out_root: Path | str) -> WeeklyPack:
@@ -215,9 +247,11 @@ def build_weekly_pack(
     basemap: str | None = None,
     existing: ExistingNetwork | None = None,
     lang: Lang = "zh",
+    helper: Helper | None = None,
 ) -> WeeklyPack:
     """Build the pack (:func:`weekly_pack`) and write it under ``out_root`` (:func:`write_weekly_pack`)."""
-    return write_weekly_pack(weekly_pack(project, week=week, basemap=basemap, existing=existing, lang=lang), out_root)
+    pack = weekly_pack(project, week=week, basemap=basemap, existing=existing, lang=lang, helper=helper)
+    return write_weekly_pack(pack, out_root)
 
 
 def burnup_chart(project: Project, *, lang: Lang = "zh") -> bytes:

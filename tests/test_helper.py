@@ -1,0 +1,75 @@
+"""The helper process: calls run there after its warm-up, results and errors come back, and
+the work is done here when there is no second process (or it is gone)."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from rollout.errors import InvalidValueError
+from rollout.executors import Helper
+
+_warmed_in: int | None = None
+
+
+def _warm_up() -> None:
+    global _warmed_in
+    _warmed_in = os.getpid()
+
+
+def _where(tag: str) -> tuple[str, int, int | None]:
+    return tag, os.getpid(), _warmed_in
+
+
+def _fails(value: str) -> None:
+    raise InvalidValueError("errors.grid_spec", value=value)
+
+
+def _large(size: int) -> bytes:
+    return bytes(size)
+
+
+def test_calls_run_in_the_helper_after_its_warm_up() -> None:
+    with Helper(_warm_up) as helper:
+        if not helper.forked:
+            pytest.skip("no second CPU or no fork here")
+        first, second = helper.submit(_where, "a"), helper.submit(_where, tag="b")
+        assert second.result()[0] == "b" and first.result()[0] == "a"
+        _, pid, warmed = first.result()
+        assert pid != os.getpid() and warmed == pid  # the warm-up ran there, before the call
+    assert _warmed_in is None  # and not here
+
+
+def test_large_arguments_and_results_do_not_block_either_side() -> None:
+    with Helper() as helper:
+        owed = [helper.submit(_large, 3_000_000) for _ in range(3)]
+        sent = helper.submit(len, bytes(3_000_000))
+        assert [len(o.result()) for o in owed] == [3_000_000] * 3 and sent.result() == 3_000_000
+
+
+def test_an_error_in_a_call_is_raised_where_its_result_is_asked_for() -> None:
+    with Helper() as helper:
+        failing, fine = helper.submit(_fails, "7x"), helper.submit(_where, "after")
+        with pytest.raises(InvalidValueError) as raised:
+            failing.result()
+        assert raised.value.params["value"] == "7x"
+        assert fine.result()[0] == "after"  # the helper goes on
+
+
+def test_without_a_fork_the_calls_run_here() -> None:
+    with Helper(_warm_up, fork=False) as helper:
+        assert not helper.forked
+        assert helper.submit(_where, "here").result()[1] == os.getpid()
+    assert _warmed_in is None  # nothing to get ready for: the calls run when submitted
+
+
+def test_calls_owed_by_a_helper_that_died_run_here() -> None:
+    with Helper() as helper:
+        if not helper.forked:
+            pytest.skip("no second CPU or no fork here")
+        owed = helper.submit(_where, "lost")
+        os.kill(helper._process.pid, signal.SIGKILL)
+        helper._process.join()
+        assert owed.result() == ("lost", os.getpid(), None)
