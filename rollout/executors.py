@@ -5,9 +5,9 @@ function applied to partitions; an executor decides where. The in-memory executo
 here, one partition after the other; :class:`rollout.engine.DaskExecutor` sends it to the
 workers, like dask's own ``compute(scheduler=...)``.
 
-Independent slow work (a chart, a document) runs alongside on the other core:
-:func:`in_background` forks a process for one call; a :class:`Helper` is forked at the start of
-a command, gets ready (imports) while this process reads the data, and runs the calls sent to it.
+Independent slow work (a chart, a document) runs alongside on the other core: a :class:`Helper`
+is forked at the start of a command, gets ready (imports) while this process reads the data, and
+runs the calls sent to it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-__all__ = ["Executor", "Helper", "InMemoryExecutor", "here", "in_background"]
+__all__ = ["Executor", "Helper", "InMemoryExecutor"]
 
 
 class Executor(Protocol):
@@ -70,54 +70,6 @@ class _Done:
 
     def result(self) -> Any:
         return self._value
-
-
-class _Forked:
-    """A result computed in a forked process (which sees this process's memory: nothing is copied
-    to it), sent back through a pipe."""
-
-    def __init__(self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork")
-        self._receive, send = context.Pipe(duplex=False)
-
-        def run() -> None:
-            try:
-                send.send((True, function(*args, **kwargs)))
-            except BaseException as e:  # sent back and raised where the result is asked for
-                send.send((False, e))
-            finally:
-                send.close()
-
-        self._process = context.Process(target=run, daemon=True)
-        self._process.start()
-        send.close()
-
-    def result(self) -> Any:
-        ok, value = self._receive.recv()
-        self._process.join()
-        if not ok:
-            raise value
-        return value
-
-
-def here(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``function(*args, **kwargs)`` computed now, in this process, as a future (``.result()``):
-    what :func:`in_background` falls back to, for work that must not be forked."""
-    return _Done(function, args, kwargs)
-
-
-def in_background(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Start ``function(*args, **kwargs)`` in a forked process and return a future of its result
-    (``.result()``), so that slow independent work (drawing a chart) overlaps with the rest. Where
-    fork is not available, or with one CPU, the function runs here."""
-    import multiprocessing
-    import os
-
-    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return _Done(function, args, kwargs)
-    return _Forked(function, args, kwargs)
 
 
 class Helper:

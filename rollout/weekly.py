@@ -18,7 +18,6 @@ import pandas as pd
 
 from rollout import labels
 from rollout.charts import burnup_png, burnup_series
-from rollout.executors import Helper, here, in_background
 from rollout.exports import progress_table
 from rollout.i18n import Lang, t
 from rollout.pipeline import Project
@@ -30,6 +29,7 @@ from rollout.weeks import is_week_folder, iso_week, week_days, week_end, week_no
 from rollout.writers import Table, write_file, write_folder, write_text
 
 if TYPE_CHECKING:
+    from rollout.executors import Helper
     from rollout.network import ExistingNetwork
 
 __all__ = [
@@ -138,15 +138,19 @@ def weekly_pack(
 
     ``basemap`` defaults to ``[map] basemap`` of rollout.toml (else OpenStreetMap); ``existing``
     (the existing network) adds its stations to the map's coverage and gap layers. The chart, the
-    brief and the workbook are made in ``helper`` (from :func:`rollout.weekly_helper.pack_helper`,
-    started before the project was loaded), else in a process forked now, while this one models
-    the coverage and builds the map.
+    brief and the workbook are made by ``helper`` (a :func:`rollout.weekly_helper.pack_helper`
+    started before the project was loaded, so that it is ready), else by one started now, while
+    this process models the coverage and builds the map.
     """
     from rollout.basemaps import check_basemap
     from rollout.brief import brief_view, leaders_brief
+    from rollout.weekly_helper import helper_files, pack_helper
 
     basemap = basemap or project.config.map_basemap
     check_basemap(basemap, tianditu_key=project.config.tianditu_key)  # before the slow steps
+    if helper is None:  # none was started before the project was loaded: one forked now
+        with pack_helper() as own:
+            return weekly_pack(project, week=week, basemap=basemap, existing=existing, lang=lang, helper=own)
     as_of = project.as_of
     week = week or iso_week(as_of)
     progress = project.progress()
@@ -154,18 +158,13 @@ def weekly_pack(
     district = config.district(lang)
     title = t("weekly.title", lang, district=district)
     subtitle = week_subtitle(week, as_of, lang=lang)
-    # What the other process makes first (it has the other core to itself while this one works).
+    # The chart first (the slowest file), then the brief and the workbook: the helper draws while
+    # this process models the coverage and builds the map.
+    chart_title = t("weekly.chart.title", lang, title=title, subtitle=subtitle)
+    chart = helper.submit(helper_files, chart=_burnup_data(project, progress, lang=lang), chart_title=chart_title, lang=lang)
     brief = leaders_brief(project, week=week)
-    made = {
-        "chart": _burnup_data(project, progress, lang=lang),
-        "chart_title": t("weekly.chart.title", lang, title=title, subtitle=subtitle),
-        "brief": brief,
-        "brief_view": brief_view(brief, lang=lang),
-        "progress": progress,
-        "approximate": project.approximate,
-        "lang": lang,
-    }
-    elsewhere, here_too = _made_elsewhere(helper, made)
+    view = brief_view(brief, lang=lang)
+    documents = helper.submit(helper_files, brief=brief, brief_view=view, progress=progress, approximate=project.approximate, lang=lang)
     from rollout.coverage import coverage_analysis
     from rollout.maps import build_map, render_map
 
@@ -209,24 +208,9 @@ def weekly_pack(
         "summary.md": summary,
         "sites.gpkg": pack_geopackage(project, progress),
     }
-    files = {**mine, **here_too.result(), **elsewhere.result()}
+    files = {**mine, **documents.result(), **chart.result()}
     files = {name: files[name] for name in _WRITTEN_IN_ORDER}
     return WeeklyPack(week=week, as_of=as_of, progress=progress, changes=changes, files=files, lang=lang)
-
-
-def _made_elsewhere(helper: Helper | None, made: dict[str, Any]) -> tuple[Any, Any]:
-    """Futures of :func:`~rollout.weekly_helper.helper_files`: what the other process makes, and
-    what is left to make here (where Typst has laid out a page in this process and no helper was
-    started before: a fork would not carry over Typst's threads, so only the chart is drawn in one)."""
-    from rollout.typst_pdf import may_fork
-    from rollout.weekly_helper import helper_files
-
-    if helper is not None:
-        return helper.submit(helper_files, **made), here(dict)
-    if may_fork():
-        return in_background(helper_files, **made), here(dict)
-    chart = {key: made.pop(key) for key in ("chart", "chart_title")}
-    return in_background(helper_files, **chart, lang=made["lang"]), here(helper_files, **made)
 
 
 def write_weekly_pack(pack: WeeklyPack, out_root: Path | str) -> WeeklyPack:
