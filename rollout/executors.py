@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-__all__ = ["Executor", "Helper", "InMemoryExecutor"]
+__all__ = ["Executor", "Helper", "InMemoryExecutor", "Owed"]
 
 
 class Executor(Protocol):
@@ -62,7 +62,15 @@ class InMemoryExecutor:
         return value
 
 
-class _Done:
+class Owed:
+    """A result computed here or by a :class:`Helper`: :meth:`result` gives it, waiting if need be."""
+
+    def result(self) -> Any:
+        """The result (an error of the call is raised here)."""
+        raise NotImplementedError
+
+
+class _Done(Owed):
     """A result computed here, with the interface of a future."""
 
     def __init__(self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -111,7 +119,7 @@ class Helper:
         """Whether the calls run in the second process."""
         return self._process is not None
 
-    def submit(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def submit(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Owed:
         """``function(*args, **kwargs)`` in the helper, as a future (``.result()``)."""
         if self._process is None:
             return _Done(function, args, kwargs)
@@ -122,7 +130,7 @@ class Helper:
             self._connection.send(("call", number, function, args, kwargs))
         except OSError:  # the helper is gone: the result is computed here when asked for
             self._stop()
-        return _Owed(self, number)
+        return _Sent(self, number)
 
     def close(self, *, wait: bool = True) -> None:
         """End the helper process: once it is done with the calls sent (``wait``), or now."""
@@ -162,7 +170,7 @@ class Helper:
         self._process = None
 
 
-class _Owed:
+class _Sent(Owed):
     """A call sent to a :class:`Helper`: its result, when asked for."""
 
     def __init__(self, helper: Helper, number: int) -> None:

@@ -9,7 +9,9 @@ Same inputs give the same HTML, CSV, Markdown and PNG bytes. The ISO weeks are
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,7 @@ import pandas as pd
 
 from rollout import labels
 from rollout.charts import burnup_png, burnup_series
+from rollout.executors import Owed
 from rollout.exports import progress_table
 from rollout.i18n import Lang, t
 from rollout.pipeline import Project
@@ -110,15 +113,15 @@ class WeeklyPack:
     folder: Path | None = None
 
 
-#: The order the files are written in (the GeoPackage, which can fail on a full disk, late).
+#: The order the files are written in: this process's first, then the helper's (drawn meanwhile).
 _WRITTEN_IN_ORDER = (
     "index.html",
     "progress.csv",
-    "progress.xlsx",
     "changes.csv",
     "changes_by_street.csv",
     "summary.md",
     "sites.gpkg",
+    "progress.xlsx",
     "brief.docx",
     "brief.pdf",
     "burnup.png",
@@ -142,15 +145,41 @@ def weekly_pack(
     started before the project was loaded, so that it is ready), else by one started now, while
     this process models the coverage and builds the map.
     """
+    basemap = _checked_basemap(project, basemap)  # before the slow steps
+    with _helping(helper) as helper:
+        pack = _pack(project, week=week, basemap=basemap, existing=existing, lang=lang, helper=helper)
+        return replace(pack, files=_ready(pack.files))
+
+
+def _checked_basemap(project: Project, basemap: str | None) -> str:
     from rollout.basemaps import check_basemap
-    from rollout.brief import brief_view, leaders_brief
-    from rollout.weekly_helper import helper_files, pack_helper
 
     basemap = basemap or project.config.map_basemap
-    check_basemap(basemap, tianditu_key=project.config.tianditu_key)  # before the slow steps
-    if helper is None:  # none was started before the project was loaded: one forked now
-        with pack_helper() as own:
-            return weekly_pack(project, week=week, basemap=basemap, existing=existing, lang=lang, helper=own)
+    check_basemap(basemap, tianditu_key=project.config.tianditu_key)
+    return basemap
+
+
+@contextlib.contextmanager
+def _helping(helper: Helper | None) -> Iterator[Helper]:
+    """``helper``, else one started now (and ended with the block)."""
+    if helper is not None:
+        yield helper
+        return
+    from rollout.weekly_helper import pack_helper
+
+    with pack_helper() as own:
+        yield own
+
+
+def _ready(files: dict[str, Any]) -> dict[str, Any]:
+    return {name: artefact.result() if isinstance(artefact, Owed) else artefact for name, artefact in files.items()}
+
+
+def _pack(project: Project, *, week: str | None, basemap: str, existing: ExistingNetwork | None, lang: Lang, helper: Helper) -> WeeklyPack:
+    """The pack, with the helper's files still owed (see :data:`_WRITTEN_IN_ORDER`)."""
+    from rollout.brief import brief_view, leaders_brief
+    from rollout.weekly_helper import helper_files
+
     as_of = project.as_of
     week = week or iso_week(as_of)
     progress = project.progress()
@@ -208,9 +237,23 @@ def weekly_pack(
         "summary.md": summary,
         "sites.gpkg": pack_geopackage(project, progress),
     }
-    files = {**mine, **documents.result(), **chart.result()}
+    # The helper's files are owed until written (or asked for): this process writes its own meanwhile.
+    owed = {name: _OwedFile(documents, name) for name in ("progress.xlsx", "brief.docx", "brief.pdf")} | {
+        "burnup.png": _OwedFile(chart, "burnup.png")
+    }
+    files = {**mine, **owed}
     files = {name: files[name] for name in _WRITTEN_IN_ORDER}
     return WeeklyPack(week=week, as_of=as_of, progress=progress, changes=changes, files=files, lang=lang)
+
+
+class _OwedFile(Owed):
+    """One file of the files a call to the helper makes."""
+
+    def __init__(self, made: Owed, name: str) -> None:
+        self._made, self._name = made, name
+
+    def result(self) -> Any:
+        return self._made.result()[self._name]
 
 
 def write_weekly_pack(pack: WeeklyPack, out_root: Path | str) -> WeeklyPack:
@@ -218,7 +261,7 @@ def write_weekly_pack(pack: WeeklyPack, out_root: Path | str) -> WeeklyPack:
     out_root = Path(out_root)
     from rollout.pack_index import pack_index
 
-    folder = write_folder(out_root / pack.week, pack.files, write=write_file)
+    folder = write_folder(out_root / pack.week, pack.files, write=_write)
     write_text(out_root / "index.html", pack_index(out_root, lang=pack.lang))
     return replace(pack, folder=folder)
 
@@ -233,9 +276,17 @@ def build_weekly_pack(
     lang: Lang = "zh",
     helper: Helper | None = None,
 ) -> WeeklyPack:
-    """Build the pack (:func:`weekly_pack`) and write it under ``out_root`` (:func:`write_weekly_pack`)."""
-    pack = weekly_pack(project, week=week, basemap=basemap, existing=existing, lang=lang, helper=helper)
-    return write_weekly_pack(pack, out_root)
+    """Build the pack (:func:`weekly_pack`) and write it under ``out_root`` (:func:`write_weekly_pack`):
+    this process's files are written while the helper finishes its own."""
+    basemap = _checked_basemap(project, basemap)
+    with _helping(helper) as helper:
+        pack = _pack(project, week=week, basemap=basemap, existing=existing, lang=lang, helper=helper)
+        written = write_weekly_pack(pack, out_root)
+        return replace(written, files=_ready(pack.files))
+
+
+def _write(path: Path, artefact: Any) -> Path:
+    return write_file(path, artefact.result() if isinstance(artefact, Owed) else artefact)
 
 
 def burnup_chart(project: Project, *, lang: Lang = "zh") -> bytes:

@@ -144,7 +144,7 @@ def test_a_failure_leaves_the_previous_pack_intact(sample_data_dir: Path, tmp_pa
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    # The GeoPackage is written last but one: every other file of the new pack is on disk by then.
+    # The GeoPackage is written after the map and the tables: they are on disk by then.
     monkeypatch.setattr(files, "write_geo", broken)
     with pytest.raises(OSError, match="disk full"):
         build_weekly_pack(project, out)
