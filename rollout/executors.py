@@ -187,6 +187,7 @@ class _Sent(Owed):
 
 def _help(connection: Any, parents_end: Any, warm_up: Callable[[], Any] | None) -> None:
     """The helper process: get ready, then run calls and answer requests for results, in order."""
+    import gc
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to answer; it ends this process
@@ -195,6 +196,9 @@ def _help(connection: Any, parents_end: Any, warm_up: Callable[[], Any] | None) 
         # A failure here is met again by the calls, and reported where their results are asked for.
         with contextlib.suppress(Exception):
             warm_up()
+    # What the parent had and what the warm-up imported lives as long as this process: the
+    # collections made while the calls run need not walk it (nor copy the parent's pages to do so).
+    gc.freeze()
     results: dict[int, tuple[bool, Any]] = {}
     while True:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from pathlib import Path
 
 import click
@@ -75,6 +76,10 @@ def command(
     ):
         from rollout.progress import total_row
         from rollout.weekly import build_weekly_pack, week_notes
+
+        # The libraries and the loaded records live until the command ends: the collections made
+        # while the pack is built need not walk them again and again.
+        gc.freeze()
 
         network = read_existing_network(project, existing, crs=crs, lang=lang)
         pack = build_weekly_pack(project, out, week=week, basemap=basemap, existing=network, lang=lang, helper=helper)
