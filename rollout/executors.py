@@ -192,13 +192,15 @@ def _help(connection: Any, parents_end: Any, warm_up: Callable[[], Any] | None) 
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to answer; it ends this process
     parents_end.close()
+    # What the parent had and what the warm-up imports lives as long as this process: no
+    # collection need walk it (nor copy the parent's pages to do so).
+    gc.disable()
     if warm_up is not None:
         # A failure here is met again by the calls, and reported where their results are asked for.
         with contextlib.suppress(Exception):
             warm_up()
-    # What the parent had and what the warm-up imported lives as long as this process: the
-    # collections made while the calls run need not walk it (nor copy the parent's pages to do so).
     gc.freeze()
+    gc.enable()
     results: dict[int, tuple[bool, Any]] = {}
     while True:
         try:
