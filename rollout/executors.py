@@ -84,8 +84,10 @@ class Helper:
     """A second process, forked now, that gets ready while this one goes on, then runs the calls
     sent to it.
 
-    Fork it at the start of a command: ``warm_up`` (imports, fonts) runs there while this process
-    reads the site files on the other core. :meth:`submit` sends it a call (a module-level function
+    Fork it at the start of a command: ``warm_up`` (imports, fonts: a function, or steps in the
+    order the calls will need them) runs there while this process reads the site files on the
+    other core; the steps stop when the first call arrives, so that a call is never kept waiting
+    for what it does not need. :meth:`submit` sends it a call (a module-level function
     and its arguments, pickled: keep them small) and returns a future; the calls run one after the
     other, and a result comes back when asked for (so that neither side ever waits on the other's
     sending). Use it as a context manager: the process ends with the block.
@@ -95,7 +97,7 @@ class Helper:
     process end early, the calls it owed run here.
     """
 
-    def __init__(self, warm_up: Callable[[], Any] | None = None, *, fork: bool = True) -> None:
+    def __init__(self, warm_up: Callable[[], Any] | Sequence[Callable[[], Any]] | None = None, *, fork: bool = True) -> None:
         import multiprocessing
         import os
         import sys
@@ -185,7 +187,13 @@ class _Sent(Owed):
         return self._value
 
 
-def _help(connection: Any, parents_end: Any, warm_up: Callable[[], Any] | None) -> None:
+def _steps(warm_up: Callable[[], Any] | Sequence[Callable[[], Any]] | None) -> Sequence[Callable[[], Any]]:
+    if warm_up is None:
+        return ()
+    return (warm_up,) if callable(warm_up) else tuple(warm_up)
+
+
+def _help(connection: Any, parents_end: Any, warm_up: Callable[[], Any] | Sequence[Callable[[], Any]] | None) -> None:
     """The helper process: get ready, then run calls and answer requests for results, in order."""
     import gc
     import signal
@@ -195,10 +203,13 @@ def _help(connection: Any, parents_end: Any, warm_up: Callable[[], Any] | None) 
     # What the parent had and what the warm-up imports lives as long as this process: no
     # collection need walk it (nor copy the parent's pages to do so).
     gc.disable()
-    if warm_up is not None:
-        # A failure here is met again by the calls, and reported where their results are asked for.
+    # The steps run until the first call arrives (the rest happens when a call needs it). A
+    # failure here is met again by the calls, and reported where their results are asked for.
+    for step in _steps(warm_up):
+        if connection.poll():
+            break
         with contextlib.suppress(Exception):
-            warm_up()
+            step()
     gc.freeze()
     gc.enable()
     results: dict[int, tuple[bool, Any]] = {}

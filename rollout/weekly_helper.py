@@ -12,6 +12,8 @@ This module imports only the standard library at the top: starting the helper co
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rollout.executors import Helper
@@ -33,7 +35,7 @@ def pack_helper() -> Helper:
     """
     from rollout.typst_pdf import may_fork
 
-    return Helper(_warm_up, fork=may_fork())
+    return Helper(_WARM_UP, fork=may_fork())
 
 
 def helper_files(
@@ -67,32 +69,33 @@ def helper_files(
     return files
 
 
-def _warm_up() -> None:
-    """What :func:`helper_files` needs, imported and found (fonts) ahead of the first call."""
-    import importlib
+def _imports(*names: str) -> Callable[[], None]:
+    def step() -> None:
+        for name in names:
+            importlib.import_module(name)
 
-    for name in _NEEDED:
-        importlib.import_module(name)
+    return step
+
+
+def _chart_fonts() -> None:
     from rollout.charts import cjk_font
-    from rollout.typst_pdf import prepare
 
     cjk_font()
+
+
+def _typst_fonts() -> None:
+    from rollout.typst_pdf import prepare
+
     prepare()
 
 
-#: The modules :func:`helper_files` uses (matplotlib, python-docx, openpyxl, pdfium and rollout's own).
-_NEEDED = (
-    "matplotlib.figure",
-    "matplotlib.dates",
-    "matplotlib.backends.backend_agg",
-    "docx",
-    "openpyxl.formatting.rule",
-    "pypdfium2",
-    "rollout.brief",
-    "rollout.brief_chart",
-    "rollout.brief_docx",
-    "rollout.brief_pdf",
-    "rollout.charts",
-    "rollout.progress_xlsx",
-    "rollout.writers.xlsx",
+#: Getting ready, in the order the calls need it (the chart first, then the workbook and the
+#: brief); the helper stops when the first call arrives and imports the rest when it needs it.
+_WARM_UP = (
+    _imports("matplotlib.figure", "matplotlib.dates", "matplotlib.backends.backend_agg", "rollout.charts"),
+    _chart_fonts,
+    _imports("openpyxl.formatting.rule", "rollout.progress_xlsx", "rollout.writers.xlsx"),
+    _imports("rollout.brief", "rollout.brief_chart", "rollout.brief_pdf", "pypdfium2"),
+    _typst_fonts,
+    _imports("docx", "rollout.brief_docx"),
 )

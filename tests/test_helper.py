@@ -3,8 +3,11 @@ the work is done here when there is no second process (or it is gone)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
+import time
+from pathlib import Path
 
 import pytest
 
@@ -27,19 +30,47 @@ def _fails(value: str) -> None:
     raise InvalidValueError("errors.grid_spec", value=value)
 
 
+def _note(log: Path, text: str, *, wait_for: Path | None = None) -> None:
+    with log.open("a") as f:
+        f.write(text)
+    while wait_for is not None and not wait_for.exists():
+        time.sleep(0.01)
+
+
+def _wait_for(condition) -> None:
+    for _ in range(3000):  # a minute at most: the helper is a fresh fork with nothing else to do
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError("the helper never got there")
+
+
 def _large(size: int) -> bytes:
     return bytes(size)
 
 
-def test_calls_run_in_the_helper_after_its_warm_up() -> None:
-    with Helper(_warm_up) as helper:
+def test_calls_run_in_the_helper_after_its_warm_up(tmp_path: Path) -> None:
+    log = tmp_path / "steps"
+    with Helper([_warm_up, functools.partial(_note, log, "1"), functools.partial(_note, log, "2")]) as helper:
         if not helper.forked:
             pytest.skip("no second CPU or no fork here")
-        first, second = helper.submit(_where, "a"), helper.submit(_where, tag="b")
-        assert second.result()[0] == "b" and first.result()[0] == "a"
-        _, pid, warmed = first.result()
-        assert pid != os.getpid() and warmed == pid  # the warm-up ran there, before the call
+        _wait_for(lambda: log.exists() and log.read_text() == "12")  # every step, in order
+        _, pid, warmed = helper.submit(_where, "a").result()
+        assert pid != os.getpid() and warmed == pid  # the warm-up ran there
     assert _warmed_in is None  # and not here
+
+
+def test_the_warm_up_stops_when_a_call_arrives(tmp_path: Path) -> None:
+    log, go = tmp_path / "steps", tmp_path / "go"
+    steps = [functools.partial(_note, log, "1", wait_for=go), functools.partial(_note, log, "2")]
+    with Helper(steps) as helper:
+        if not helper.forked:
+            pytest.skip("no second CPU or no fork here")
+        _wait_for(log.exists)
+        owed = helper.submit(_where, "first")  # waiting in the pipe when the first step ends
+        go.touch()
+        assert owed.result()[0] == "first"
+    assert log.read_text() == "1"  # the second step was left for when a call needs it
 
 
 def test_large_arguments_and_results_do_not_block_either_side() -> None:
