@@ -170,12 +170,12 @@ def link_pairs(
 
 
 def _pairs_within(x: np.ndarray, y: np.ndarray, sx: np.ndarray, sy: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every (point, station) pair at most ``reach`` apart, with its distance: the stations in an
-    STRtree (shapely's, already loaded; SciPy's KD-tree would cost a third of a second to import),
-    the distances computed here as a KD-tree computes them."""
-    tree = shapely.STRtree(shapely.points(sx, sy))
-    # A hair wider than asked, so that the distance computed below alone decides the boundary.
-    point, station = tree.query(shapely.points(x, y), predicate="dwithin", distance=reach * (1 + 1e-9) + 1e-9)
+    """Every (point, station) pair at most ``reach`` apart, with its distance: the squares of side
+    2 x ``reach`` around the stations in an STRtree (shapely's, already loaded; SciPy's KD-tree
+    would cost a third of a second to import) give the candidates, the distances computed here
+    (as a KD-tree computes them) decide."""
+    tree = shapely.STRtree(shapely.box(sx - reach, sy - reach, sx + reach, sy + reach))
+    point, station = tree.query(shapely.points(x, y))
     dx, dy = x[point] - sx[station], y[point] - sy[station]
     distance = np.sqrt(dx * dx + dy * dy)
     keep = distance <= reach
