@@ -71,12 +71,18 @@ class Owed:
 
 
 class _Done(Owed):
-    """A result computed here, with the interface of a future."""
+    """A call made here, now, with the interface of a future (its error is raised by :meth:`result`)."""
 
     def __init__(self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        self._value = function(*args, **kwargs)
+        self._error: Exception | None = None
+        try:
+            self._value = function(*args, **kwargs)
+        except Exception as e:
+            self._error = e
 
     def result(self) -> Any:
+        if self._error is not None:
+            raise self._error
         return self._value
 
 

@@ -1,11 +1,18 @@
 """The helper process: calls run there after its warm-up, results and errors come back, and
-the work is done here when there is no second process (or it is gone)."""
+the work is done here when there is no second process (or it is gone).
+
+The helper forks only while its process runs one thread; pytest's process may run others by the
+time these tests run, so the tests of the forked helper run in a fresh interpreter (``_in_fresh``).
+"""
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -49,28 +56,66 @@ def _large(size: int) -> bytes:
     return bytes(size)
 
 
-def test_calls_run_in_the_helper_after_its_warm_up(tmp_path: Path) -> None:
-    log = tmp_path / "steps"
+# The checks of the forked helper: each runs in a fresh interpreter and returns what it saw.
+
+
+def _runs_after_its_warm_up(tmp: str) -> dict:
+    log = Path(tmp) / "steps"
     with Helper([_warm_up, functools.partial(_note, log, "1"), functools.partial(_note, log, "2")]) as helper:
-        if not helper.forked:
-            pytest.skip("no second CPU or no fork here")
-        _wait_for(lambda: log.exists() and log.read_text() == "12")  # every step, in order
+        _wait_for(lambda: log.exists() and log.read_text() == "12")
         _, pid, warmed = helper.submit(_where, "a").result()
-        assert pid != os.getpid() and warmed == pid  # the warm-up ran there
-    assert _warmed_in is None  # and not here
+        return {"forked": helper.forked, "here": os.getpid(), "pid": pid, "warmed": warmed, "warmed_here": _warmed_in}
 
 
-def test_the_warm_up_stops_when_a_call_arrives(tmp_path: Path) -> None:
-    log, go = tmp_path / "steps", tmp_path / "go"
+def _stops_warming_up_for_a_call(tmp: str) -> dict:
+    log, go = Path(tmp) / "steps", Path(tmp) / "go"
     steps = [functools.partial(_note, log, "1", wait_for=go), functools.partial(_note, log, "2")]
     with Helper(steps) as helper:
-        if not helper.forked:
-            pytest.skip("no second CPU or no fork here")
         _wait_for(log.exists)
         owed = helper.submit(_where, "first")  # waiting in the pipe when the first step ends
         go.touch()
-        assert owed.result()[0] == "first"
-    assert log.read_text() == "1"  # the second step was left for when a call needs it
+        tag = owed.result()[0]
+        forked = helper.forked
+    return {"forked": forked, "tag": tag, "steps": log.read_text()}
+
+
+def _owed_calls_of_a_dead_helper(tmp: str) -> dict:
+    with Helper() as helper:
+        forked = helper.forked
+        owed = helper.submit(_where, "lost")
+        os.kill(helper._process.pid, signal.SIGKILL)
+        helper._process.join()
+        tag, pid, _ = owed.result()
+    return {"forked": forked, "tag": tag, "here": os.getpid(), "pid": pid}
+
+
+def _in_fresh(check, tmp_path: Path) -> dict:
+    script = f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_helper as t; "
+    script += f"print(json.dumps(t.{check.__name__}({str(tmp_path)!r})))"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    if not seen["forked"]:
+        pytest.skip("no second CPU or no fork on this machine")
+    return seen
+
+
+def test_calls_run_in_the_helper_after_its_warm_up(tmp_path: Path) -> None:
+    seen = _in_fresh(_runs_after_its_warm_up, tmp_path)
+    assert seen["pid"] != seen["here"] and seen["warmed"] == seen["pid"]  # every step ran there, in order
+    assert seen["warmed_here"] is None  # and not here
+
+
+def test_the_warm_up_stops_when_a_call_arrives(tmp_path: Path) -> None:
+    seen = _in_fresh(_stops_warming_up_for_a_call, tmp_path)
+    assert seen["tag"] == "first"
+    assert seen["steps"] == "1"  # the second step was left for when a call needs it
+
+
+def test_calls_owed_by_a_helper_that_died_run_here(tmp_path: Path) -> None:
+    seen = _in_fresh(_owed_calls_of_a_dead_helper, tmp_path)
+    assert seen["tag"] == "lost" and seen["pid"] == seen["here"]
 
 
 def test_large_arguments_and_results_do_not_block_either_side() -> None:
@@ -81,12 +126,13 @@ def test_large_arguments_and_results_do_not_block_either_side() -> None:
 
 
 def test_an_error_in_a_call_is_raised_where_its_result_is_asked_for() -> None:
-    with Helper() as helper:
-        failing, fine = helper.submit(_fails, "7x"), helper.submit(_where, "after")
-        with pytest.raises(InvalidValueError) as raised:
-            failing.result()
-        assert raised.value.params["value"] == "7x"
-        assert fine.result()[0] == "after"  # the helper goes on
+    for fork in (True, False):
+        with Helper(fork=fork) as helper:
+            failing, fine = helper.submit(_fails, "7x"), helper.submit(_where, "after")
+            with pytest.raises(InvalidValueError) as raised:
+                failing.result()
+            assert raised.value.params["value"] == "7x"
+            assert fine.result()[0] == "after"  # the helper goes on
 
 
 def test_without_a_fork_the_calls_run_here() -> None:
@@ -94,13 +140,3 @@ def test_without_a_fork_the_calls_run_here() -> None:
         assert not helper.forked
         assert helper.submit(_where, "here").result()[1] == os.getpid()
     assert _warmed_in is None  # nothing to get ready for: the calls run when submitted
-
-
-def test_calls_owed_by_a_helper_that_died_run_here() -> None:
-    with Helper() as helper:
-        if not helper.forked:
-            pytest.skip("no second CPU or no fork here")
-        owed = helper.submit(_where, "lost")
-        os.kill(helper._process.pid, signal.SIGKILL)
-        helper._process.join()
-        assert owed.result() == ("lost", os.getpid(), None)
