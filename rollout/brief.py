@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,13 +27,14 @@ import pandas as pd
 from rollout import labels
 from rollout.brief_settings import BriefSettings, load_brief_settings
 from rollout.i18n import Lang, t
-from rollout.open_records import open_records
-from rollout.pipeline import Project
 from rollout.progress import street_rows, total_row
-from rollout.records import SiteLoad
 from rollout.status import done_counts
 
-__all__ = ["FORMATS", "Brief", "brief_files", "brief_view", "leaders_brief", "street_lights"]
+if TYPE_CHECKING:  # not imported at run time: a process that only lays the brief out needs no records' modules
+    from rollout.pipeline import Project
+    from rollout.records import SiteLoad
+
+__all__ = ["FORMATS", "Brief", "brief_documents", "brief_files", "brief_view", "leaders_brief", "street_lights"]
 
 KINDS = ("macro", "garage")
 FORMATS = ("docx", "pdf")
@@ -65,7 +66,8 @@ class Brief:
 
 def leaders_brief(project: Project, *, week: str | None = None, settings: BriefSettings | None = None) -> Brief:
     """Compute the brief for ``project.as_of`` (``week`` names it; default: the day's ISO week)."""
-    from rollout.weekly import iso_week
+    from rollout.open_records import open_records
+    from rollout.weeks import iso_week
 
     settings = settings or load_brief_settings(project.config)
     as_of = project.as_of
@@ -248,16 +250,23 @@ def _milestone(kind: str, step: str, lang: Lang) -> str:
     return milestone_text(kind, step, lang)
 
 
-def brief_files(brief: Brief, *, formats: tuple[str, ...] = ("docx", "pdf"), lang: Lang = "zh") -> dict[str, bytes]:
+def brief_files(brief: Brief, *, formats: tuple[str, ...] = FORMATS, lang: Lang = "zh") -> dict[str, bytes]:
     """``brief.docx`` and/or ``brief.pdf`` as bytes (name -> bytes), from the same view and chart."""
-    from rollout.brief_chart import brief_chart_png
+    return brief_documents(brief, brief_view(brief, lang=lang), formats=formats, lang=lang)
 
-    view = brief_view(brief, lang=lang)
-    chart = brief_chart_png(brief, lang=lang)
+
+def brief_documents(brief: Brief, view: dict[str, Any], *, formats: tuple[str, ...] = FORMATS, lang: Lang = "zh") -> dict[str, bytes]:
+    """:func:`brief_files` from the brief's view (:func:`brief_view`): the chart and the layouts.
+
+    They need matplotlib, Typst and python-docx, and none of the modules that read records: the
+    weekly pack has them made in a helper process, from the view made where the records are.
+    """
+    from rollout.brief_chart import brief_chart_png
     from rollout.brief_pdf import brief_pdf
 
+    chart = brief_chart_png(brief, lang=lang)
     pdf, due_limit = brief_pdf(view, chart)  # the page decides how many milestones fit; Word lists as many
-    view["due_more"] = t("brief.more_due", lang, shown=due_limit, count=len(view["due"]))
+    view = {**view, "due_more": t("brief.more_due", lang, shown=due_limit, count=len(view["due"]))}
     files: dict[str, bytes] = {}
     if "docx" in formats:
         from rollout.brief_docx import brief_docx

@@ -34,6 +34,7 @@ __all__ = [
     "to_wgs84",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
+    "wgs84_transformer",
 ]
 
 ArrayLike = npt.ArrayLike
@@ -70,6 +71,13 @@ def metric_crs(bounds: tuple[float, float, float, float]) -> pyproj.CRS:
 def metric_transformer(crs: pyproj.CRS) -> pyproj.Transformer:
     """WGS-84 longitude/latitude to the metric ``crs`` (x, y), built once per CRS."""
     return pyproj.Transformer.from_crs(4326, crs, always_xy=True)
+
+
+@functools.lru_cache(maxsize=16)
+def wgs84_transformer(crs: pyproj.CRS) -> pyproj.Transformer:
+    """The metric ``crs`` (x, y) back to WGS-84 longitude/latitude, built once per CRS (the same
+    transformation as ``GeoSeries.to_crs(4326)``, without making geometries)."""
+    return pyproj.Transformer.from_crs(crs, 4326, always_xy=True)
 
 
 def to_metric(frame):

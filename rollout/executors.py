@@ -1,17 +1,22 @@
-"""Where the work runs: in this process, or on a dask cluster.
+"""Where the work runs: in this process, in a forked one, or on a dask cluster.
 
 Every step of loading a project (check a partition, place it in streets, count it) is a plain
 function applied to partitions; an executor decides where. The in-memory executor applies it
 here, one partition after the other; :class:`rollout.engine.DaskExecutor` sends it to the
 workers, like dask's own ``compute(scheduler=...)``.
+
+Independent slow work (a chart, a document) runs alongside on the other core: a :class:`Helper`
+is forked at the start of a command, gets ready (imports) while this process reads the data, and
+runs the calls sent to it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-__all__ = ["Executor", "InMemoryExecutor"]
+__all__ = ["Executor", "Helper", "InMemoryExecutor", "Owed"]
 
 
 class Executor(Protocol):
@@ -57,59 +62,181 @@ class InMemoryExecutor:
         return value
 
 
-class _Done:
-    """A result computed here, with the interface of a future."""
-
-    def __init__(self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        self._value = function(*args, **kwargs)
+class Owed:
+    """A result computed here or by a :class:`Helper`: :meth:`result` gives it, waiting if need be."""
 
     def result(self) -> Any:
+        """The result (an error of the call is raised here)."""
+        raise NotImplementedError
+
+
+class _Done(Owed):
+    """A call made here, now, with the interface of a future (its error is raised by :meth:`result`)."""
+
+    def __init__(self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self._error: Exception | None = None
+        try:
+            self._value = function(*args, **kwargs)
+        except Exception as e:
+            self._error = e
+
+    def result(self) -> Any:
+        if self._error is not None:
+            raise self._error
         return self._value
 
 
-class _Forked:
-    """A result computed in a forked process (which sees this process's memory: nothing is copied
-    to it), sent back through a pipe."""
+class Helper:
+    """A second process, forked now, that gets ready while this one goes on, then runs the calls
+    sent to it.
 
-    def __init__(self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    Fork it at the start of a command: ``warm_up`` (imports, fonts: a function, or steps in the
+    order the calls will need them) runs there while this process reads the site files on the
+    other core; the steps stop when the first call arrives, so that a call is never kept waiting
+    for what it does not need. :meth:`submit` sends it a call (a module-level function
+    and its arguments, pickled: keep them small) and returns a future; the calls run one after the
+    other, and a result comes back when asked for (so that neither side ever waits on the other's
+    sending). Use it as a context manager: the process ends with the block.
+
+    With ``fork=False``, one CPU, no fork, or other threads running here (a fork would not carry
+    them over), there is no second process and each call runs here when submitted. Should the
+    process end early, the calls it owed run here.
+    """
+
+    def __init__(self, warm_up: Callable[[], Any] | Sequence[Callable[[], Any]] | None = None, *, fork: bool = True) -> None:
         import multiprocessing
+        import os
+        import sys
+        import threading
 
+        self._pending: dict[int, tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = {}
+        self._count = 0
+        self._process: Any = None
+        if not fork or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+            return
         context = multiprocessing.get_context("fork")
-        self._receive, send = context.Pipe(duplex=False)
-
-        def run() -> None:
-            try:
-                send.send((True, function(*args, **kwargs)))
-            except BaseException as e:  # sent back and raised where the result is asked for
-                send.send((False, e))
-            finally:
-                send.close()
-
-        self._process = context.Process(target=run, daemon=True)
+        self._connection, theirs = context.Pipe()
+        for stream in (sys.stdout, sys.stderr):  # else the helper would write what is buffered once more on exit
+            stream.flush()
+        self._process = context.Process(target=_help, args=(theirs, self._connection, warm_up), daemon=True)
         self._process.start()
-        send.close()
+        theirs.close()
+
+    @property
+    def forked(self) -> bool:
+        """Whether the calls run in the second process."""
+        return self._process is not None
+
+    def submit(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Owed:
+        """``function(*args, **kwargs)`` in the helper, as a future (``.result()``)."""
+        if self._process is None:
+            return _Done(function, args, kwargs)
+        self._count += 1
+        number = self._count
+        self._pending[number] = (function, args, kwargs)
+        try:
+            self._connection.send(("call", number, function, args, kwargs))
+        except OSError:  # the helper is gone: the result is computed here when asked for
+            self._stop()
+        return _Sent(self, number)
+
+    def close(self, *, wait: bool = True) -> None:
+        """End the helper process: once it is done with the calls sent (``wait``), or now."""
+        if self._process is not None:
+            if wait:
+                with contextlib.suppress(OSError):
+                    self._connection.send(None)
+            self._stop(wait=wait)
+
+    def __enter__(self) -> Helper:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        self.close(wait=kind is None)  # after an error, its results will not be asked for
+
+    def _result(self, number: int) -> Any:
+        function, args, kwargs = self._pending.pop(number)
+        if self._process is not None:
+            try:
+                self._connection.send(("result", number))
+                ok, value = self._connection.recv()
+            except (OSError, EOFError):
+                self._stop()
+            else:
+                if not ok:
+                    raise value
+                return value
+        return function(*args, **kwargs)
+
+    def _stop(self, *, wait: bool = True) -> None:
+        self._connection.close()
+        if wait:
+            self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+        self._process = None
+
+
+class _Sent(Owed):
+    """A call sent to a :class:`Helper`: its result, when asked for."""
+
+    def __init__(self, helper: Helper, number: int) -> None:
+        self._helper, self._number = helper, number
+        self._value: Any = None
+        self._done = False
 
     def result(self) -> Any:
-        ok, value = self._receive.recv()
-        self._process.join()
-        if not ok:
-            raise value
-        return value
+        if not self._done:
+            self._value = self._helper._result(self._number)
+            self._done = True
+        return self._value
 
 
-def here(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``function(*args, **kwargs)`` computed now, in this process, as a future (``.result()``):
-    what :func:`in_background` falls back to, for work that must not be forked."""
-    return _Done(function, args, kwargs)
+def _steps(warm_up: Callable[[], Any] | Sequence[Callable[[], Any]] | None) -> Sequence[Callable[[], Any]]:
+    if warm_up is None:
+        return ()
+    return (warm_up,) if callable(warm_up) else tuple(warm_up)
 
 
-def in_background(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Start ``function(*args, **kwargs)`` in a forked process and return a future of its result
-    (``.result()``), so that slow independent work (drawing a chart) overlaps with the rest. Where
-    fork is not available, or with one CPU, the function runs here."""
-    import multiprocessing
-    import os
+def _help(connection: Any, parents_end: Any, warm_up: Callable[[], Any] | Sequence[Callable[[], Any]] | None) -> None:
+    """The helper process: get ready, then run calls and answer requests for results, in order."""
+    import gc
+    import signal
 
-    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return _Done(function, args, kwargs)
-    return _Forked(function, args, kwargs)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to answer; it ends this process
+    parents_end.close()
+    # What the parent had and what the warm-up imports lives as long as this process: no
+    # collection need walk it (nor copy the parent's pages to do so).
+    gc.disable()
+    # The steps run until the first call arrives (the rest happens when a call needs it). A
+    # failure here is met again by the calls, and reported where their results are asked for.
+    for step in _steps(warm_up):
+        if connection.poll():
+            break
+        with contextlib.suppress(Exception):
+            step()
+    gc.freeze()
+    gc.enable()
+    results: dict[int, tuple[bool, Any]] = {}
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        if message[0] == "call":
+            _, number, function, args, kwargs = message
+            try:
+                results[number] = (True, function(*args, **kwargs))
+            except Exception as e:
+                results[number] = (False, e)
+            continue
+        reply = results.pop(message[1])
+        try:
+            connection.send(reply)
+        except (EOFError, OSError):
+            return
+        except Exception as e:  # a result or an error that cannot be pickled
+            connection.send((False, RuntimeError(f"{type(e).__name__}: {e}")))

@@ -82,9 +82,7 @@ def progress_table(table: pd.DataFrame, *, fmt: str, lang: Lang, approximate: bo
     if fmt == "xlsx":
         from rollout.progress_xlsx import progress_workbook
 
-        return progress_workbook(
-            table, lang=lang, district=district or str(total_row(table)[labels.street_name_column(lang)]), approximate=approximate
-        )
+        return progress_workbook(table, lang=lang, district=district, approximate=approximate)
     raise InputFileError("errors.progress_format", path=f"*.{fmt}")
 
 

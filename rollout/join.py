@@ -22,7 +22,7 @@ from rollout.problems import REJECTED, WARNING, concat_problems, problem_frame
 from rollout.records import SiteLoad, flags_with
 from rollout.values import map_values
 
-__all__ = ["assign_streets", "place_sites"]
+__all__ = ["assign_streets", "covering_streets", "place_sites"]
 
 #: Up to this many polygons, testing each polygon against the still unassigned points beats
 #: a spatial index (few polygons, many points); above it an STRtree query is used.
@@ -75,6 +75,24 @@ def assign_streets(
         snapped[outside[close]] = True
     street_code = pd.Series(np.where(owner >= 0, codes[np.maximum(owner, 0)], None), index=geometry.index, dtype=object)
     return pd.DataFrame({"street_code": street_code, "distance_m": distance, "snapped": snapped}, index=geometry.index)
+
+
+def covering_streets(x: np.ndarray, y: np.ndarray, streets: gpd.GeoDataFrame, *, code_column: str = "street_code") -> np.ndarray:
+    """The code of the street covering each point (coordinates in the streets' CRS), None for a
+    point outside every street: :func:`assign_streets` with no tolerance, for many points (a
+    grid's) that need no distance to the nearest street.
+
+    >>> from shapely.geometry import box
+    >>> streets = gpd.GeoDataFrame({"street_code": ["b", "a"]}, geometry=[box(1, 0, 2, 1), box(0, 0, 1, 1)], crs=4326)
+    >>> covering_streets(np.array([0.5, 1.0, 1.5, 3.0]), np.array([0.5, 0.5, 0.5, 0.5]), streets).tolist()
+    ['a', 'a', 'b', None]
+    """
+    ordered = streets.sort_values(code_column, kind="stable")
+    owner = _covering_polygon(ordered.geometry.to_numpy(), np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    codes = np.full(len(owner), None, dtype=object)
+    inside = owner >= 0
+    codes[inside] = ordered[code_column].to_numpy(dtype=object)[owner[inside]]
+    return codes
 
 
 def _covering_polygon(polygons: np.ndarray, x: np.ndarray, y: np.ndarray, *, points: np.ndarray | None = None) -> np.ndarray:

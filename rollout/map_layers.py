@@ -20,7 +20,7 @@ from rollout.crs import from_wgs84
 from rollout.i18n import Lang, t
 from rollout.map_data import PCT_BINS, PCT_COLORS, RSRP_COLORS, rsrp_edges
 
-__all__ = ["boundary_layer", "choropleth_layer", "coverage_layers", "shift_frame"]
+__all__ = ["boundary_layer", "choropleth_layer", "coverage_layers", "geojson", "shift_frame"]
 
 #: Simplification of the RSRP classes' outlines (Visvalingam-Whyatt, square root of the area
 #: dropped, metres): a 50 m cell's staircase step (1,250 m², 35 m) goes, curves stay.
@@ -37,6 +37,12 @@ def shift_frame(frame: gpd.GeoDataFrame, shift: str) -> gpd.GeoDataFrame:
         return np.round(xy, 6)
 
     return frame.set_geometry(gpd.GeoSeries(shapely.transform(frame.geometry.to_numpy(), move), index=frame.index, crs=4326))
+
+
+def geojson(frame: gpd.GeoDataFrame) -> dict:
+    """``frame`` (WGS-84) as the GeoJSON mapping folium embeds: what ``to_json`` writes, given as
+    a mapping so that folium does not parse the text back."""
+    return frame.to_geo_dict(drop_id=True)
 
 
 def choropleth_layer(streets: gpd.GeoDataFrame, by_code: pd.DataFrame, kind: str, *, show: bool, lang: Lang) -> folium.GeoJson:
@@ -63,7 +69,7 @@ def choropleth_layer(streets: gpd.GeoDataFrame, by_code: pd.DataFrame, kind: str
     fields = ["name", "pct", "target", "done", "remaining", "expected", "pace"]
     aliases = [t(f"maps.tooltip.{k}", lang) for k in ("street", f"pct_{kind}", "target", "done", "remaining", "expected", "pace")]
     return folium.GeoJson(
-        frame.to_json(drop_id=True),
+        geojson(frame),
         name=t(f"maps.layer.{kind}_pct", lang),
         show=show,
         style_function=lambda feature: {
@@ -98,7 +104,7 @@ def boundary_layer(streets: gpd.GeoDataFrame, *, lang: Lang) -> folium.GeoJson:
         crs=4326,
     )
     return folium.GeoJson(
-        lines.to_json(drop_id=True),
+        geojson(lines),
         name=t("maps.layer.boundaries", lang),
         show=True,
         interactive=False,
@@ -120,7 +126,7 @@ def coverage_layers(coverage, shift: str, *, show: bool, lang: Lang) -> dict[str
     layers: dict[str, folium.map.Layer] = {"rsrp": _rsrp_layer(coverage, shift, show=show, lang=lang)}
     covered = gpd.GeoDataFrame({"service": [service]}, geometry=coverage.covered_area().simplify(0.00005).to_numpy(), crs=4326)
     layers["coverage"] = folium.GeoJson(
-        shift_frame(covered, shift).to_json(drop_id=True),
+        geojson(shift_frame(covered, shift)),
         name=t("maps.layer.coverage", lang, service=service),
         show=False,
         interactive=False,
@@ -136,7 +142,7 @@ def coverage_layers(coverage, shift: str, *, show: bool, lang: Lang) -> dict[str
     if len(gaps):
         gaps["street_name"] = gaps["street_name"].astype(str).map(html.escape)
         layers["gaps"] = folium.GeoJson(
-            shift_frame(gaps, shift).to_json(drop_id=True),
+            geojson(shift_frame(gaps, shift)),
             name=t("maps.layer.gaps", lang),
             show=show,
             style_function=lambda feature: {
@@ -181,7 +187,7 @@ def _rsrp_layer(coverage, shift: str, *, show: bool, lang: Lang) -> folium.GeoJs
     )
     frame = shift_frame(frame, shift)
     return folium.GeoJson(
-        frame.to_json(drop_id=True),
+        geojson(frame),
         name=t("maps.layer.rsrp", lang, service=t(f"maps.service.{coverage.service}", lang)),
         show=show,
         interactive=False,

@@ -42,6 +42,7 @@ from rollout.map_data import (
 )
 from rollout.map_data import legend as base_legend
 from rollout.map_layers import boundary_layer, choropleth_layer, coverage_layers, shift_frame
+from rollout.map_render import Literal, render_figure
 from rollout.schema import GARAGE, MACRO
 from rollout.writers import write_text
 
@@ -143,7 +144,7 @@ def build_map(
     west, south, east, north = streets.total_bounds
     fmap = OfflineMap(location=[(south + north) / 2, (west + east) / 2], zoom_start=13, tiles=None, prefer_canvas=False)
     root: Any = fmap.get_root()
-    root.header.add_child(Element(inline_head()), name="rollout_assets")
+    root.header.add_child(Literal(inline_head()), name="rollout_assets")  # 200 kB: no template
     root.title = title
     for tiles in tile_layers(basemap, lang=lang, tianditu_key=tianditu_key):
         tiles.add_to(fmap)
@@ -212,9 +213,10 @@ def build_project_map(
 
 
 def render_map(fmap: folium.Map) -> str:
-    """The map as one self-contained HTML page, the same text for the same map."""
+    """The map as one self-contained HTML page, the same text for the same map (rendered in one
+    pass: text from the data is never read as template code, see :mod:`rollout.map_render`)."""
     _stable_ids(fmap.get_root())
-    return fmap.get_root().render()
+    return render_figure(fmap.get_root())
 
 
 def save_map(fmap: folium.Map, path: Path | str) -> Path:

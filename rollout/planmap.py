@@ -16,6 +16,7 @@ from folium.map import Layer
 
 from rollout import labels
 from rollout.i18n import Lang, t
+from rollout.map_layers import geojson
 from rollout.siting_report import site_rationale
 
 __all__ = ["DRIVER_COLORS", "existing_layer", "planning_layers"]
@@ -173,7 +174,7 @@ def _points(frame: pd.DataFrame, name: str, class_name: str, color: str, radius:
             shown[column] = shown[column].astype(str).map(html.escape)  # file text: escaped before it reaches the page
     points = gpd.GeoDataFrame(shown, geometry=gpd.points_from_xy(frame["lon"].round(6), frame["lat"].round(6)), crs=4326)
     return folium.GeoJson(
-        points.to_json(drop_id=True),
+        geojson(points),
         name=name,
         show=show,
         marker=folium.CircleMarker(radius=radius, weight=0, fill=True, fill_color=color, fill_opacity=0.75, class_name=class_name),

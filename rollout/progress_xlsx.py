@@ -26,8 +26,9 @@ PEOPLE_COLUMNS = ["street_name", *(f"{kind}_{c}" for kind in ("macro", "garage")
 _RED, _GREEN, _TOTAL = "F8CBAD", "C6EFCE", "F2F2F2"
 
 
-def progress_workbook(table: pd.DataFrame, *, lang: Lang, district: str, approximate: bool = False) -> Any:
-    """The progress table (from :meth:`rollout.pipeline.Project.progress`) as a workbook for people."""
+def progress_workbook(table: pd.DataFrame, *, lang: Lang, district: str | None = None, approximate: bool = False) -> Any:
+    """The progress table (from :meth:`rollout.pipeline.Project.progress`) as a workbook for people,
+    titled with ``district`` (default: the name on the table's total row)."""
     from openpyxl.formatting.rule import CellIsRule
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
@@ -42,6 +43,7 @@ def progress_workbook(table: pd.DataFrame, *, lang: Lang, district: str, approxi
     sheet = book.active
     width = len(PEOPLE_COLUMNS)
     last = get_column_letter(width)
+    district = district or str(total_row(table)[labels.street_name_column(lang)])
     sheet.cell(row=1, column=1, value=t("weekly.progress_title", lang, district=district))
     sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
     sheet.cell(row=1, column=1).alignment = Alignment(horizontal="center")

@@ -4,7 +4,7 @@
 candidates) into one row per station with its band's link-budget terms, height, tilt and
 capacity, in a metric CRS. :func:`serve` finds, for every receiver point, the strongest SSB
 (best server) and whether any station closes both links there, given the point's clutter
-class. Everything is vectorised: station-point pairs come from a KD-tree within the largest
+class. Everything is vectorised: station-point pairs come from a spatial index within the largest
 range, losses are computed per pair with numpy, and the best server per point by a sort.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyproj
-from scipy.spatial import cKDTree
+import shapely
 
 from rollout.coverage_settings import CoverageSettings
 from rollout.crs import metric_transformer
@@ -157,10 +157,7 @@ def link_pairs(
     reach = cell_range_m(r.model, f, h, mapl, tilt_deg=tilt, beamwidth_deg=width, h_ut_m=r.ue_height_m)
     if reach.max() <= 0:
         return empty, empty, np.zeros(0), np.zeros(0, dtype=bool)
-    pairs = cKDTree(np.column_stack([x, y])).sparse_distance_matrix(
-        cKDTree(np.column_stack([stations["x"], stations["y"]])), float(reach.max()), output_type="ndarray"
-    )
-    point, station, distance = pairs["i"], pairs["j"], pairs["v"]
+    point, station, distance = _pairs_within(x, y, stations["x"].to_numpy(float), stations["y"].to_numpy(float), float(reach.max()))
     keep = distance <= reach[station]
     point, station, distance = point[keep], station[keep], distance[keep]
     loss = (
@@ -170,6 +167,19 @@ def link_pairs(
     value = eirp[station] - loss
     closes = (value >= r.rsrp_threshold_dbm) & (ul[station] - loss >= 0)
     return point.astype(np.int64), station.astype(np.int64), value, closes
+
+
+def _pairs_within(x: np.ndarray, y: np.ndarray, sx: np.ndarray, sy: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (point, station) pair at most ``reach`` apart, with its distance: the squares of side
+    2 x ``reach`` around the stations in an STRtree (shapely's, already loaded; SciPy's KD-tree
+    would cost a third of a second to import) give the candidates, the distances computed here
+    (as a KD-tree computes them) decide."""
+    tree = shapely.STRtree(shapely.box(sx - reach, sy - reach, sx + reach, sy + reach))
+    point, station = tree.query(shapely.points(x, y))
+    dx, dy = x[point] - sx[station], y[point] - sy[station]
+    distance = np.sqrt(dx * dx + dy * dy)
+    keep = distance <= reach
+    return point[keep], station[keep], distance[keep]
 
 
 def serve(

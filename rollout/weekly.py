@@ -9,7 +9,9 @@ Same inputs give the same HTML, CSV, Markdown and PNG bytes. The ISO weeks are
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +20,7 @@ import pandas as pd
 
 from rollout import labels
 from rollout.charts import burnup_png, burnup_series
-from rollout.executors import here, in_background
+from rollout.executors import Owed
 from rollout.exports import progress_table
 from rollout.i18n import Lang, t
 from rollout.pipeline import Project
@@ -30,6 +32,7 @@ from rollout.weeks import is_week_folder, iso_week, week_days, week_end, week_no
 from rollout.writers import Table, write_file, write_folder, write_text
 
 if TYPE_CHECKING:
+    from rollout.executors import Helper
     from rollout.network import ExistingNetwork
 
 __all__ = [
@@ -110,6 +113,21 @@ class WeeklyPack:
     folder: Path | None = None
 
 
+#: The order the files are written in: this process's first, then the helper's (drawn meanwhile).
+_WRITTEN_IN_ORDER = (
+    "index.html",
+    "progress.csv",
+    "changes.csv",
+    "changes_by_street.csv",
+    "summary.md",
+    "sites.gpkg",
+    "progress.xlsx",
+    "brief.docx",
+    "brief.pdf",
+    "burnup.png",
+)
+
+
 def weekly_pack(
     project: Project,
     *,
@@ -117,56 +135,77 @@ def weekly_pack(
     basemap: str | None = None,
     existing: ExistingNetwork | None = None,
     lang: Lang = "zh",
+    helper: Helper | None = None,
 ) -> WeeklyPack:
     """Build the pack for the week of ``project.as_of`` (or ``week``), in memory.
 
     ``basemap`` defaults to ``[map] basemap`` of rollout.toml (else OpenStreetMap); ``existing``
-    (the existing network) adds its stations to the map's coverage and gap layers.
+    (the existing network) adds its stations to the map's coverage and gap layers. The chart, the
+    brief and the workbook are made by ``helper`` (a :func:`rollout.weekly_helper.pack_helper`
+    started before the project was loaded, so that it is ready), else by one started now, while
+    this process models the coverage and builds the map.
     """
+    basemap = _checked_basemap(project, basemap)  # before the slow steps
+    with _helping(helper) as helper:
+        pack = _pack(project, week=week, basemap=basemap, existing=existing, lang=lang, helper=helper)
+        return replace(pack, files=_ready(pack.files))
+
+
+def _checked_basemap(project: Project, basemap: str | None) -> str:
     from rollout.basemaps import check_basemap
-    from rollout.coverage import coverage_analysis
-    from rollout.maps import build_map, render_map
 
     basemap = basemap or project.config.map_basemap
-    check_basemap(basemap, tianditu_key=project.config.tianditu_key)  # before the slow steps
+    check_basemap(basemap, tianditu_key=project.config.tianditu_key)
+    return basemap
+
+
+@contextlib.contextmanager
+def _helping(helper: Helper | None) -> Iterator[Helper]:
+    """``helper``, else one started now (and ended with the block)."""
+    if helper is not None:
+        yield helper
+        return
+    from rollout.weekly_helper import pack_helper
+
+    with pack_helper() as own:
+        yield own
+
+
+def _ready(files: dict[str, Any]) -> dict[str, Any]:
+    return {name: artefact.result() if isinstance(artefact, Owed) else artefact for name, artefact in files.items()}
+
+
+def _pack(project: Project, *, week: str | None, basemap: str, existing: ExistingNetwork | None, lang: Lang, helper: Helper) -> WeeklyPack:
+    """The pack, with the helper's files still owed (see :data:`_WRITTEN_IN_ORDER`)."""
+    from rollout.brief import brief_view, leaders_brief
+    from rollout.weekly_helper import helper_files
+
     as_of = project.as_of
     week = week or iso_week(as_of)
     progress = project.progress()
-    previous = as_of - dt.timedelta(days=7)
-    macro, garage = project.macro.records, project.garage.records
-    changes = pd.concat([status_changes(macro, MACRO, previous, as_of), status_changes(garage, GARAGE, previous, as_of)], ignore_index=True)
     config = project.config
     district = config.district(lang)
     title = t("weekly.title", lang, district=district)
     subtitle = week_subtitle(week, as_of, lang=lang)
-    # The chart is the slowest file (matplotlib's import and drawing): draw it alongside the rest.
+    # The chart first (the slowest file), then the brief and the workbook: the helper draws while
+    # this process models the coverage and builds the map.
     chart_title = t("weekly.chart.title", lang, title=title, subtitle=subtitle)
-    burnup = in_background(burnup_png, *_burnup_data(project, progress, lang=lang), title=chart_title, lang=lang)
-    coverage = in_background(coverage_analysis, project, existing=existing)
-    # The leaders' one-page brief (its numbers, chart, Word and PDF layout) is the next slowest: alongside too.
-    # (Only where a forked process can run Typst: not once this process has laid out a page with it.)
-    from rollout.typst_pdf import may_fork
+    chart = helper.submit(helper_files, chart=_burnup_data(project, progress, lang=lang), chart_title=chart_title, lang=lang)
+    brief = leaders_brief(project, week=week)
+    view = brief_view(brief, lang=lang)
+    documents = helper.submit(helper_files, brief=brief, brief_view=view, progress=progress, approximate=project.approximate, lang=lang)
+    from rollout.coverage import coverage_analysis
+    from rollout.maps import build_map, render_map
 
-    brief = (in_background if may_fork() else here)(_brief_files, project, week, lang)
+    previous = as_of - dt.timedelta(days=7)
+    macro, garage = project.macro.records, project.garage.records
+    changes = pd.concat([status_changes(macro, MACRO, previous, as_of), status_changes(garage, GARAGE, previous, as_of)], ignore_index=True)
+    coverage = coverage_analysis(project, existing=existing)
     register_layers = []
     if project.register is not None:  # records from the register: its open conflicts on the map
         from rollout.register.weekly import conflict_layers
 
         register_layers = conflict_layers(project.register.conflicts, basemap=basemap, lang=lang)
-    # The files that need no coverage first, while the coverage is computed alongside.
-    summary = summary_markdown(project, progress, changes, week=week, title=title, lang=lang)
-    if project.register is not None:  # the 本周报送 section
-        from rollout.register.weekly import weekly_section
-
-        summary += weekly_section(project, lang=lang)
-    others: dict[str, Any] = {
-        "progress.csv": progress_table(progress, fmt="csv", lang=lang),
-        "progress.xlsx": progress_table(progress, fmt="xlsx", lang=lang, approximate=project.approximate),
-        "changes.csv": Table(changes_for_people(changes, lang), headers=labels.headers(changes.columns, lang, family="change_column")),
-        "changes_by_street.csv": Table(changes_by_street(changes, progress)),
-        "summary.md": summary,
-        "sites.gpkg": pack_geopackage(project, progress),
-    }
     fmap = build_map(
         project.streets,
         progress,
@@ -180,21 +219,41 @@ def weekly_pack(
         basemap=basemap,
         tianditu_key=project.config.tianditu_key,
         approximate=project.approximate,
-        coverage=coverage.result(),
+        coverage=coverage,
         aggregate_above=config.map_aggregate_above,
         layers=register_layers,
         lang=lang,
     )
-    files: dict[str, Any] = {"index.html": render_map(fmap), **others}
-    files |= brief.result()
-    files["burnup.png"] = burnup.result()
+    summary = summary_markdown(project, progress, changes, week=week, title=title, lang=lang)
+    if project.register is not None:  # the 本周报送 section
+        from rollout.register.weekly import weekly_section
+
+        summary += weekly_section(project, lang=lang)
+    mine: dict[str, Any] = {
+        "index.html": render_map(fmap),
+        "progress.csv": progress_table(progress, fmt="csv", lang=lang),
+        "changes.csv": Table(changes_for_people(changes, lang), headers=labels.headers(changes.columns, lang, family="change_column")),
+        "changes_by_street.csv": Table(changes_by_street(changes, progress)),
+        "summary.md": summary,
+        "sites.gpkg": pack_geopackage(project, progress),
+    }
+    # The helper's files are owed until written (or asked for): this process writes its own meanwhile.
+    owed = {name: _OwedFile(documents, name) for name in ("progress.xlsx", "brief.docx", "brief.pdf")} | {
+        "burnup.png": _OwedFile(chart, "burnup.png")
+    }
+    files = {**mine, **owed}
+    files = {name: files[name] for name in _WRITTEN_IN_ORDER}
     return WeeklyPack(week=week, as_of=as_of, progress=progress, changes=changes, files=files, lang=lang)
 
 
-def _brief_files(project: Project, week: str, lang: Lang) -> dict[str, bytes]:
-    from rollout.brief import brief_files, leaders_brief
+class _OwedFile(Owed):
+    """One file of the files a call to the helper makes."""
 
-    return brief_files(leaders_brief(project, week=week), lang=lang)
+    def __init__(self, made: Owed, name: str) -> None:
+        self._made, self._name = made, name
+
+    def result(self) -> Any:
+        return self._made.result()[self._name]
 
 
 def write_weekly_pack(pack: WeeklyPack, out_root: Path | str) -> WeeklyPack:
@@ -202,7 +261,7 @@ def write_weekly_pack(pack: WeeklyPack, out_root: Path | str) -> WeeklyPack:
     out_root = Path(out_root)
     from rollout.pack_index import pack_index
 
-    folder = write_folder(out_root / pack.week, pack.files, write=write_file)
+    folder = write_folder(out_root / pack.week, pack.files, write=_write)
     write_text(out_root / "index.html", pack_index(out_root, lang=pack.lang))
     return replace(pack, folder=folder)
 
@@ -215,9 +274,19 @@ def build_weekly_pack(
     basemap: str | None = None,
     existing: ExistingNetwork | None = None,
     lang: Lang = "zh",
+    helper: Helper | None = None,
 ) -> WeeklyPack:
-    """Build the pack (:func:`weekly_pack`) and write it under ``out_root`` (:func:`write_weekly_pack`)."""
-    return write_weekly_pack(weekly_pack(project, week=week, basemap=basemap, existing=existing, lang=lang), out_root)
+    """Build the pack (:func:`weekly_pack`) and write it under ``out_root`` (:func:`write_weekly_pack`):
+    this process's files are written while the helper finishes its own."""
+    basemap = _checked_basemap(project, basemap)
+    with _helping(helper) as helper:
+        pack = _pack(project, week=week, basemap=basemap, existing=existing, lang=lang, helper=helper)
+        written = write_weekly_pack(pack, out_root)
+        return replace(written, files=_ready(pack.files))
+
+
+def _write(path: Path, artefact: Any) -> Path:
+    return write_file(path, artefact.result() if isinstance(artefact, Owed) else artefact)
 
 
 def burnup_chart(project: Project, *, lang: Lang = "zh") -> bytes:

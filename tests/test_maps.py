@@ -11,7 +11,7 @@ import pytest
 from conftest import write_text
 
 from rollout.crs import wgs84_to_gcj02
-from rollout.maps import build_map, save_map
+from rollout.maps import build_map, render_map, save_map
 from rollout.pipeline import load_project
 
 EVIL = '<img src=x onerror="window.__xss=1">'
@@ -116,6 +116,20 @@ def test_untrusted_text_never_raw(data_dir: Path) -> None:
     page = render(project)
     assert EVIL not in page and "<img src=x" not in page
     assert site_data(page)["macro"]["rows"][0][3] == EVIL  # kept as text, shown with textContent
+
+
+def test_site_text_is_never_read_as_template_code(data_dir: Path) -> None:
+    """Names that look like Jinja show as written (a page rendered twice would print 49, or fail)."""
+    names = ["站{{ 7*7 }}点", "{% if x %}未闭合"]
+    rows = "".join(f"X{i},{name},121.429,31.2462,在建\n" for i, name in enumerate(names))
+    write_text(data_dir / "sites" / "macro_stations.csv", "站址编码,站名,经度,纬度,状态\n" + rows)
+    project = load_project(data_dir, as_of=dt.date(2024, 6, 30))
+    fmap = build_map(
+        project.streets, project.progress(), project.macro.records, project.garage.records, as_of=project.as_of, title="T", subtitle="S"
+    )
+    page = render_map(fmap)
+    assert sorted(row[3] for row in site_data(page)["macro"]["rows"]) == sorted(names)
+    assert "站49点" not in page
 
 
 def test_gaode_basemap_shifts_vectors_to_gcj02(sample_project) -> None:

@@ -135,6 +135,36 @@ def test_the_pack_is_deterministic(sample_data_dir: Path, tmp_path: Path) -> Non
         pd.testing.assert_frame_equal(pd.read_excel(first / "progress.xlsx", sheet), pd.read_excel(second / "progress.xlsx", sheet))
 
 
+def test_the_command_makes_the_same_pack_with_its_helper_process(sample_data_dir: Path, tmp_path: Path) -> None:
+    """``rollout weekly`` draws the chart, the brief and the workbook in a helper process started
+    before it reads the files: the files are those made in one process, byte for byte."""
+    import os
+    import subprocess
+    import sys
+
+    from rollout.executors import Helper
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]), ROLLOUT_LANG="")
+    command = [
+        sys.executable,
+        "-m",
+        "rollout",
+        "--data",
+        str(sample_data_dir),
+        "weekly",
+        "--week",
+        "2024-W26",
+        "--out",
+        str(tmp_path / "cli"),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    with Helper(fork=False) as here:
+        alone = build_weekly_pack(load_project(sample_data_dir, as_of=dt.date(2024, 6, 30)), tmp_path / "alone", helper=here).folder
+    for name in PACK_FILES:
+        assert (tmp_path / "cli" / "2024-W26" / name).read_bytes() == (alone / name).read_bytes(), name
+
+
 def test_a_failure_leaves_the_previous_pack_intact(sample_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = load_project(sample_data_dir, as_of=dt.date(2024, 6, 30))
     out = tmp_path / "maps"
@@ -144,7 +174,7 @@ def test_a_failure_leaves_the_previous_pack_intact(sample_data_dir: Path, tmp_pa
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    # The GeoPackage is written last but one: every other file of the new pack is on disk by then.
+    # The GeoPackage is written after the map and the tables: they are on disk by then.
     monkeypatch.setattr(files, "write_geo", broken)
     with pytest.raises(OSError, match="disk full"):
         build_weekly_pack(project, out)

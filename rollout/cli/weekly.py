@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from pathlib import Path
 
 import click
@@ -25,7 +26,7 @@ basemap_option = click.option("--basemap", type=click.Choice(BASEMAPS), default=
 
 def _as_of(week: str | None, as_of: dt.date | None) -> tuple[str | None, dt.date | None]:
     from rollout.errors import InvalidValueError
-    from rollout.weekly import iso_week, week_end
+    from rollout.weeks import iso_week, week_end
 
     if week is None:
         return None, as_of
@@ -63,14 +64,25 @@ def command(
     partitions: int | None,
 ) -> None:
     """Write the weekly coverage pack."""
-    from rollout.progress import total_row
-    from rollout.weekly import build_weekly_pack, week_notes
+    from rollout.weekly_helper import pack_helper
 
     lang = current_lang()
     week, as_of = _as_of(week, as_of)
-    with open_project(engine, scheduler, partitions, as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries) as project:
+    # The chart, the brief and the workbook are made by a helper process, which imports what they
+    # need while the site files are read here.
+    with (
+        pack_helper() as helper,
+        open_project(engine, scheduler, partitions, as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries) as project,
+    ):
+        from rollout.progress import total_row
+        from rollout.weekly import build_weekly_pack, week_notes
+
+        # The libraries and the loaded records live until the command ends: the collections made
+        # while the pack is built need not walk them again and again.
+        gc.freeze()
+
         network = read_existing_network(project, existing, crs=crs, lang=lang)
-        pack = build_weekly_pack(project, out, week=week, basemap=basemap, existing=network, lang=lang)
+        pack = build_weekly_pack(project, out, week=week, basemap=basemap, existing=network, lang=lang, helper=helper)
         rejected = sum(int(summary["rejected"].sum()) for summary, _ in (load.summary_and_problems() for load in project.loads.values()))
     total = total_row(pack.progress)
     click.echo(

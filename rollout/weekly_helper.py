@@ -1,0 +1,101 @@
+"""The weekly pack's files made in a second process: the burn-up chart, the brief and the workbook.
+
+They need libraries that take longer to import than to use (matplotlib, Typst's fonts, python-docx,
+openpyxl) and nothing but small tables. ``rollout weekly`` starts :func:`pack_helper` before it
+reads the site files, so that the helper imports them on the other core meanwhile; then
+:func:`rollout.weekly.weekly_pack` sends it the tables, and models the coverage and builds the map
+while the helper draws. Without a helper (the library, the web platform) the same
+:func:`helper_files` runs in a process forked once the project is loaded.
+
+This module imports only the standard library at the top: starting the helper costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from rollout.executors import Helper
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rollout.brief import Brief
+    from rollout.i18n import Lang
+
+__all__ = ["helper_files", "pack_helper"]
+
+
+def pack_helper() -> Helper:
+    """A :class:`~rollout.executors.Helper` for :func:`helper_files`, getting ready at once.
+
+    There is no second process (the files are made here) where Typst has already laid out a page
+    in this process: a fork would not carry over Typst's threads.
+    """
+    from rollout.typst_pdf import may_fork
+
+    return Helper(_WARM_UP, fork=may_fork())
+
+
+def helper_files(
+    *,
+    chart: tuple[Any, ...] | None = None,
+    chart_title: str = "",
+    brief: Brief | None = None,
+    brief_view: dict[str, Any] | None = None,
+    progress: pd.DataFrame | None = None,
+    approximate: bool = False,
+    lang: Lang,
+) -> dict[str, bytes]:
+    """The files of the pack made from the parts given, as bytes: ``progress.xlsx`` from
+    ``progress``, ``brief.docx`` and ``brief.pdf`` from ``brief`` and its view (see
+    :func:`rollout.brief.brief_documents`), ``burnup.png`` from ``chart`` (what
+    :func:`rollout.charts.burnup_png` draws)."""
+    files: dict[str, bytes] = {}
+    if progress is not None:
+        from rollout.progress_xlsx import progress_workbook
+        from rollout.writers.xlsx import workbook_bytes
+
+        files["progress.xlsx"] = workbook_bytes(progress_workbook(progress, lang=lang, approximate=approximate))
+    if brief is not None and brief_view is not None:
+        from rollout.brief import brief_documents
+
+        files |= brief_documents(brief, brief_view, lang=lang)
+    if chart is not None:
+        from rollout.charts import burnup_png
+
+        files["burnup.png"] = burnup_png(*chart, title=chart_title, lang=lang)
+    return files
+
+
+def _imports(*names: str) -> Callable[[], None]:
+    def step() -> None:
+        for name in names:
+            importlib.import_module(name)
+
+    return step
+
+
+def _chart_fonts() -> None:
+    from rollout.charts import cjk_font
+
+    cjk_font()
+
+
+def _typst_fonts() -> None:
+    from rollout.typst_pdf import prepare
+
+    prepare()
+
+
+#: Getting ready, in the order the calls need it (the chart first, then the workbook and the
+#: brief); the helper stops when the first call arrives and imports the rest when it needs it.
+_WARM_UP = (
+    _imports("matplotlib.figure", "matplotlib.dates", "matplotlib.backends.backend_agg", "rollout.charts"),
+    _chart_fonts,
+    _imports("openpyxl.formatting.rule", "rollout.progress_xlsx", "rollout.writers.xlsx"),
+    _imports("rollout.brief", "rollout.brief_chart", "rollout.brief_pdf", "pypdfium2"),
+    _typst_fonts,
+    _imports("docx", "rollout.brief_docx"),
+)
