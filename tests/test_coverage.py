@@ -192,6 +192,11 @@ def test_cli_coverage(sample_data_dir: Path, tmp_path: Path) -> None:
     assert "coverage-gap" in page and "coverage-area" in page
     compounds = pd.read_csv(out / "compounds.csv", encoding="utf-8-sig")
     assert set(compounds["clutter"]) <= {"dense_urban", "urban", "suburban", "open"}
+    again = tmp_path / "again"
+    runner.invoke(cli, ["--data", str(sample_data_dir), "coverage", "--as-of", "2024-06-30", "--out", str(again)], catch_exceptions=False)
+    for path in sorted(out.iterdir()):  # same input, same bytes (GeoJSON named its layer after the temporary file)
+        assert path.read_bytes() == (again / path.name).read_bytes(), path.name
+    assert '"name": "gaps"' in (out / "gaps.geojson").read_text(encoding="utf-8")
 
 
 def test_existing_network_counts_from_the_start(data_dir: Path, tmp_path: Path) -> None:

@@ -127,7 +127,10 @@ def test_the_pack_is_deterministic(sample_data_dir: Path, tmp_path: Path) -> Non
     project = load_project(sample_data_dir, as_of=dt.date(2024, 6, 30))
     first = build_weekly_pack(project, tmp_path / "a").folder
     second = build_weekly_pack(project, tmp_path / "b").folder
-    for name in ("index.html", "progress.csv", "changes.csv", "changes_by_street.csv", "summary.md", "burnup.png"):
+    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file())
+    assert {"index.html", "progress.csv", "burnup.png", "sites.gpkg", "progress.xlsx", "brief.pdf"} <= set(names)
+    for name in names:  # same input, same bytes: every file
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     for name in ("streets", "macro_stations", "garage_compounds"):
         pd.testing.assert_frame_equal(gpd.read_file(first / "sites.gpkg", layer=name), gpd.read_file(second / "sites.gpkg", layer=name))

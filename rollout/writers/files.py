@@ -124,8 +124,8 @@ def write_geo(path: Path | str, layers: Mapping[str, Any]) -> Path:
             frame = _gis_safe(layer)
             if suffix == ".gpkg":
                 frame.to_file(tmp, layer=name, driver="GPKG")
-            else:
-                frame.to_file(tmp, driver="GeoJSON")
+            else:  # named, or the driver names the layer after the temporary file (the bytes would differ each run)
+                frame.to_file(tmp, driver="GeoJSON", layer=name)
     return path
 
 
