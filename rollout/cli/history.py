@@ -10,22 +10,6 @@ from rollout.cli._register import open_cli_register, write_output
 from rollout.cli.options import current_lang, output_format
 from rollout.i18n import t
 
-_SHOWN = [
-    "version",
-    "source",
-    "state",
-    "status",
-    "submission",
-    "reported_on",
-    "file_name",
-    "channel",
-    "author",
-    "imported_at",
-    "valid_to",
-    "what",
-    "note",
-]
-
 
 @click.command("history")
 @click.argument("record_id")
@@ -34,7 +18,7 @@ _SHOWN = [
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to this file.")
 def command(record_id: str, kind, fmt, out) -> None:
     """Every version of one record, from every sender."""
-    from rollout.register.queries import record_history
+    from rollout.register.queries import HISTORY_COLUMNS, record_history
     from rollout.register.render import localised
 
     lang = current_lang()
@@ -43,7 +27,7 @@ def command(record_id: str, kind, fmt, out) -> None:
         table = record_history(register, record_id.strip(), kind=kind, lang=lang)
     if table.empty:
         raise click.ClickException(t("register.no_history", lang, id=record_id))  # exit 1: nothing found
-    table = table[["kind", "record_id", *_SHOWN]]
+    table = table[HISTORY_COLUMNS]
     if fmt == "table":
         click.echo(t("register.history_title", lang, id=record_id, count=len(table)), err=True)
     write_output(table, localised(table, lang).drop(columns=[t("register.column.record_id", lang)]), fmt, out, sheet="history")
