@@ -392,7 +392,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5_000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--writes", type=float, default=0.005, help="share of the requests that change a record")
-    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2], help="server processes, one run each (0: rollout serve's default)")
+    parser.add_argument(
+        "--workers", type=int, nargs="*", default=[1, 2], help="server processes, one run each (0: rollout serve's default)"
+    )
     parser.add_argument(
         "--client",
         choices=["light", "httpx"],
