@@ -141,12 +141,29 @@ def unclosed_at_end(pending: list[Piece], layout: CsvLayout) -> tuple[list[Piece
     record = last.meta.iloc[-1]
     if int(record["_breaks"]) == 0:
         return pending, None
-    stream = open_utf8(layout.path, layout.encoding, from_line=int(record["_line"]))
-    if stream.read().count(b'"') % 2 == 0:
+    tail = open_utf8(layout.path, layout.encoding, from_line=int(record["_line"])).read()
+    if not _runs_to_the_end(tail, layout.delimiter):
         return pending, None
     cut = last.slice(0, last.size - 1)
-    swallowed = _Swallowed(row=int(record["_row"]), line=int(record["_line"]), last_line=int(record["_line"] + record["_breaks"]))
+    # The file's own last line break was taken into the open cell: it ends the last line, it does not start one.
+    last_line = int(record["_line"] + record["_breaks"]) - (1 if tail.endswith((b"\n", b"\r")) else 0)
+    swallowed = _Swallowed(row=int(record["_row"]), line=int(record["_line"]), last_line=max(last_line, int(record["_line"])))
     return [*pending[:-1], *([cut] if cut.size else [])], swallowed
+
+
+def _runs_to_the_end(tail: bytes, delimiter: str) -> bool:
+    """Whether a quote opened in ``tail`` (the file from the last record's line) is never closed.
+    Read as the parser reads it: a quote inside an unquoted cell (``a"b``) is a character, not an
+    opening (counting quotes would take it for one, and miss a quote left open after it)."""
+    text = tail.decode("utf-8", errors="replace")
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as e:
+        if "unexpected end of data" in str(e):
+            return True
+        return text.count('"') % 2 == 1  # another irregularity: fall back to counting
+    return False
 
 
 def join_chunks(pieces: list[Piece], layout: CsvLayout, chunk_rows: int) -> Iterator[CsvChunk]:

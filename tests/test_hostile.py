@@ -77,6 +77,19 @@ def test_stray_quote_does_not_swallow_the_rows_after_it(tmp_path: Path) -> None:
     assert "text line 3" in _reasons(load, "en").iloc[0]["reason"]
 
 
+def test_a_quote_left_open_after_a_quote_inside_a_cell_is_the_last_line(tmp_path: Path) -> None:
+    """Found by the property test: ``a"b`` holds a quote as a character, and a later quote runs to the
+    end of the file; counting quotes took the line for closed and reported a line break in a cell."""
+    path = _csv(tmp_path, HEADER, _row("A"), '"",a"b,"","",","",""')
+    load = read_sites(path)
+    assert load.records["site_id"].tolist() == ["A"]
+    reasons = _reasons(load, "en")
+    problem = reasons[reasons["reason_code"] == "quote_unbalanced"].iloc[0]
+    assert problem["row"] == 3 and "text line 3" in problem["reason"] and "line 4" not in problem["reason"]
+    assert "line_breaks_in_cells" not in set(reasons["reason_code"])
+    assert _counts(load) == (2, 1, 1)
+
+
 def test_rows_with_more_or_fewer_cells_are_reported_with_their_lines(tmp_path: Path) -> None:
     path = _csv(tmp_path, HEADER + ",备注", _row("A") + ",", _row("B") + ",,extra", _row("C"), _row("D") + ",")
     load = read_sites(path)
