@@ -120,8 +120,11 @@ def burnup_figure(
     panel, reaches past the highest value (a street past its target shows above 100 %).
     Draw it inside :func:`chart_style` for CJK text.
     """
+    import matplotlib
     import matplotlib.dates
+    from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
     codes = list(names)
     columns = 4
@@ -129,10 +132,38 @@ def burnup_figure(
     pct = _pct_of_target(series, targets)
     by_key: dict[Any, pd.DataFrame] = {key: group for key, group in pct.groupby(["street_code", "kind"], sort=False)}
     figure = Figure(figsize=(4 * columns, 2.8 * rows), dpi=100)
-    axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+    # Every panel has the same axes, fixed here rather than shared and measured: the plan's months
+    # with a margin, 0 to past the highest value. The grid, the 100 % line and the day are one
+    # collection per panel; only the outer panels carry ticks (tick objects cost most of the drawing).
+    span = matplotlib.dates.date2num(pd.Timestamp(deadline)) - matplotlib.dates.date2num(pd.Timestamp(start))
+    x0 = matplotlib.dates.date2num(pd.Timestamp(start)) - 0.05 * span
+    x1 = matplotlib.dates.date2num(pd.Timestamp(deadline)) + 0.05 * span
+    top = burnup_y_top(pct["pct"])
+    x_ticks = [x for x in matplotlib.dates.MonthLocator(bymonth=(1, 4, 7, 10)).tick_values(*matplotlib.dates.num2date([x0, x1])) if x0 <= x <= x1]
+    y_ticks = [y for y in MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(0, top) if 0 <= y <= top]
+    day = matplotlib.dates.date2num(pd.Timestamp(as_of))
+    grid_color = matplotlib.colors.to_rgba(matplotlib.rcParams["grid.color"], 0.3)
+    guides = (
+        [[(x, 0), (x, top)] for x in x_ticks] + [[(x0, y), (x1, y)] for y in y_ticks],
+        [grid_color] * (len(x_ticks) + len(y_ticks)),
+        [matplotlib.rcParams["grid.linewidth"]] * (len(x_ticks) + len(y_ticks)),
+    )
     plan_x = [pd.Timestamp(start), pd.Timestamp(deadline)]
-    for ax, code in zip(axes.flat, codes, strict=False):
-        ax.axhline(100, color="#bbbbbb", linewidth=0.8)
+    for i, code in enumerate(codes):
+        ax = figure.add_subplot(rows, columns, i + 1)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(0, top)
+        left, bottom = i % columns == 0, i + columns >= len(codes)  # the panels with labels
+        segments, colors, widths = guides
+        ax.add_collection(
+            LineCollection(
+                [*segments, [(x0, 100), (x1, 100)], [(day, 0), (day, top)]],
+                colors=[*colors, "#bbbbbb", "#cc0000"],
+                linewidths=[*widths, 0.8, 0.8],
+                zorder=1.5,
+            ),
+            autolim=False,
+        )
         ax.plot(plan_x, [0, 100], linestyle="--", color="#888888", linewidth=1, label=t("weekly.chart.plan", lang))
         for kind, color in (("macro", "#2166ac"), ("garage", "#e08214")):
             rows_of = by_key.get((code, kind))
@@ -140,19 +171,20 @@ def burnup_figure(
                 continue
             label = t(f"labels.kind.{kind}", lang)
             ax.plot(pd.to_datetime(rows_of["week_end"]), rows_of["pct"], color=color, linewidth=2, label=label)
-        ax.axvline(pd.Timestamp(as_of), color="#cc0000", linewidth=0.8)
+        ax.set_xlim(x0, x1)  # plotting dates does not move them
+        ax.set_ylim(0, top)
         ax.set_title(names[code], fontsize=11)
-        ax.grid(alpha=0.3)
-        ax.tick_params(labelsize=8)
-    axes.flat[0].set_ylim(0, burnup_y_top(pct["pct"]))  # shared by every panel
-    for ax in list(axes.flat)[len(codes) :]:
-        ax.set_visible(False)
-    axes.flat[0].legend(fontsize=8, loc="upper left")
-    axes.flat[0].set_ylabel(t("weekly.chart.y_label", lang))
+        ax.xaxis.set_major_locator(FixedLocator(x_ticks) if bottom else NullLocator())
+        ax.yaxis.set_major_locator(FixedLocator(y_ticks) if left else NullLocator())
+        if bottom:
+            ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
+            ax.tick_params(axis="x", labelsize=8)
+        if left:
+            ax.tick_params(axis="y", labelsize=8)
+    first = figure.axes[0]
+    first.legend(fontsize=8, loc="upper left")
+    first.set_ylabel(t("weekly.chart.y_label", lang))
     figure.suptitle(title, fontsize=14)
-    for ax in axes.flat:
-        ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator(bymonth=(1, 4, 7, 10)))
-        ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
     # Fixed margins: tight_layout measures every label and costs most of the chart's time.
     figure.subplots_adjust(left=0.05, right=0.99, bottom=0.06, top=0.9, wspace=0.08, hspace=0.3)
     return figure
