@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from rollout import labels
+from rollout.brief_documents import FORMATS
 from rollout.brief_settings import BriefSettings, load_brief_settings
 from rollout.i18n import Lang, t
 from rollout.progress import street_rows, total_row
@@ -34,10 +35,9 @@ if TYPE_CHECKING:  # not imported at run time: a process that only lays the brie
     from rollout.pipeline import Project
     from rollout.records import SiteLoad
 
-__all__ = ["FORMATS", "Brief", "brief_documents", "brief_files", "brief_view", "leaders_brief", "street_lights"]
+__all__ = ["FORMATS", "Brief", "brief_files", "brief_view", "leaders_brief", "street_lights"]
 
 KINDS = ("macro", "garage")
-FORMATS = ("docx", "pdf")
 LIGHTS = ("green", "yellow", "red")
 
 
@@ -214,6 +214,26 @@ def brief_view(brief: Brief, *, lang: Lang) -> dict[str, Any]:
         "due_none": t("brief.due_none", lang, days=brief.due_days),
         "blocked_none": t("brief.blocked_none", lang),
         "notes": [t("brief.light_rule", lang)] + ([labels.approximate_note(lang)] if brief.approximate else []),
+        "chart": _chart(brief, lang),
+    }
+
+
+def _chart(brief: Brief, lang: Lang) -> dict[str, Any]:
+    """What the brief's chart draws (:func:`rollout.brief_chart.brief_chart_png`): the streets in
+    the order of their codes, per kind the targets and the done."""
+    streets = brief.streets.sort_values("street_code", kind="stable")
+    return {
+        "names": [str(name) for name in streets[labels.street_name_column(lang)]],
+        "kinds": [
+            {
+                "title": labels.kind_title(kind, lang),
+                "target": streets[f"{kind}_target"].astype(float).tolist(),
+                "done": streets[f"{kind}_done"].astype(float).tolist(),
+            }
+            for kind in KINDS
+        ],
+        "target_label": t("brief.chart_target", lang),
+        "done_label": t("brief.chart_done", lang),
     }
 
 
@@ -252,26 +272,6 @@ def _milestone(kind: str, step: str, lang: Lang) -> str:
 
 def brief_files(brief: Brief, *, formats: tuple[str, ...] = FORMATS, lang: Lang = "zh") -> dict[str, bytes]:
     """``brief.docx`` and/or ``brief.pdf`` as bytes (name -> bytes), from the same view and chart."""
-    return brief_documents(brief, brief_view(brief, lang=lang), formats=formats, lang=lang)
+    from rollout.brief_documents import brief_documents
 
-
-def brief_documents(brief: Brief, view: dict[str, Any], *, formats: tuple[str, ...] = FORMATS, lang: Lang = "zh") -> dict[str, bytes]:
-    """:func:`brief_files` from the brief's view (:func:`brief_view`): the chart and the layouts.
-
-    They need matplotlib, Typst and python-docx, and none of the modules that read records: the
-    weekly pack has them made in a helper process, from the view made where the records are.
-    """
-    from rollout.brief_chart import brief_chart_png
-    from rollout.brief_pdf import brief_pdf
-
-    chart = brief_chart_png(brief, lang=lang)
-    pdf, due_limit = brief_pdf(view, chart)  # the page decides how many milestones fit; Word lists as many
-    view = {**view, "due_more": t("brief.more_due", lang, shown=due_limit, count=len(view["due"]))}
-    files: dict[str, bytes] = {}
-    if "docx" in formats:
-        from rollout.brief_docx import brief_docx
-
-        files["brief.docx"] = brief_docx(view, chart, due_limit=due_limit)
-    if "pdf" in formats:
-        files["brief.pdf"] = pdf
-    return files
+    return brief_documents(brief_view(brief, lang=lang), formats=formats)

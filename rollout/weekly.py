@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from rollout import labels
-from rollout.charts import burnup_png, burnup_series
+from rollout.burnup import burnup_series, burnup_values
+from rollout.charts import Burnup, burnup_png
 from rollout.executors import Owed
 from rollout.exports import progress_table
 from rollout.i18n import Lang, t
@@ -178,6 +179,7 @@ def _ready(files: dict[str, Any]) -> dict[str, Any]:
 def _pack(project: Project, *, week: str | None, basemap: str, existing: ExistingNetwork | None, lang: Lang, helper: Helper) -> WeeklyPack:
     """The pack, with the helper's files still owed (see :data:`_WRITTEN_IN_ORDER`)."""
     from rollout.brief import brief_view, leaders_brief
+    from rollout.progress_xlsx import progress_sheet
     from rollout.weekly_helper import helper_files
 
     as_of = project.as_of
@@ -191,9 +193,9 @@ def _pack(project: Project, *, week: str | None, basemap: str, existing: Existin
     # this process models the coverage and builds the map.
     chart_title = t("weekly.chart.title", lang, title=title, subtitle=subtitle)
     chart = helper.submit(helper_files, chart=_burnup_data(project, progress, lang=lang), chart_title=chart_title, lang=lang)
-    brief = leaders_brief(project, week=week)
-    view = brief_view(brief, lang=lang)
-    documents = helper.submit(helper_files, brief=brief, brief_view=view, progress=progress, approximate=project.approximate, lang=lang)
+    view = brief_view(leaders_brief(project, week=week), lang=lang)
+    sheet = progress_sheet(progress, lang=lang, approximate=project.approximate)
+    documents = helper.submit(helper_files, brief=view, progress=sheet, lang=lang)
     from rollout.coverage import coverage_analysis
     from rollout.maps import build_map, render_map
 
@@ -292,12 +294,12 @@ def _write(path: Path, artefact: Any) -> Path:
 def burnup_chart(project: Project, *, lang: Lang = "zh") -> bytes:
     """The pack's burn-up chart (PNG) for ``project``'s day, drawn in this process (the web dashboard's)."""
     title = t("weekly.title", lang, district=project.config.district(lang))
-    return burnup_png(*_burnup_data(project, project.progress(), lang=lang), title=title, lang=lang)
+    return burnup_png(_burnup_data(project, project.progress(), lang=lang), title=title, lang=lang)
 
 
-def _burnup_data(project: Project, progress: pd.DataFrame, *, lang: Lang) -> tuple[Any, ...]:
+def _burnup_data(project: Project, progress: pd.DataFrame, *, lang: Lang) -> Burnup:
     """What the burn-up chart draws: done per street and for the district every week, counted in
-    one pass per kind (:func:`rollout.status.done_counts`), with targets and street names."""
+    one pass per kind (:func:`rollout.status.done_counts`), as % of the targets, with street names."""
     config = project.config
     weeks = [d.date() for d in pd.date_range(config.start, project.as_of, freq="W-SUN")]
     if not weeks or weeks[-1] != project.as_of:
@@ -317,4 +319,4 @@ def _burnup_data(project: Project, progress: pd.DataFrame, *, lang: Lang) -> tup
     name_column = labels.street_name_column(lang)
     names = dict(zip(progress["street_code"], progress[name_column], strict=True))
     ordered = {district: names[district], **{c: names[c] for c in codes}}
-    return series, targets, ordered, config.start, config.deadline, project.as_of
+    return burnup_values(series, targets, ordered, config.start, config.deadline, project.as_of)

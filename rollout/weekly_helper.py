@@ -1,11 +1,13 @@
 """The weekly pack's files made in a second process: the burn-up chart, the brief and the workbook.
 
 They need libraries that take longer to import than to use (matplotlib, Typst's fonts, python-docx,
-openpyxl) and nothing but small tables. ``rollout weekly`` starts :func:`pack_helper` before it
-reads the site files, so that the helper imports them on the other core meanwhile; then
-:func:`rollout.weekly.weekly_pack` sends it the tables, and models the coverage and builds the map
-while the helper draws. Without a helper (the library, the web platform) the same
-:func:`helper_files` runs in a process forked once the project is loaded.
+openpyxl) and nothing but a few plain values: the chart's (:class:`rollout.charts.Burnup`), the
+brief's view and the workbook's rows (:class:`rollout.progress_xlsx.ProgressSheet`), so that the
+helper never imports pandas. ``rollout weekly`` starts :func:`pack_helper` before it reads the
+site files, so that the helper imports them, finds the fonts and lays out a first Typst page on the
+other core meanwhile; then :func:`rollout.weekly.weekly_pack` sends it the values, and models the
+coverage and builds the map while the helper draws. Without a helper (the library, the web
+platform) the same :func:`helper_files` runs in a process forked once the project is loaded.
 
 This module imports only the standard library at the top: starting the helper costs nothing.
 """
@@ -19,10 +21,9 @@ from typing import TYPE_CHECKING, Any
 from rollout.executors import Helper
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from rollout.brief import Brief
+    from rollout.charts import Burnup
     from rollout.i18n import Lang
+    from rollout.progress_xlsx import ProgressSheet
 
 __all__ = ["helper_files", "pack_helper"]
 
@@ -40,32 +41,29 @@ def pack_helper() -> Helper:
 
 def helper_files(
     *,
-    chart: tuple[Any, ...] | None = None,
+    chart: Burnup | None = None,
     chart_title: str = "",
-    brief: Brief | None = None,
-    brief_view: dict[str, Any] | None = None,
-    progress: pd.DataFrame | None = None,
-    approximate: bool = False,
+    brief: dict[str, Any] | None = None,
+    progress: ProgressSheet | None = None,
     lang: Lang,
 ) -> dict[str, bytes]:
     """The files of the pack made from the parts given, as bytes: ``progress.xlsx`` from
-    ``progress``, ``brief.docx`` and ``brief.pdf`` from ``brief`` and its view (see
-    :func:`rollout.brief.brief_documents`), ``burnup.png`` from ``chart`` (what
-    :func:`rollout.charts.burnup_png` draws)."""
+    ``progress`` (:func:`rollout.progress_xlsx.progress_sheet`), ``brief.docx`` and ``brief.pdf``
+    from the brief's view (:func:`rollout.brief.brief_view`), ``burnup.png`` from ``chart``."""
     files: dict[str, bytes] = {}
     if progress is not None:
-        from rollout.progress_xlsx import progress_workbook
+        from rollout.progress_xlsx import progress_sheet_workbook
         from rollout.writers.xlsx import workbook_bytes
 
-        files["progress.xlsx"] = workbook_bytes(progress_workbook(progress, lang=lang, approximate=approximate))
-    if brief is not None and brief_view is not None:
-        from rollout.brief import brief_documents
+        files["progress.xlsx"] = workbook_bytes(progress_sheet_workbook(progress))
+    if brief is not None:
+        from rollout.brief_documents import brief_documents
 
-        files |= brief_documents(brief, brief_view, lang=lang)
+        files |= brief_documents(brief)
     if chart is not None:
         from rollout.charts import burnup_png
 
-        files["burnup.png"] = burnup_png(*chart, title=chart_title, lang=lang)
+        files["burnup.png"] = burnup_png(chart, title=chart_title, lang=lang)
     return files
 
 
@@ -95,7 +93,7 @@ _WARM_UP = (
     _imports("matplotlib.figure", "matplotlib.dates", "matplotlib.backends.backend_agg", "rollout.charts"),
     _chart_fonts,
     _imports("openpyxl.formatting.rule", "rollout.progress_xlsx", "rollout.writers.xlsx"),
-    _imports("rollout.brief", "rollout.brief_chart", "rollout.brief_pdf", "pypdfium2"),
+    _imports("rollout.brief_documents", "rollout.brief_chart", "rollout.brief_pdf", "pypdfium2"),
     _typst_fonts,
     _imports("docx", "rollout.brief_docx"),
 )

@@ -134,7 +134,7 @@ def test_pdf_lists_as_many_milestones_as_fit(brief) -> None:
     view = brief_view(brief, lang="zh")
     view["due"] = view["due"] * 3  # more than fit on the page
     view["due"] = [[*row[:2], f"{row[2]}（{row[2]}；{row[2]}）", *row[3:]] for row in view["due"]]  # on two lines each
-    chart = brief_chart_png(brief, lang="zh")
+    chart = brief_chart_png(view)
     pdf, shown = brief_pdf(view, chart)
     assert 1 < shown < DUE_LIMIT
     text = _flat(PdfReader(io.BytesIO(pdf)).pages[0].extract_text())

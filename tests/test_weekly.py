@@ -275,7 +275,7 @@ def test_burnup_axis_fits_values_above_100(sample_data_dir: Path) -> None:
     progress = project.progress()
     caoyang = progress.set_index("street_name").loc["曹杨新村街道"]
     assert caoyang["garage_pct"] == pytest.approx(166.7)  # 5 garages done of a target of 3
-    figure = burnup_figure(*_burnup_data(project, progress, lang="zh"), title="t", lang="zh")
+    figure = burnup_figure(_burnup_data(project, progress, lang="zh"), title="t", lang="zh")
     panels = [ax for ax in figure.axes if ax.get_visible()]
     assert len(panels) == 11  # the district and its 10 streets
     panel = next(ax for ax in panels if ax.get_title() == "曹杨新村街道")
@@ -287,7 +287,7 @@ def test_burnup_axis_fits_values_above_100(sample_data_dir: Path) -> None:
         assert all(max(line.get_ydata()) <= high for line in ax.get_lines())
     # An ordinary week keeps the usual 0-110 % axis.
     early = load_project(sample_data_dir, as_of=dt.date(2024, 6, 30))
-    figure = burnup_figure(*_burnup_data(early, early.progress(), lang="zh"), title="t", lang="zh")
+    figure = burnup_figure(_burnup_data(early, early.progress(), lang="zh"), title="t", lang="zh")
     assert figure.axes[0].get_ylim() == (0.0, 110.0)
 
 
@@ -337,3 +337,39 @@ def test_a_weekly_pack_after_a_pdf_in_the_same_process(sample_data_dir: Path, tm
     )
     assert done.returncode == 0, done.stderr
     assert "'brief.pdf'" in done.stdout and "'index.html'" in done.stdout
+
+
+def test_the_helper_makes_its_files_without_pandas(sample_data_dir: Path, tmp_path: Path) -> None:
+    """The chart, the brief and the workbook come from plain values: the helper process that makes
+    them (while the main one reads the site files) never imports pandas, and makes the same bytes."""
+    import pickle
+    import subprocess
+    import sys
+
+    from rollout.brief import brief_view, leaders_brief
+    from rollout.progress_xlsx import progress_sheet
+    from rollout.weekly import _burnup_data
+    from rollout.weekly_helper import helper_files
+
+    project = load_project(sample_data_dir, as_of=dt.date(2024, 6, 30))
+    progress = project.progress()
+    parts = {
+        "chart": _burnup_data(project, progress, lang="zh"),
+        "chart_title": "普陀区",
+        "brief": brief_view(leaders_brief(project), lang="zh"),
+        "progress": progress_sheet(progress, lang="zh"),
+        "lang": "zh",
+    }
+    (tmp_path / "parts.pickle").write_bytes(pickle.dumps(parts))
+    script = (
+        "import pickle, sys; from rollout.weekly_helper import helper_files;"
+        "files = helper_files(**pickle.loads(open(sys.argv[1], 'rb').read()));"
+        "assert 'pandas' not in sys.modules, 'pandas imported';"
+        "open(sys.argv[2], 'wb').write(pickle.dumps(files))"
+    )
+    command = [sys.executable, "-c", script, tmp_path / "parts.pickle", tmp_path / "files.pickle"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    files = pickle.loads((tmp_path / "files.pickle").read_bytes())
+    assert sorted(files) == ["brief.docx", "brief.pdf", "burnup.png", "progress.xlsx"]
+    assert files == helper_files(**parts)  # the same bytes as made here

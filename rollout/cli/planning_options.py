@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from rollout import labels
 from rollout.i18n import Lang, t
 
 # Their help is in locale/cli.toml (options.existing, options.clutter), shared by every command.
@@ -64,6 +63,8 @@ def load_clutter_option(project, value: str | None, *, lang: Lang, echo=click.ec
 
 def clutter_line(source: str, counts: dict[str, int], lang: Lang) -> str:
     """Where the clutter classes came from and how the grid divides between them."""
+    from rollout import labels
+
     shares = labels.join((f"{t(f'coverage.clutter.{c}', lang)} {n}" for c, n in sorted(counts.items())), lang)
     return t(f"coverage.clutter_source.{source}", lang, shares=shares)
 
@@ -73,6 +74,8 @@ def load_lines(load, lang: Lang, *, limit: int = 10) -> list[str]:
     from rollout.problems import with_reasons
 
     counts = load.counts
+    from rollout import labels
+
     lines = [t("planning.load.summary", lang, file=str(load.path), label=labels.kind_title(load.kind.name, lang), **counts)]
     for code, params in load.notes:
         lines.append("  " + t(f"planning.{code}", lang, **params))

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from rollout.errors import InputFileError
 from rollout.writers.atomic import atomic_path, write_bytes
 from rollout.writers.neutral import neutralize_formulas
 from rollout.writers.xlsx import new_workbook, put_rows, put_table, workbook_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["GeoLayers", "Table", "write_file", "write_geo", "write_table"]
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # a process that only writes workbooks from plain rows needs no pandas
+    import pandas as pd
 
 __all__ = ["neutralize_formulas", "neutralize_text"]
 
@@ -26,9 +29,12 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with text cells and column names that start with ``=``, ``+``, ``-``, ``@``,
     tab or carriage return prefixed with an apostrophe.
 
+    >>> import pandas as pd
     >>> neutralize_formulas(pd.DataFrame({"a": ["=1+1", "ok", "-x"], "b": [-1, 2, 3]}))["a"].tolist()
     ["'=1+1", 'ok', "'-x"]
     """
+    import pandas as pd
+
     out = frame.copy()
     for column in out.columns:
         values = out[column]

@@ -5,21 +5,40 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
+import sys
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from rollout.writers.neutral import neutralize_text
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # tables come as frames or as plain rows: a process that only lays out needs no pandas
+    import pandas as pd
     from openpyxl import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
-__all__ = ["new_workbook", "put_rows", "put_table", "put_title", "workbook_bytes"]
+__all__ = ["Rows", "new_workbook", "put_rows", "put_table", "put_title", "workbook_bytes"]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A table as plain values: column names and one list per row (what :func:`put_table` lays out
+    like a frame, in a process that has no pandas)."""
+
+    columns: list[str]
+    values: list[list[Any]]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> Rows:
+        """``frame``'s columns and values as Python's (missing values as None)."""
+        rows = frame.itertuples(index=False, name=None)
+        return cls([str(c) for c in frame.columns], [[None if _missing(v) else _plain(v) for v in row] for row in rows])
+
 
 HEADER_FILL = "DDEBF7"
 #: Workbook metadata and zip entry dates are fixed, so that the same table gives the same bytes.
@@ -73,7 +92,7 @@ def put_rows(sheet: Worksheet, row: int, rows: Iterable[Sequence[object]], *, he
 
 def put_table(
     sheet: Worksheet,
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | Rows,
     *,
     start: int = 1,
     headers: Mapping[str, str] | None = None,
@@ -97,14 +116,14 @@ def put_table(
     names = [headers.get(c, c) if headers else c for c in columns]
     _header_cells(sheet, start, names)
     percent, dates = set(percent_columns), set(date_columns)
-    values = frame.to_numpy(dtype=object)
+    values = _object_array(frame.values) if isinstance(frame, Rows) else frame.to_numpy(dtype=object)
     for r, record in enumerate(values, start=start + 1):
         for c, value in enumerate(record):
             cell = sheet.cell(row=r, column=c + 1)
             _put(cell, _as_date(value) if columns[c] in dates else value)
             if columns[c] in percent:
                 cell.number_format = "0.0%"
-    last = start + len(frame)
+    last = start + len(values)
     for c, column in enumerate(columns, start=1):
         letter = get_column_letter(c)
         if last > start:
@@ -149,15 +168,36 @@ def _header_cells(sheet: Worksheet, row: int, names: Sequence[object]) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
 
 
+def _object_array(rows: list[list[Any]]) -> np.ndarray:
+    values = np.empty((len(rows), len(rows[0]) if rows else 0), dtype=object)
+    for r, row in enumerate(rows):
+        values[r, :] = row
+    return values
+
+
+def _missing(value: object) -> bool:
+    """None, NaN, and pandas' NA and NaT (pandas is looked for only if it is loaded: values from
+    plain rows cannot be pandas')."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    pd = sys.modules.get("pandas")
+    return pd is not None and (value is pd.NA or value is pd.NaT)
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python one; pandas' timestamps as datetimes; other values as they are."""
+    if isinstance(value, np.generic):
+        return value.item()
+    to_datetime = getattr(value, "to_pydatetime", None)  # pandas.Timestamp (never NaT here)
+    return to_datetime() if to_datetime is not None else value
+
+
 def _put(cell: Any, value: object) -> None:
     """A value in a cell: numbers as numbers, dates as dates, text neutralised, missing as empty."""
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+    if _missing(value):
         cell.value = None
         return
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
+    value = _plain(value)
     if isinstance(value, dt.datetime) and value.time() == dt.time():
         value = value.date()
     if isinstance(value, (dt.date, dt.datetime)):
@@ -183,7 +223,7 @@ def _as_date(value: object) -> object:
 
 
 def _shown(value: object) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+    if _missing(value):
         return ""
     return str(value)
 
