@@ -103,8 +103,10 @@ def station_table(
 
 def clutter_index(codes: np.ndarray) -> np.ndarray:
     """Clutter class codes as indices into :data:`rollout.linkbudget.CLUTTER_CODES`."""
-    lookup = {code: i for i, code in enumerate(CLUTTER_CODES)}
-    return np.array([lookup[c] for c in codes], dtype=np.int64) if len(codes) else np.zeros(0, dtype=np.int64)
+    index = pd.Index(CLUTTER_CODES).get_indexer(pd.Index(np.asarray(codes, dtype=object)))
+    if (index < 0).any():
+        raise KeyError(np.asarray(codes, dtype=object)[index < 0][0])
+    return index.astype(np.int64)
 
 
 @dataclass(frozen=True)
