@@ -146,9 +146,9 @@ class CoverageResult:
 
     def covered_area(self) -> gpd.GeoSeries:
         """The covered cells merged into one (multi)polygon, WGS-84."""
-        covered = self.cells[self.cells["covered"]]
+        covered = self.cells.geometry.to_numpy()[self.cells["covered"].to_numpy(dtype=bool)]
         # Grid cells do not overlap: a coverage union is much faster than a general union.
-        merged = shapely.coverage_union_all(covered.geometry.to_numpy()) if len(covered) else shapely.GeometryCollection()
+        merged = shapely.coverage_union_all(covered) if len(covered) else shapely.GeometryCollection()
         return gpd.GeoSeries([merged], crs=self.cells.crs).to_crs(4326)
 
 
@@ -227,9 +227,10 @@ def _compounds(project, stations: pd.DataFrame, settings: CoverageSettings, clut
 
 
 def _by_street(project, cells: gpd.GeoDataFrame, compounds: pd.DataFrame, *, service: str) -> pd.DataFrame:
-    streets = project.streets[["street_code", "name"]].rename(columns={"name": "street_name"})
-    area = cells.groupby("street_code")["area_m2"].sum()
-    covered = cells[cells["covered"]].groupby("street_code")["area_m2"].sum()
+    streets = pd.DataFrame({"street_code": project.streets["street_code"].to_numpy(), "street_name": project.streets["name"].to_numpy()})
+    area = cells["area_m2"].groupby(cells["street_code"]).sum()
+    is_covered = cells["covered"].to_numpy(dtype=bool)
+    covered = cells["area_m2"][is_covered].groupby(cells["street_code"][is_covered]).sum()
     column = "indoor_covered" if service == "indoor" else "outdoor_covered"
     households = compounds.groupby("street_code")["households"].sum() if len(compounds) else pd.Series(dtype=float)
     households_covered = (
@@ -254,10 +255,10 @@ def _by_street(project, cells: gpd.GeoDataFrame, compounds: pd.DataFrame, *, ser
 def _gap_polygons(cells: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, min_area_m2: float) -> gpd.GeoDataFrame:
     """Contiguous uncovered areas of at least ``min_area_m2``, with their area and street."""
     columns = ["gap_id", "street_code", "street_name", "area_m2"]
-    uncovered = cells[~cells["covered"]]
-    if uncovered.empty:
+    uncovered = cells.geometry.to_numpy()[~cells["covered"].to_numpy(dtype=bool)]
+    if not len(uncovered):
         return gpd.GeoDataFrame(columns=[*columns, "geometry"], geometry="geometry", crs=4326)
-    merged = _grown_union(uncovered.geometry.to_numpy())
+    merged = _grown_union(uncovered)
     parts = [p for p in shapely.get_parts(merged) if p.area >= min_area_m2]
     if not parts:
         return gpd.GeoDataFrame(columns=[*columns, "geometry"], geometry="geometry", crs=4326)

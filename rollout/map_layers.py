@@ -41,8 +41,43 @@ def shift_frame(frame: gpd.GeoDataFrame, shift: str) -> gpd.GeoDataFrame:
 
 def geojson(frame: gpd.GeoDataFrame) -> dict:
     """``frame`` (WGS-84) as the GeoJSON mapping folium embeds: what ``to_json`` writes, given as
-    a mapping so that folium does not parse the text back."""
-    return frame.to_geo_dict(drop_id=True)
+    a mapping so that folium does not parse the text back.
+
+    The mapping ``to_geo_dict(drop_id=True)`` makes (properties as Python scalars, missing ones
+    null), with each polygon's coordinates read in one call instead of point by point (the RSRP
+    classes have thousands of points); rings and lines are lists where shapely gives tuples,
+    which JSON writes alike."""
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    values = [_scalars(frame[c]) for c in columns]
+    features = [
+        {"type": "Feature", "properties": dict(zip(columns, row, strict=True)), "geometry": _mapping(geometry) if geometry else None}
+        for row, geometry in zip(zip(*values, strict=True) if values else [()] * len(frame), frame.geometry.to_numpy(), strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _scalars(column: pd.Series) -> list:
+    """The column's values as Python scalars, missing ones None (as ``to_geo_dict`` gives them)."""
+    values = column.astype(object).to_numpy(copy=True)
+    values[column.isna().to_numpy()] = None
+    return values.tolist()
+
+
+def _mapping(geometry: shapely.Geometry) -> dict:
+    """``shapely.geometry.mapping(geometry)``, polygons and multipolygons without a loop per point."""
+    kind = shapely.get_type_id(geometry)
+    if kind not in (3, 6) or shapely.has_z(geometry):  # (multi)polygons; the rest as shapely maps them
+        return shapely.geometry.mapping(geometry)
+    parts = shapely.get_parts(geometry)
+    rings = shapely.get_rings(parts)
+    ends = np.cumsum(shapely.get_num_coordinates(rings))
+    points = shapely.get_coordinates(rings).tolist()
+    ring_lists = [points[start:end] for start, end in zip(np.r_[0, ends[:-1]].tolist(), ends.tolist(), strict=True)]
+    ring_ends = np.cumsum(shapely.get_num_interior_rings(parts) + 1).tolist()
+    polygons = [ring_lists[start:end] for start, end in zip([0, *ring_ends[:-1]], ring_ends, strict=True)]
+    if kind == 3:
+        return {"type": "Polygon", "coordinates": polygons[0]}
+    return {"type": "MultiPolygon", "coordinates": polygons}
 
 
 def choropleth_layer(streets: gpd.GeoDataFrame, by_code: pd.DataFrame, kind: str, *, show: bool, lang: Lang) -> folium.GeoJson:
