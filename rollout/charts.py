@@ -140,7 +140,13 @@ def burnup_figure(chart: Burnup, *, title: str, lang: Lang) -> Figure:
         ax.add_collection(LineCollection(guides, colors=guide_colors, linewidths=guide_widths, zorder=1.5), autolim=False)
         ax.plot([start, deadline], [0, 100], linestyle="--", color="#888888", linewidth=1, label=t("weekly.chart.plan", lang))
         for line in lines:
-            ax.plot(matplotlib.dates.date2num(line.days), line.pct, color=colors[line.kind], linewidth=2, label=t(f"labels.kind.{line.kind}", lang))
+            ax.plot(
+                matplotlib.dates.date2num(line.days),
+                line.pct,
+                color=colors[line.kind],
+                linewidth=2,
+                label=t(f"labels.kind.{line.kind}", lang),
+            )
         ax.set_xlim(x0, x1)
         ax.set_ylim(0, top)
         ax.set_title(name, fontsize=11)
