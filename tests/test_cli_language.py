@@ -111,6 +111,42 @@ def test_ctrl_c_during_start_up_is_one_line(lang: str, word: str) -> None:
     assert err.strip() == word and out == ""
 
 
+def test_a_command_ends_as_python_would_with_its_output_and_status(sample_data_dir: Path, tmp_path: Path) -> None:
+    """The command line skips Python's teardown of every module, and nothing else: the exit
+    functions registered with atexit run, what is buffered for a pipe is written, the status is
+    the command's."""
+    marker = tmp_path / "atexit"
+    script = (
+        f"import atexit, sys; sys.argv[0] = 'rollout'; atexit.register(lambda: open({str(marker)!r}, 'w').write('ran'));"
+        "from rollout.cli import main; main(sys.argv[1:])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "--data", str(sample_data_dir), "progress", "--as-of", "2024-06-30", "--format", "csv"],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 12 and lines[-1].split(",")[0] == "310107"  # the header, 10 streets, then the district
+    assert marker.read_text() == "ran"
+    marker.unlink()
+    failed = subprocess.run(
+        [sys.executable, "-c", script, "--data", str(tmp_path / "nowhere"), "progress"],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert failed.returncode == 2 and "rollout.toml" in failed.stderr and "Traceback" not in failed.stderr
+    assert marker.read_text() == "ran"
+
+
 def test_click_catalogue_is_compiled_and_covers_clicks_messages() -> None:
     assert MO_FILE.read_bytes() == compile_catalogue(), "run: python -m rollout.cli.translations"
     ids = {texts["en"] for key, texts in catalogue().items() if key.startswith("click.")}
