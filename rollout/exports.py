@@ -124,13 +124,14 @@ def progress_text(table: pd.DataFrame, *, lang: Lang, approximate: bool = False)
 def records_table(load: SiteLoad) -> gpd.GeoDataFrame:
     """Loaded records with canonical English columns, ISO dates and rounded WGS-84 coordinates."""
     records = load.records.copy()
+    points = gpd.points_from_xy(records["lon"], records["lat"])  # where the records are, before rounding
     for name in load.kind.date_fields():
         records[name] = records[name].dt.strftime("%Y-%m-%d").fillna("")
     records["lon"] = records["lon"].round(7)
     records["lat"] = records["lat"].round(7)
     first = [load.kind.id_field, "name", "street_code", "street_name", "status", "lon", "lat"]
     ordered = first + [c for c in records.columns if c not in first and c != "geometry"]
-    return gpd.GeoDataFrame(records[ordered], geometry=records.geometry, crs=4326)
+    return gpd.GeoDataFrame(records[ordered], geometry=points, crs=4326)
 
 
 def records_artefacts(loads: Sequence[SiteLoad], path: Path | str) -> dict[Path, object]:

@@ -30,13 +30,14 @@ _LOOP_POLYGONS_MAX = 64
 
 
 def assign_streets(
-    sites: gpd.GeoSeries | gpd.GeoDataFrame,
+    sites: gpd.GeoSeries | gpd.GeoDataFrame | pd.DataFrame,
     streets: gpd.GeoDataFrame,
     *,
     tolerance_m: float | None = None,
     code_column: str = "street_code",
 ) -> pd.DataFrame:
-    """Return, for each site, the street it lies in, aligned to ``sites.index``.
+    """Return, for each site, the street it lies in, aligned to ``sites.index``. ``sites`` are
+    points, or records (WGS-84 ``lon``/``lat`` columns).
 
     Columns: ``street_code`` (missing when the point is more than ``tolerance_m`` outside
     every street), ``distance_m`` (0 inside, else the distance to the nearest street) and
@@ -52,17 +53,27 @@ def assign_streets(
     ['a', 'a', 'b']
     """
     tolerance_m = settings.snap_tolerance_m if tolerance_m is None else tolerance_m
-    geometry = sites.geometry if isinstance(sites, gpd.GeoDataFrame) else sites
-    if geometry.crs is not None and not geometry.crs.equals(streets.crs):
-        geometry = geometry.to_crs(streets.crs)
     ordered = streets.sort_values(code_column, kind="stable")
     polygons = ordered.geometry.to_numpy()
     codes = ordered[code_column].to_numpy()
-    points = geometry.to_numpy()
-    xy = shapely.get_coordinates(points) if len(points) else np.empty((0, 2))
-    if len(xy) != len(points):  # empty geometries have no coordinates: keep rows aligned
-        xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)])
-    x, y = xy[:, 0], xy[:, 1]
+    points: np.ndarray | None = None
+    if isinstance(sites, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        geometry = sites.geometry if isinstance(sites, gpd.GeoDataFrame) else sites
+        if geometry.crs is not None and not geometry.crs.equals(streets.crs):
+            geometry = geometry.to_crs(streets.crs)
+        index = geometry.index
+        points = geometry.to_numpy()
+        xy = shapely.get_coordinates(points) if len(points) else np.empty((0, 2))
+        if len(xy) != len(points):  # empty geometries have no coordinates: keep rows aligned
+            xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)])
+        x, y = xy[:, 0], xy[:, 1]
+    else:  # records: WGS-84 lon/lat, no point objects
+        index = sites.index
+        x, y = sites["lon"].to_numpy(dtype=float), sites["lat"].to_numpy(dtype=float)
+        if streets.crs is not None and not streets.crs.equals("EPSG:4326"):
+            from pyproj import Transformer
+
+            x, y = Transformer.from_crs(4326, streets.crs, always_xy=True).transform(x, y)
     owner = _covering_polygon(polygons, x, y, points=points)
     distance = np.zeros(len(x))
     snapped = np.zeros(len(x), dtype=bool)
@@ -73,8 +84,8 @@ def assign_streets(
         close = (nearest >= 0) & (dist <= tolerance_m)
         owner[outside[close]] = nearest[close]
         snapped[outside[close]] = True
-    street_code = pd.Series(np.where(owner >= 0, codes[np.maximum(owner, 0)], None), index=geometry.index, dtype=object)
-    return pd.DataFrame({"street_code": street_code, "distance_m": distance, "snapped": snapped}, index=geometry.index)
+    street_code = pd.Series(np.where(owner >= 0, codes[np.maximum(owner, 0)], None), index=index, dtype=object)
+    return pd.DataFrame({"street_code": street_code, "distance_m": distance, "snapped": snapped}, index=index)
 
 
 def covering_streets(x: np.ndarray, y: np.ndarray, streets: gpd.GeoDataFrame, *, code_column: str = "street_code") -> np.ndarray:
@@ -247,8 +258,7 @@ def place_sites(load: SiteLoad, streets: gpd.GeoDataFrame, config: Config, *, st
     problems.extend(_declared_street_problems(records, load, table, outside))
     if outside.any() or not records.index.equals(pd.RangeIndex(len(records))):
         records = records[~outside].reset_index(drop=True)
-    kept = gpd.GeoDataFrame(records, geometry="geometry", crs=4326)
-    return replace(load, records=kept, problems=concat_problems([load.problems, *problems]))
+    return replace(load, records=records, problems=concat_problems([load.problems, *problems]))
 
 
 def _declared_street_problems(records: pd.DataFrame, load: SiteLoad, table: pd.DataFrame, outside: pd.Series) -> list[pd.DataFrame]:
@@ -292,8 +302,7 @@ def _where(records: pd.DataFrame, config: Config) -> list[str]:
     districts = neighbour_districts(config.district_code)
     if districts.empty:
         return [""] * len(records)
-    points = gpd.GeoSeries(records.geometry.to_numpy(), crs=4326)
-    hits = assign_streets(points, districts, tolerance_m=0.0, code_column="adcode")["street_code"]
+    hits = assign_streets(records, districts, tolerance_m=0.0, code_column="adcode")["street_code"]
     names = districts.set_index("adcode")["name"]
     return [str(names[h]) if isinstance(h, str) else "" for h in hits]
 

@@ -269,7 +269,7 @@ def default_site_file(config: Config, kind: SiteKind) -> Path | None:
 def empty_load(kind: SiteKind) -> SiteLoad:
     """A load with no files and no records."""
     columns = [*kind.field_names, "street_code", "street_name", "source_file", "source_row", "flags"]
-    records = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in columns}, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+    records = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     for name in kind.date_fields():
         records[name] = pd.Series(dtype="datetime64[ns]")
     if "counts_toward_target" in records.columns:

@@ -128,6 +128,7 @@ def build_worksheets(
     names = records["name"] if "name" in records.columns else pd.Series("", index=records.index)
     stems = unique_filenames([safe_filename(i, n) for i, n in zip(records["compound_id"], names, strict=True)])
     sheets = []
+    index: Any  # a label of records' index
     for position, ((index, record), stem) in enumerate(zip(records.iterrows(), stems, strict=True)):
         centre = (float(cx[position]), float(cy[position]))
         nearby = _nearby(centre, stations, np.asarray(sx), np.asarray(sy), lang)

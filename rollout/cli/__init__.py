@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> None:
             # walk every object pandas, geopandas and folium made (a quarter of a second), to free
             # memory the process is about to give back anyway.
             gc.freeze()
-            if finished is not None and threading.active_count() == 1:  # else Python's exit waits for the threads
+            # Not while other threads run (Python's exit waits for them), nor under a profiler or a
+            # debugger (they report once the program has returned).
+            if finished is not None and threading.active_count() == 1 and sys.getprofile() is None and sys.gettrace() is None:
                 _exit(finished)
 
 

@@ -125,7 +125,7 @@ def source_line(snapshot: RegisterSnapshot | None, sites_dir, *, lang: Lang) -> 
     return t("register.source_register", lang, where=snapshot.where, day=snapshot.as_of.isoformat())
 
 
-def versions_as_records(versions: pd.DataFrame, kind: SiteKind) -> gpd.GeoDataFrame:
+def versions_as_records(versions: pd.DataFrame, kind: SiteKind) -> pd.DataFrame:
     """Record versions of one kind as loaded records (canonical columns and types, WGS-84 points),
     with ``register_source``, ``register_version`` and ``register_state``."""
     columns: dict[str, pd.Series | np.ndarray] = {kind.id_field: versions["record_id"].astype(str).to_numpy()}
@@ -154,7 +154,7 @@ def versions_as_records(versions: pd.DataFrame, kind: SiteKind) -> gpd.GeoDataFr
         {k: pd.Series(v, dtype=object) if getattr(v, "dtype", None) is np.dtype(object) else v for k, v in columns.items()}
     )
     frame = _with_extras(frame, versions["extra"] if "extra" in versions.columns else None)
-    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=4326)
+    return frame
 
 
 def _as_load(versions: pd.DataFrame, kind: SiteKind) -> SiteLoad:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import geopandas as gpd
 import pandas as pd
 
 from rollout.executors import InMemoryExecutor
@@ -45,7 +44,7 @@ def refreshed(project: Project, changed: list[tuple[str, str]], loads: dict[str,
         if fresh is not None:  # (an id changed in one kind may be read in the other too: only this kind's)
             again = fresh.records[fresh.records[id_field].astype(str).isin(ids).to_numpy()]
             records = pd.concat([kept, again[kept.columns]], ignore_index=True) if len(again) else kept
-        records = gpd.GeoDataFrame(records.sort_values(id_field, kind="stable").reset_index(drop=True), crs=before.records.crs)
+        records = records.sort_values(id_field, kind="stable").reset_index(drop=True)
         problems = before.problems
         problems = problems[~(problems["kind"].eq(name) & problems["record_id"].astype(str).isin(ids)).to_numpy()]
         if fresh is not None:

@@ -66,7 +66,7 @@ def records_table(loads: dict[str, SiteLoad], day: dt.date) -> pd.DataFrame:
     ``status_as_of`` (the status on ``day``), without the points."""
     frames = []
     for name, load in loads.items():
-        records = pd.DataFrame(load.records.drop(columns="geometry"))
+        records = pd.DataFrame(load.records)
         records.insert(0, "record_id", records[KINDS[name].id_field])
         records.insert(0, "kind", name)
         records["status_as_of"] = status_as_of(load.records, load.kind, day).to_numpy() if len(records) else []
