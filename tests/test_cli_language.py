@@ -102,7 +102,9 @@ def test_ctrl_c_during_start_up_is_one_line(lang: str, word: str) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    _wait_until_importing(process.pid, "pandas/_libs")  # inside start-up, tenths of a second before any output
+    # Inside start-up: numpy's core is the first library pandas loads, half a second before any output
+    # (pandas' own libraries came late enough that a busy machine could finish the command first).
+    _wait_until_importing(process.pid, "numpy/_core/_multiarray_umath")
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     # 130, or ended by the SIGINT itself: a shell shows both as 130 (128 + SIGINT). Which of the two
