@@ -122,29 +122,19 @@ def test_a_command_ends_as_python_would_with_its_output_and_status(sample_data_d
         f"import atexit, sys; sys.argv[0] = 'rollout'; atexit.register(lambda: open({str(marker)!r}, 'w').write('ran'));"
         "from rollout.cli import main; main(sys.argv[1:])"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, "--data", str(sample_data_dir), "progress", "--as-of", "2024-06-30", "--format", "csv"],
-        cwd=REPO,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+
+    def rollout(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script, *args], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=120, check=False
+        )
+
+    done = rollout("--data", str(sample_data_dir), "progress", "--as-of", "2024-06-30", "--format", "csv")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 12 and lines[-1].split(",")[0] == "310107"  # the header, 10 streets, then the district
     assert marker.read_text() == "ran"
     marker.unlink()
-    failed = subprocess.run(
-        [sys.executable, "-c", script, "--data", str(tmp_path / "nowhere"), "progress"],
-        cwd=REPO,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    failed = rollout("--data", str(tmp_path / "nowhere"), "progress")
     assert failed.returncode == 2 and "rollout.toml" in failed.stderr and "Traceback" not in failed.stderr
     assert marker.read_text() == "ran"
 
