@@ -1,8 +1,8 @@
 """Site records: check every row of the site files and keep or reject it, with reasons.
 
 :func:`read_sites` reads one or more files of one kind and returns a :class:`SiteLoad`:
-the loaded records (a table under canonical columns, with WGS-84 ``lon``/``lat``; :func:`with_points`
-makes it a GeoDataFrame where a file needs geometry), and a
+the loaded records (a table under canonical columns, with WGS-84 ``lon``/``lat`` and no point
+objects: :func:`rollout.exports.records_table` makes the points where a file holds geometry), and a
 ``problems`` table with one line per rejected or questionable cell, each naming the file,
 the row as Excel shows it, the column as written in the file, the value and what to do.
 Every input row ends up either in ``records`` or rejected in ``problems``; blank rows are
@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -47,7 +46,6 @@ __all__ = [
     "read_sites",
     "reference_date",
     "reject_duplicate_ids",
-    "with_points",
 ]
 
 SOURCE_COLUMNS = ["source_file", "source_row"]
@@ -265,13 +263,6 @@ def _records(kind: SiteKind, cells: pd.DataFrame, values: Mapping[str, pd.Series
     if rejected.any():
         out = out[~rejected].reset_index(drop=True)
     return out
-
-
-def with_points(records: pd.DataFrame) -> gpd.GeoDataFrame:
-    """``records`` as a GeoDataFrame of their points (``lon``/``lat``, WGS-84), for the outputs
-    that carry geometry (GeoPackage, GeoJSON). Records are kept without it: a point object per
-    record costs a fifth of a second for 300,000 rows, and memory, for what only files need."""
-    return gpd.GeoDataFrame(records, geometry=gpd.points_from_xy(records["lon"], records["lat"]), crs=4326)
 
 
 def reference_date(as_of: dt.date | str | None) -> dt.date:
