@@ -120,13 +120,13 @@ def burnup_figure(chart: Burnup, *, title: str, lang: Lang) -> Figure:
     # Every panel has the same axes, fixed here rather than shared and measured: the plan's months
     # with a margin, 0 to past the highest value. The grid, the 100 % line and the day are one
     # collection per panel; only the outer panels carry ticks (tick objects cost most of the drawing).
-    start, deadline = (matplotlib.dates.date2num(day) for day in (chart.start, chart.deadline))
-    x0, x1, top = start - 0.05 * (deadline - start), deadline + 0.05 * (deadline - start), chart.top
+    start, deadline, day = (matplotlib.dates.date2num(d) for d in (chart.start, chart.deadline, chart.as_of))
+    first, last = min(start, day), max(deadline, day)  # the weeks drawn end on the day, before or after the plan
+    x0, x1, top = first - 0.05 * (last - first), last + 0.05 * (last - first), chart.top
     x_ticks = [
         x for x in matplotlib.dates.MonthLocator(bymonth=(1, 4, 7, 10)).tick_values(*matplotlib.dates.num2date([x0, x1])) if x0 <= x <= x1
     ]
     y_ticks = [y for y in MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(0, top) if 0 <= y <= top]
-    day = matplotlib.dates.date2num(chart.as_of)
     grid_color = matplotlib.colors.to_rgba(matplotlib.rcParams["grid.color"], 0.3)
     grid_width = matplotlib.rcParams["grid.linewidth"]
     guides = (

@@ -291,6 +291,28 @@ def test_burnup_axis_fits_values_above_100(sample_data_dir: Path) -> None:
     assert figure.axes[0].get_ylim() == (0.0, 110.0)
 
 
+@pytest.mark.parametrize("day", [dt.date(2025, 3, 31), dt.date(2023, 11, 30)], ids=["after the deadline", "before the start"])
+def test_burnup_axis_reaches_a_day_outside_the_plan(sample_data_dir: Path, day: dt.date) -> None:
+    """The plan ended 2024-12-31 (or has not begun): the weeks up to the day and its red line stay on the chart."""
+    import matplotlib.dates
+
+    from rollout.charts import burnup_figure
+    from rollout.weekly import _burnup_data
+
+    project = load_project(sample_data_dir, as_of=day)
+    chart = _burnup_data(project, project.progress(), lang="zh")
+    figure = burnup_figure(chart, title="t", lang="zh")
+    ours = matplotlib.dates.date2num(day)
+    for ax in figure.axes:
+        low, high = ax.get_xlim()
+        assert low < ours < high
+        drawn = [x for line in ax.get_lines() for x in line.get_xdata()]
+        assert max(drawn) <= high and min(drawn) >= low
+        day_line = ax.collections[0].get_segments()[-1]  # the red line of the day
+        assert day_line[0][0] == day_line[1][0] == ours
+    assert max(max(line.days) for _, lines in chart.panels for line in lines) == day
+
+
 def test_a_year_end_week_says_which_days_it_covers(sample_data_dir: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli, ["--data", str(sample_data_dir), "weekly", "--as-of", "2024-12-31", "--out", str(tmp_path)], catch_exceptions=False

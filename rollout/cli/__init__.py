@@ -129,8 +129,20 @@ def _early_lang() -> str:
     return os.environ.get("ROLLOUT_LANG", "zh")[:2].lower()
 
 
+def _is_entry(program: str) -> bool:
+    """Whether ``program`` (``sys.argv[0]``) is the ``rollout`` command: its console script, or
+    ``python -m rollout`` (rollout's own ``__main__.py``; not another tool's, such as pytest's,
+    whose process must never end with the command line's).
+
+    >>> [_is_entry(p) for p in ("/usr/bin/rollout", "/x/rollout/__main__.py", "/x/pytest/__main__.py", "-c", "")]
+    [True, True, False, False, False]
+    """
+    folder, name = os.path.split(program)
+    return os.path.splitext(name)[0] == "rollout" or (name == "__main__.py" and os.path.basename(folder) == "rollout")
+
+
 #: True when this process is the ``rollout`` command (console script or ``python -m rollout``).
-_ENTRY = bool(sys.argv) and sys.argv[0].endswith(("rollout", "__main__.py"))
+_ENTRY = bool(sys.argv) and _is_entry(sys.argv[0])
 if _ENTRY and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
     signal.signal(signal.SIGINT, _interrupted_early)
 if _ENTRY:

@@ -126,7 +126,7 @@ def source_line(snapshot: RegisterSnapshot | None, sites_dir, *, lang: Lang) -> 
 
 
 def versions_as_records(versions: pd.DataFrame, kind: SiteKind) -> pd.DataFrame:
-    """Record versions of one kind as loaded records (canonical columns and types, WGS-84 points),
+    """Record versions of one kind as loaded records (canonical columns and types, WGS-84 lon/lat),
     with ``register_source``, ``register_version`` and ``register_state``."""
     columns: dict[str, pd.Series | np.ndarray] = {kind.id_field: versions["record_id"].astype(str).to_numpy()}
     for f in kind.fields:
