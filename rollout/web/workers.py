@@ -21,6 +21,7 @@ __all__ = ["serve_forked"]
 
 #: A worker that dies is started again, unless this many did within a minute (something is wrong).
 _RESTARTS_PER_MINUTE = 5
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def serve_forked(
@@ -33,29 +34,17 @@ def serve_forked(
     stopping = False
 
     def start() -> None:
-        pid = os.fork()
-        if pid == 0:  # the worker
-            code = 0
-            try:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                platform = open_platform()
-                try:
-                    serve(platform, [listener])
-                finally:
-                    platform.register.close()
-            except KeyboardInterrupt:
-                pass
-            except BaseException:
-                import traceback
-
-                traceback.print_exc()
-                code = 1
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        children.add(pid)
+        # A stop signal arriving while a worker is forked waits until each side has its own
+        # handlers: else the new worker could run this process's handler (and serve on), or
+        # this process could pass the signal on before it knows the new worker.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                _work(open_platform, serve, listener)  # never returns
+            children.add(pid)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
     def stop(signum: int, frame: Any) -> None:
         nonlocal stopping
@@ -84,3 +73,28 @@ def serve_forked(
         for s, handler in previous.items():
             signal.signal(s, handler)
         listener.close()
+
+
+def _work(open_platform: Callable[[], Any], serve: Callable[[Any, list[socket.socket]], None], listener: socket.socket) -> None:
+    """A worker: its own stop handlers (uvicorn's, once serving), then serve until stopped, and exit."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        platform = open_platform()
+        try:
+            serve(platform, [listener])
+        finally:
+            platform.register.close()
+    except KeyboardInterrupt:
+        pass
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
