@@ -1,37 +1,41 @@
-"""Static charts (PNG) with CJK fonts: the burn-up (累计完成图) of done sites against the linear plan.
+"""Static charts with CJK text, laid out by Typst (``templates/charts.typ``): the burn-up (累计完成图)
+of done sites against the linear plan, and :func:`cjk_font` for analysts' matplotlib charts.
 
-Figures are drawn with matplotlib's ``Figure`` and the Agg canvas directly: no pyplot (its
-import and global figure manager cost more than the chart), no global state. Charts are drawn
-from plain values (:class:`Burnup`; :mod:`rollout.burnup` computes it from the records), and this
-module imports no pandas: the weekly pack draws them in a helper process that has none.
+Charts are drawn from plain values (:class:`Burnup`; :mod:`rollout.burnup` computes it from the
+records): this module works out every position as a fraction of its axes, the ticks and the
+labels (:func:`burnup_layout`), and the template only draws them. It imports no pandas and no
+matplotlib: the weekly pack draws its charts in a helper process that has neither, with the fonts
+Typst has found for the brief. Same values, same PNG bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
+import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rollout.i18n import Lang, t
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-__all__ = ["Burnup", "BurnupLine", "burnup_figure", "burnup_png", "chart_style", "cjk_font", "figure_png"]
+__all__ = ["Burnup", "BurnupLine", "burnup_layout", "burnup_png", "cjk_font", "nice_ticks"]
 
 log = logging.getLogger(__name__)
 CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC")
 
+#: Panels a row in the burn-up chart.
+BURNUP_COLUMNS = 4
+#: The burn-up's resolution (about 1,600 pixels wide).
+BURNUP_PPI = 100.0
+
 
 @functools.cache
 def cjk_font() -> str | None:
-    """The name of an installed font that has Chinese glyphs (Debian: ``fonts-noto-cjk``)."""
+    """The name of an installed font that matplotlib can use for Chinese (Debian: ``fonts-noto-cjk``),
+    for charts drawn in a notebook; rollout's own charts are laid out by Typst."""
     from matplotlib import font_manager
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
@@ -44,35 +48,6 @@ def cjk_font() -> str | None:
             return font_manager.FontProperties(fname=path).get_name()
     log.warning("no CJK font found (install fonts-noto-cjk); Chinese text in charts will not render")
     return None
-
-
-@contextmanager
-def chart_style() -> Iterator[None]:
-    """Matplotlib settings for rollout's charts: a CJK font first, ASCII minus signs, titles placed
-    without measuring."""
-    import matplotlib
-
-    font = cjk_font()
-    rc: dict[str, Any] = {
-        "font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
-        "axes.unicode_minus": False,
-        # Titles at the top of their axes: where matplotlib would place them anyway, as no axes has
-        # labels on top, without measuring every panel's tick labels to find that out.
-        "axes.titley": 1.0,
-    }
-    with matplotlib.rc_context(rc):  # type: ignore[arg-type]  # the stubs list rc keys as literals
-        yield
-
-
-def figure_png(figure: Figure, *, dpi: float | None = None) -> bytes:
-    """A figure as PNG bytes with no software stamp (same figure, same bytes), drawn with the
-    Agg canvas directly."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi or "figure", metadata={"Software": None})
-    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -97,71 +72,77 @@ class Burnup:
 
 
 def burnup_png(chart: Burnup, *, title: str, lang: Lang) -> bytes:
-    """:func:`burnup_figure` as PNG bytes."""
-    with chart_style():
-        return figure_png(burnup_figure(chart, title=title, lang=lang))
+    """The burn-up chart (:func:`burnup_layout`) as PNG bytes, laid out by Typst."""
+    from rollout.typst_pdf import typst_png
+
+    layout = burnup_layout(chart, title=title, lang=lang)
+    return typst_png("burnup.typ", ppi=BURNUP_PPI, chart=json.dumps(layout, ensure_ascii=False))
 
 
-def burnup_figure(chart: Burnup, *, title: str, lang: Lang) -> Figure:
-    """Small multiples of % of target done per week (macro and garage) against the linear plan
-    (累计完成图: cumulative done, not a burn-down), four panels a row. The y axis, the same in
-    every panel, reaches past the highest value (a street past its target shows above 100 %).
-    Draw it inside :func:`chart_style` for CJK text.
+def burnup_layout(chart: Burnup, *, title: str, lang: Lang) -> dict[str, Any]:
+    """What the burn-up template draws, every position a fraction of a panel's axes (x from the
+    left, y from the bottom): small multiples of % of target done per week (macro and garage)
+    against the linear plan (cumulative done, not a burn-down), :data:`BURNUP_COLUMNS` panels a row.
+
+    The x axis spans the plan's days and the chart's day with a 5 % margin, ticked at each quarter's
+    first day; the y axis, the same in every panel, goes from 0 to ``chart.top`` (past the highest
+    value: a street past its target shows above 100 %).
     """
-    import matplotlib
-    import matplotlib.dates
-    from matplotlib.collections import LineCollection
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
+    start, deadline, day = chart.start, chart.deadline, chart.as_of
+    first, last = min(start, day).toordinal(), max(deadline, day).toordinal()  # the weeks drawn end on the day
+    margin = 0.05 * max(last - first, 1)
+    low, high = first - margin, last + margin
 
-    columns = 4
-    rows = -(-len(chart.panels) // columns)
-    figure = Figure(figsize=(4 * columns, 2.8 * rows), dpi=100)
-    # Every panel has the same axes, fixed here rather than shared and measured: the plan's months
-    # with a margin, 0 to past the highest value. The grid, the 100 % line and the day are one
-    # collection per panel; only the outer panels carry ticks (tick objects cost most of the drawing).
-    start, deadline, day = (matplotlib.dates.date2num(d) for d in (chart.start, chart.deadline, chart.as_of))
-    first, last = min(start, day), max(deadline, day)  # the weeks drawn end on the day, before or after the plan
-    x0, x1, top = first - 0.05 * (last - first), last + 0.05 * (last - first), chart.top
-    x_ticks = [
-        x for x in matplotlib.dates.MonthLocator(bymonth=(1, 4, 7, 10)).tick_values(*matplotlib.dates.num2date([x0, x1])) if x0 <= x <= x1
+    def x(day: dt.date) -> float:
+        return round((day.toordinal() - low) / (high - low), 5)
+
+    def y(pct: float) -> float:
+        return round(pct / chart.top, 5)
+
+    def line(kind: str, days: tuple[dt.date, ...], pct: tuple[float, ...]) -> dict[str, Any]:
+        return {"kind": kind, "points": [[x(d), y(p)] for d, p in zip(days, pct, strict=True) if math.isfinite(p)]}
+
+    panels: list[dict[str, Any]] = [
+        {"name": name, "lines": [drawn for drawn in (line(one.kind, one.days, one.pct) for one in lines) if drawn["points"]]}
+        for name, lines in chart.panels
     ]
-    y_ticks = [y for y in MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(0, top) if 0 <= y <= top]
-    grid_color = matplotlib.colors.to_rgba(matplotlib.rcParams["grid.color"], 0.3)
-    grid_width = matplotlib.rcParams["grid.linewidth"]
-    guides = (
-        [[(x, 0), (x, top)] for x in x_ticks] + [[(x0, y), (x1, y)] for y in y_ticks] + [[(x0, 100), (x1, 100)], [(day, 0), (day, top)]]
-    )
-    guide_colors = [grid_color] * (len(guides) - 2) + ["#bbbbbb", "#cc0000"]
-    guide_widths = [grid_width] * (len(guides) - 2) + [0.8, 0.8]
-    colors = {"macro": "#2166ac", "garage": "#e08214"}
-    for i, (name, lines) in enumerate(chart.panels):
-        ax = figure.add_subplot(rows, columns, i + 1)
-        ax.add_collection(LineCollection(guides, colors=guide_colors, linewidths=guide_widths, zorder=1.5), autolim=False)
-        ax.plot([start, deadline], [0, 100], linestyle="--", color="#888888", linewidth=1, label=t("weekly.chart.plan", lang))
-        for line in lines:
-            ax.plot(
-                matplotlib.dates.date2num(line.days),
-                line.pct,
-                color=colors[line.kind],
-                linewidth=2,
-                label=t(f"labels.kind.{line.kind}", lang),
-            )
-        ax.set_xlim(x0, x1)
-        ax.set_ylim(0, top)
-        ax.set_title(name, fontsize=11)
-        left, bottom = i % columns == 0, i + columns >= len(chart.panels)  # the panels with labels
-        ax.xaxis.set_major_locator(FixedLocator(x_ticks) if bottom else NullLocator())
-        ax.yaxis.set_major_locator(FixedLocator(y_ticks) if left else NullLocator())
-        if bottom:
-            ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m"))
-            ax.tick_params(axis="x", labelsize=8)
-        if left:
-            ax.tick_params(axis="y", labelsize=8)
-    first = figure.axes[0]
-    first.legend(fontsize=8, loc="upper left")
-    first.set_ylabel(t("weekly.chart.y_label", lang))
-    figure.suptitle(title, fontsize=14)
-    # Fixed margins: tight_layout measures every label and costs most of the chart's time.
-    figure.subplots_adjust(left=0.05, right=0.99, bottom=0.06, top=0.9, wspace=0.08, hspace=0.3)
-    return figure
+    kinds = [drawn["kind"] for drawn in panels[0]["lines"]] if panels else []
+    return {
+        "title": title,
+        "lang": lang,
+        "columns": BURNUP_COLUMNS,
+        "y_label": t("weekly.chart.y_label", lang),
+        "legend": [{"kind": "plan", "label": t("weekly.chart.plan", lang)}]
+        + [{"kind": kind, "label": t(f"labels.kind.{kind}", lang)} for kind in kinds],
+        "x_ticks": [{"at": x(tick), "label": tick.strftime("%Y-%m")} for tick in _quarter_starts(low, high)],
+        "y_ticks": [{"at": y(tick), "label": f"{tick:g}"} for tick in nice_ticks(chart.top)],
+        "hundred": y(100.0),
+        "day": x(day),
+        "plan": [[x(start), 0.0], [x(deadline), y(100.0)]],
+        "panels": panels,
+    }
+
+
+def nice_ticks(top: float, bins: int = 6) -> list[float]:
+    """Ticks from 0 to at most ``top`` at a round step (1, 2, 2.5 or 5 times a power of ten), at
+    most ``bins`` intervals.
+
+    >>> nice_ticks(110.0), nice_ticks(180.0)
+    ([0.0, 20.0, 40.0, 60.0, 80.0, 100.0], [0.0, 50.0, 100.0, 150.0])
+    """
+    if not top > 0:
+        return [0.0]
+    magnitude = 10.0 ** math.floor(math.log10(top / bins))
+    step = next(s * magnitude for s in (1, 2, 2.5, 5, 10) if s * magnitude * bins >= top)
+    return [round(i * step, 10) for i in range(int(top / step + 1e-9) + 1)]
+
+
+def _quarter_starts(low: float, high: float) -> list[dt.date]:
+    """The first days of January, April, July and October between two day ordinals."""
+    first, last = dt.date.fromordinal(math.ceil(low)), dt.date.fromordinal(math.floor(high))
+    return [
+        day
+        for year in range(first.year, last.year + 1)
+        for day in (dt.date(year, month, 1) for month in (1, 4, 7, 10))
+        if first <= day <= last
+    ]

@@ -13,10 +13,12 @@ runs the calls sent to it.
 from __future__ import annotations
 
 import contextlib
+import importlib
+import pickle
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-__all__ = ["Executor", "Helper", "InMemoryExecutor", "Owed"]
+__all__ = ["Executor", "Helper", "InMemoryExecutor", "Owed", "importing"]
 
 
 class Executor(Protocol):
@@ -134,8 +136,13 @@ class Helper:
         self._count += 1
         number = self._count
         self._pending[number] = (function, args, kwargs)
+        try:  # pickled here (what Connection.send does) to know that it can be
+            message = pickle.dumps(("call", number, function, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):  # e.g. a database connection: the call runs here
+            del self._pending[number]
+            return _Done(function, args, kwargs)
         try:
-            self._connection.send(("call", number, function, args, kwargs))
+            self._connection.send_bytes(message)
         except OSError:  # the helper is gone: the result is computed here when asked for
             self._stop()
         return _Sent(self, number)
@@ -191,6 +198,16 @@ class _Sent(Owed):
             self._value = self._helper._result(self._number)
             self._done = True
         return self._value
+
+
+def importing(*names: str) -> Callable[[], None]:
+    """A warm-up step (see :class:`Helper`) that imports the modules ``names``."""
+
+    def step() -> None:
+        for name in names:
+            importlib.import_module(name)
+
+    return step
 
 
 def _steps(warm_up: Callable[[], Any] | Sequence[Callable[[], Any]] | None) -> Sequence[Callable[[], Any]]:

@@ -1,5 +1,6 @@
-"""PDF from a Typst template in ``rollout/templates``, laid out in this process by the Typst
-compiler (the ``typst`` package), for documents made by the dozen: the worksheets.
+"""PDF and PNG from a Typst template in ``rollout/templates``, laid out in this process by the
+Typst compiler (the ``typst`` package): the worksheets (made by the dozen), the brief and the charts
+(``charts.typ``, which the templates import).
 
 Typst lays out a CJK page with its tables in a few milliseconds and embeds the font subset it
 uses, where WeasyPrint takes about a second a page (see ``benchmarks/bench_deliverables.py``). The
@@ -25,7 +26,7 @@ from typing import Any
 
 from rollout.errors import InputFileError
 
-__all__ = ["CJK_FONTS", "PendingPdfs", "may_fork", "one_page_pdf", "prepare", "typst_pdf", "typst_pdfs"]
+__all__ = ["CJK_FONTS", "PendingPdfs", "may_fork", "one_page_pdf", "prepare", "typst_pdf", "typst_pdfs", "typst_png"]
 
 #: Set once Typst has laid out a page in this process (its thread pool is running): no fork after that.
 _typst_started = False
@@ -44,22 +45,33 @@ def may_fork() -> bool:
 
 
 def prepare() -> None:
-    """Find the fonts and set up the compiler now (about a tenth of a second), ahead of the first
-    page: in a process that gets ready while another one works."""
-    _compiler()
+    """Find the fonts, set up the compiler and lay out a first small page in the Chinese fonts now
+    (together about a tenth of a second), ahead of the first document: in a process that gets
+    ready while another one works. After this, the process cannot fork a Typst worker."""
+    _compile("warm_up.typ", {}, format="png", ppi=10.0)
 
 
 def typst_pdf(template: str, **inputs: str) -> tuple[bytes, int]:
     """``template`` laid out with ``inputs`` as ``sys.inputs`` (plus ``fonts``, the JSON list of
     the Chinese fonts found): the PDF bytes and its number of pages."""
+    pdf = _compile(template, inputs, format="pdf")
+    return pdf, _pages(pdf)
+
+
+def typst_png(template: str, *, ppi: float, **inputs: str) -> bytes:
+    """``template`` (one page) laid out as :func:`typst_pdf` does, as PNG bytes at ``ppi``."""
+    return _compile(template, inputs, format="png", ppi=ppi)
+
+
+def _compile(template: str, inputs: dict[str, str], **output: Any) -> bytes:
     global _typst_started
     compiler, fonts = _compiler()
     _typst_started = True
     try:
-        pdf = compiler.compile(input=_source(template), sys_inputs={**inputs, "fonts": fonts})
+        # The templates folder is the root: a template imports charts.typ beside it.
+        return compiler.compile(input=_source(template), root=str(_templates()), sys_inputs={**inputs, "fonts": fonts}, **output)
     except RuntimeError as e:  # typst.TypstError: the template or its data is wrong
         raise InputFileError("errors.typst_failed", template=template, detail=str(e)) from e
-    return pdf, _pages(pdf)
 
 
 def one_page_pdf(template: str, choices: Sequence[Mapping[str, str]]) -> bytes:
@@ -126,8 +138,13 @@ def _compiler() -> tuple[Any, str]:
 
 
 @functools.cache
+def _templates() -> Any:
+    return files("rollout") / "templates"
+
+
+@functools.cache
 def _source(template: str) -> bytes:
-    return (files("rollout") / "templates" / template).read_bytes()
+    return (_templates() / template).read_bytes()
 
 
 def _pages(pdf: bytes) -> int:

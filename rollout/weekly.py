@@ -114,9 +114,9 @@ class WeeklyPack:
     folder: Path | None = None
 
 
-#: The order the files are written in: this process's first, then the helper's (drawn meanwhile).
+#: The order the files are written in: this process's first, then the helper's (drawn meanwhile),
+#: then the map (modelled and drawn meanwhile by the map helper, the longest).
 _WRITTEN_IN_ORDER = (
-    "index.html",
     "progress.csv",
     "changes.csv",
     "changes_by_street.csv",
@@ -126,6 +126,7 @@ _WRITTEN_IN_ORDER = (
     "brief.docx",
     "brief.pdf",
     "burnup.png",
+    "index.html",
 )
 
 
@@ -137,18 +138,20 @@ def weekly_pack(
     existing: ExistingNetwork | None = None,
     lang: Lang = "zh",
     helper: Helper | None = None,
+    mapper: Helper | None = None,
 ) -> WeeklyPack:
     """Build the pack for the week of ``project.as_of`` (or ``week``), in memory.
 
     ``basemap`` defaults to ``[map] basemap`` of rollout.toml (else OpenStreetMap); ``existing``
     (the existing network) adds its stations to the map's coverage and gap layers. The chart, the
     brief and the workbook are made by ``helper`` (a :func:`rollout.weekly_helper.pack_helper`
-    started before the project was loaded, so that it is ready), else by one started now, while
-    this process models the coverage and builds the map.
+    started before the project was loaded, so that it is ready), else by one started now; the
+    coverage and the map by ``mapper`` (a :func:`rollout.weekly_map.map_helper`, started
+    likewise), else here, while the helper draws.
     """
     basemap = _checked_basemap(project, basemap)  # before the slow steps
     with _helping(helper) as helper:
-        pack = _pack(project, week=week, basemap=basemap, existing=existing, lang=lang, helper=helper)
+        pack = _pack(project, week=week, basemap=basemap, existing=existing, lang=lang, helper=helper, mapper=mapper)
         return replace(pack, files=_ready(pack.files))
 
 
@@ -176,11 +179,14 @@ def _ready(files: dict[str, Any]) -> dict[str, Any]:
     return {name: artefact.result() if isinstance(artefact, Owed) else artefact for name, artefact in files.items()}
 
 
-def _pack(project: Project, *, week: str | None, basemap: str, existing: ExistingNetwork | None, lang: Lang, helper: Helper) -> WeeklyPack:
-    """The pack, with the helper's files still owed (see :data:`_WRITTEN_IN_ORDER`)."""
+def _pack(
+    project: Project, *, week: str | None, basemap: str, existing: ExistingNetwork | None, lang: Lang, helper: Helper, mapper: Helper | None
+) -> WeeklyPack:
+    """The pack, with the helpers' files still owed (see :data:`_WRITTEN_IN_ORDER`)."""
     from rollout.brief import brief_view, leaders_brief
     from rollout.progress_xlsx import progress_sheet
     from rollout.weekly_helper import helper_files
+    from rollout.weekly_map import pack_map, sendable
 
     as_of = project.as_of
     week = week or iso_week(as_of)
@@ -189,50 +195,33 @@ def _pack(project: Project, *, week: str | None, basemap: str, existing: Existin
     district = config.district(lang)
     title = t("weekly.title", lang, district=district)
     subtitle = week_subtitle(week, as_of, lang=lang)
-    # The chart first (the slowest file), then the brief and the workbook: the helper draws while
-    # this process models the coverage and builds the map.
-    chart_title = t("weekly.chart.title", lang, title=title, subtitle=subtitle)
-    chart = helper.submit(helper_files, chart=_burnup_data(project, progress, lang=lang), chart_title=chart_title, lang=lang)
-    view = brief_view(leaders_brief(project, week=week), lang=lang)
-    sheet = progress_sheet(progress, lang=lang, approximate=project.approximate)
-    documents = helper.submit(helper_files, brief=view, progress=sheet, lang=lang)
-    from rollout.coverage import coverage_analysis
-    from rollout.maps import build_map, render_map
-
     previous = as_of - dt.timedelta(days=7)
     macro, garage = project.macro.records, project.garage.records
     changes = pd.concat([status_changes(macro, MACRO, previous, as_of), status_changes(garage, GARAGE, previous, as_of)], ignore_index=True)
-    coverage = coverage_analysis(project, existing=existing)
-    register_layers = []
-    if project.register is not None:  # records from the register: its open conflicts on the map
-        from rollout.register.weekly import conflict_layers
-
-        register_layers = conflict_layers(project.register.conflicts, basemap=basemap, lang=lang)
-    fmap = build_map(
-        project.streets,
-        progress,
-        macro,
-        garage,
-        as_of=as_of,
-        title=title,
-        subtitle=subtitle,
-        notes=week_notes(week, as_of, lang=lang),
-        changed={k: set(changes.loc[changes["kind"] == k, "record_id"]) for k in ("macro", "garage")},
-        basemap=basemap,
-        tianditu_key=project.config.tianditu_key,
-        approximate=project.approximate,
-        coverage=coverage,
-        aggregate_above=config.map_aggregate_above,
-        layers=register_layers,
-        lang=lang,
-    )
+    # The map first (the longest: its coverage model), then the brief and the chart: the helpers
+    # model and draw while this process makes the tables.
+    map_call: dict[str, Any] = {
+        "existing": existing,
+        "changed": {k: set(changes.loc[changes["kind"] == k, "record_id"]) for k in ("macro", "garage")},
+        "basemap": basemap,
+        "title": title,
+        "subtitle": subtitle,
+        "notes": week_notes(week, as_of, lang=lang),
+        "lang": lang,
+    }
+    page = mapper.submit(pack_map, project, **map_call) if mapper is not None and mapper.forked and sendable(project) else None
+    view = brief_view(leaders_brief(project, week=week), lang=lang)
+    sheet = progress_sheet(progress, lang=lang, approximate=project.approximate)
+    documents = helper.submit(helper_files, brief=view, progress=sheet, lang=lang)
+    chart_title = t("weekly.chart.title", lang, title=title, subtitle=subtitle)
+    chart = helper.submit(helper_files, chart=_burnup_data(project, progress, lang=lang), chart_title=chart_title, lang=lang)
     summary = summary_markdown(project, progress, changes, week=week, title=title, lang=lang)
     if project.register is not None:  # the 本周报送 section
         from rollout.register.weekly import weekly_section
 
         summary += weekly_section(project, lang=lang)
     mine: dict[str, Any] = {
-        "index.html": render_map(fmap),
+        "index.html": page if page is not None else pack_map(project, **map_call),
         "progress.csv": progress_table(progress, fmt="csv", lang=lang),
         "changes.csv": Table(changes_for_people(changes, lang), headers=labels.headers(changes.columns, lang, family="change_column")),
         "changes_by_street.csv": Table(changes_by_street(changes, progress)),
@@ -277,12 +266,13 @@ def build_weekly_pack(
     existing: ExistingNetwork | None = None,
     lang: Lang = "zh",
     helper: Helper | None = None,
+    mapper: Helper | None = None,
 ) -> WeeklyPack:
     """Build the pack (:func:`weekly_pack`) and write it under ``out_root`` (:func:`write_weekly_pack`):
-    this process's files are written while the helper finishes its own."""
+    this process's files are written while the helpers finish theirs."""
     basemap = _checked_basemap(project, basemap)
     with _helping(helper) as helper:
-        pack = _pack(project, week=week, basemap=basemap, existing=existing, lang=lang, helper=helper)
+        pack = _pack(project, week=week, basemap=basemap, existing=existing, lang=lang, helper=helper, mapper=mapper)
         written = write_weekly_pack(pack, out_root)
         return replace(written, files=_ready(pack.files))
 

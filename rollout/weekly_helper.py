@@ -1,6 +1,6 @@
 """The weekly pack's files made in a second process: the burn-up chart, the brief and the workbook.
 
-They need libraries that take longer to import than to use (matplotlib, Typst's fonts, python-docx,
+They need libraries that take longer to get ready than to use (Typst and its fonts, python-docx,
 openpyxl) and nothing but a few plain values: the chart's (:class:`rollout.charts.Burnup`), the
 brief's view and the workbook's rows (:class:`rollout.progress_xlsx.ProgressSheet`), so that the
 helper never imports pandas. ``rollout weekly`` starts :func:`pack_helper` before it reads the
@@ -14,11 +14,9 @@ This module imports only the standard library at the top: starting the helper co
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rollout.executors import Helper
+from rollout.executors import Helper, importing
 
 if TYPE_CHECKING:
     from rollout.charts import Burnup
@@ -67,33 +65,18 @@ def helper_files(
     return files
 
 
-def _imports(*names: str) -> Callable[[], None]:
-    def step() -> None:
-        for name in names:
-            importlib.import_module(name)
-
-    return step
-
-
-def _chart_fonts() -> None:
-    from rollout.charts import cjk_font
-
-    cjk_font()
-
-
 def _typst_fonts() -> None:
     from rollout.typst_pdf import prepare
 
     prepare()
 
 
-#: Getting ready, in the order the calls need it (the chart first, then the workbook and the
-#: brief); the helper stops when the first call arrives and imports the rest when it needs it.
+#: Getting ready, in the order the calls need it (Typst for the chart first, then the workbook and
+#: the brief); the helper stops when the first call arrives and imports the rest when it needs it.
 _WARM_UP = (
-    _imports("matplotlib.figure", "matplotlib.dates", "matplotlib.backends.backend_agg", "rollout.charts"),
-    _chart_fonts,
-    _imports("openpyxl.formatting.rule", "rollout.progress_xlsx", "rollout.writers.xlsx"),
-    _imports("rollout.brief_documents", "rollout.brief_chart", "rollout.brief_pdf", "pypdfium2"),
+    importing("rollout.charts", "rollout.typst_pdf"),
     _typst_fonts,
-    _imports("docx", "rollout.brief_docx"),
+    importing("openpyxl.formatting.rule", "rollout.progress_xlsx", "rollout.writers.xlsx"),
+    importing("rollout.brief_documents", "rollout.brief_pdf", "rollout.brief_chart", "pypdfium2"),
+    importing("docx", "rollout.brief_docx"),
 )

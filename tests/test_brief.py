@@ -71,6 +71,11 @@ def test_pdf_is_one_a4_page_with_the_numbers(brief, files) -> None:
         assert name in text
     top = brief.blocked.iloc[0]
     assert top["record_id"] in text and str(int(top["days_blocked"])) in text
+    # The chart is drawn on the page, as text and vectors: its legend, and each street's
+    # done/target once in the table and once beside its bar.
+    assert "已完成" in text
+    for _, street in street_rows(brief.progress).iterrows():
+        assert text.count(f"{street['macro_done']}/{street['macro_target']}") >= 2
 
 
 def test_same_content_same_bytes(brief, files) -> None:
@@ -128,15 +133,13 @@ def test_cli_writes_both_and_refuses_unknown_formats(tmp_path: Path) -> None:
 
 def test_pdf_lists_as_many_milestones_as_fit(brief) -> None:
     from rollout.brief import brief_view
-    from rollout.brief_chart import brief_chart_png
     from rollout.brief_pdf import DUE_LIMIT, brief_layout, brief_pdf
 
     view = brief_view(brief, lang="zh")
     view["due"] = view["due"] * 3  # more than fit on the page
     view["due"] = [[*row[:2], f"{row[2]}（{row[2]}；{row[2]}）", *row[3:]] for row in view["due"]]  # on two lines each
-    chart = brief_chart_png(view)
-    pdf, shown = brief_pdf(view, chart)
+    pdf, shown = brief_pdf(view)
     assert 1 < shown < DUE_LIMIT
     text = _flat(PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 1 and f"共{len(view['due'])}项，列出最早的{shown}项" in text
-    assert brief_layout(view, chart, shown + 1)[1] == 2  # the most that fit
+    assert brief_layout(view, shown + 1)[1] == 2  # the most that fit

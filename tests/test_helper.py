@@ -89,6 +89,19 @@ def _owed_calls_of_a_dead_helper(tmp: str) -> dict:
     return {"forked": forked, "tag": tag, "here": os.getpid(), "pid": pid}
 
 
+def _where_with(tag: str, _: object) -> tuple[str, int, int | None]:
+    return _where(tag)
+
+
+def _runs_here_what_cannot_be_sent(tmp: str) -> dict:
+    import threading
+
+    with Helper() as helper:
+        here = helper.submit(_where_with, "lock", threading.Lock()).result()  # a lock cannot be pickled
+        there = helper.submit(_where, "plain").result()
+        return {"forked": helper.forked, "here": os.getpid(), "lock": here[1], "plain": there[1]}
+
+
 def _in_fresh(check, tmp_path: Path) -> dict:
     script = f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_helper as t; "
     script += f"print(json.dumps(t.{check.__name__}({str(tmp_path)!r})))"
@@ -111,6 +124,12 @@ def test_the_warm_up_stops_when_a_call_arrives(tmp_path: Path) -> None:
     seen = _in_fresh(_stops_warming_up_for_a_call, tmp_path)
     assert seen["tag"] == "first"
     assert seen["steps"] == "1"  # the second step was left for when a call needs it
+
+
+def test_a_call_whose_arguments_cannot_be_sent_runs_here(tmp_path: Path) -> None:
+    seen = _in_fresh(_runs_here_what_cannot_be_sent, tmp_path)
+    assert seen["lock"] == seen["here"]  # run here, with its result
+    assert seen["plain"] != seen["here"]  # and the helper still takes the next call
 
 
 def test_calls_owed_by_a_helper_that_died_run_here(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from rollout.charts import cjk_font
 from rollout.cli import cli
 from rollout.pipeline import load_project
 from rollout.schema import MACRO
-from rollout.weekly import PACK_FILES, build_weekly_pack, iso_week, status_changes, week_end
+from rollout.weekly import PACK_FILES, build_weekly_pack, iso_week, status_changes, week_end, weekly_pack
 from rollout.writers import files
 
 
@@ -115,12 +117,22 @@ def test_geopackage_layers_for_qgis(pack: Path) -> None:
     assert streets.crs.to_epsg() == 4326
 
 
-def test_burnup_chart_uses_a_cjk_font(pack: Path) -> None:
-    assert cjk_font() is not None, "install fonts-noto-cjk"
+def test_burnup_chart_draws_every_panel_with_chinese_text(pack: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    assert cjk_font() is not None, "install fonts-noto-cjk"  # for the notebook's matplotlib charts
     data = (pack / "burnup.png").read_bytes()
     assert data.startswith(b"\x89PNG")
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert (width, height) == (1600, 840)
+    image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(int)
+    height, width, _ = image.shape
+    assert 1400 <= width <= 1800 and 700 <= height <= 950  # 11 panels, four a row, at 100 ppi
+    # Each kind's line is drawn in its colour, the plan's dashes in grey and the day in red.
+    for colour in ((0x21, 0x66, 0xAC), (0xE0, 0x82, 0x14), (0xCC, 0x00, 0x00)):
+        assert (np.abs(image - colour).sum(axis=2) < 30).sum() > 500, colour
+    # The title's Chinese text is rendered in glyphs, not boxes: dark pixels across its line.
+    title = image[: height // 20]
+    assert (title.sum(axis=2) < 200).sum() > 2000
 
 
 def test_the_pack_is_deterministic(sample_data_dir: Path, tmp_path: Path) -> None:
@@ -268,48 +280,46 @@ def test_the_list_of_packs_links_every_file(sample_data_dir: Path, tmp_path: Pat
 
 
 def test_burnup_axis_fits_values_above_100(sample_data_dir: Path) -> None:
-    from rollout.charts import burnup_figure
+    from rollout.charts import burnup_layout
     from rollout.weekly import _burnup_data
 
     project = load_project(sample_data_dir, as_of=dt.date(2024, 12, 31))
     progress = project.progress()
     caoyang = progress.set_index("street_name").loc["曹杨新村街道"]
     assert caoyang["garage_pct"] == pytest.approx(166.7)  # 5 garages done of a target of 3
-    figure = burnup_figure(_burnup_data(project, progress, lang="zh"), title="t", lang="zh")
-    panels = [ax for ax in figure.axes if ax.get_visible()]
-    assert len(panels) == 11  # the district and its 10 streets
-    panel = next(ax for ax in panels if ax.get_title() == "曹杨新村街道")
-    drawn = max(max(line.get_ydata()) for line in panel.get_lines() if len(line.get_ydata()) > 2)
-    assert drawn == pytest.approx(500 / 3)
-    for ax in panels:  # every panel shares the axis, and every line fits in it
-        low, high = ax.get_ylim()
-        assert low == 0 and high >= drawn + 5
-        assert all(max(line.get_ydata()) <= high for line in ax.get_lines())
+    chart = _burnup_data(project, progress, lang="zh")
+    layout = burnup_layout(chart, title="t", lang="zh")
+    assert len(layout["panels"]) == 11  # the district and its 10 streets
+    panel = next(p for p in layout["panels"] if p["name"] == "曹杨新村街道")
+    highest = max(y for line in panel["lines"] for _, y in line["points"])
+    assert highest * chart.top == pytest.approx(500 / 3, abs=0.01)
+    assert chart.top >= 500 / 3 + 5 and [t["label"] for t in layout["y_ticks"]] == ["0", "50", "100", "150"]
+    # Every panel shares the axis (fractions of it), and every line fits in it.
+    assert all(0 <= y <= 1 for p in layout["panels"] for line in p["lines"] for _, y in line["points"])
+    assert layout["hundred"] == pytest.approx(100 / chart.top, abs=1e-5)
     # An ordinary week keeps the usual 0-110 % axis.
     early = load_project(sample_data_dir, as_of=dt.date(2024, 6, 30))
-    figure = burnup_figure(_burnup_data(early, early.progress(), lang="zh"), title="t", lang="zh")
-    assert figure.axes[0].get_ylim() == (0.0, 110.0)
+    chart = _burnup_data(early, early.progress(), lang="zh")
+    layout = burnup_layout(chart, title="t", lang="zh")
+    assert chart.top == 110 and [t["label"] for t in layout["y_ticks"]] == ["0", "20", "40", "60", "80", "100"]
+    assert [t["label"] for t in layout["x_ticks"]] == ["2024-01", "2024-04", "2024-07", "2024-10", "2025-01"]
+    assert [e["label"] for e in layout["legend"]] == ["线性计划", "宏站", "车库"]
 
 
 @pytest.mark.parametrize("day", [dt.date(2025, 3, 31), dt.date(2023, 11, 30)], ids=["after the deadline", "before the start"])
 def test_burnup_axis_reaches_a_day_outside_the_plan(sample_data_dir: Path, day: dt.date) -> None:
     """The plan ended 2024-12-31 (or has not begun): the weeks up to the day and its red line stay on the chart."""
-    import matplotlib.dates
-
-    from rollout.charts import burnup_figure
+    from rollout.charts import burnup_layout
     from rollout.weekly import _burnup_data
 
     project = load_project(sample_data_dir, as_of=day)
     chart = _burnup_data(project, project.progress(), lang="zh")
-    figure = burnup_figure(chart, title="t", lang="zh")
-    ours = matplotlib.dates.date2num(day)
-    for ax in figure.axes:
-        low, high = ax.get_xlim()
-        assert low < ours < high
-        drawn = [x for line in ax.get_lines() for x in line.get_xdata()]
-        assert max(drawn) <= high and min(drawn) >= low
-        day_line = ax.collections[0].get_segments()[-1]  # the red line of the day
-        assert day_line[0][0] == day_line[1][0] == ours
+    layout = burnup_layout(chart, title="t", lang="zh")
+    assert 0 < layout["day"] < 1
+    drawn = [x for p in layout["panels"] for line in p["lines"] for x, _ in line["points"]]
+    assert drawn and min(drawn) > 0 and max(drawn) < 1
+    assert max(drawn) == pytest.approx(layout["day"], abs=1e-5)  # the last week drawn ends on the day
+    assert all(0 < x < 1 for x, _ in layout["plan"])
     assert max(max(line.days) for _, lines in chart.panels for line in lines) == day
 
 
@@ -387,6 +397,7 @@ def test_the_helper_makes_its_files_without_pandas(sample_data_dir: Path, tmp_pa
         "import pickle, sys; from rollout.weekly_helper import helper_files;"
         "files = helper_files(**pickle.loads(open(sys.argv[1], 'rb').read()));"
         "assert 'pandas' not in sys.modules, 'pandas imported';"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported';"
         "open(sys.argv[2], 'wb').write(pickle.dumps(files))"
     )
     command = [sys.executable, "-c", script, tmp_path / "parts.pickle", tmp_path / "files.pickle"]
@@ -395,3 +406,42 @@ def test_the_helper_makes_its_files_without_pandas(sample_data_dir: Path, tmp_pa
     files = pickle.loads((tmp_path / "files.pickle").read_bytes())
     assert sorted(files) == ["brief.docx", "brief.pdf", "burnup.png", "progress.xlsx"]
     assert files == helper_files(**parts)  # the same bytes as made here
+
+
+def test_the_map_helper_draws_the_same_page_and_this_process_never_imports_folium(sample_data_dir: Path, tmp_path: Path) -> None:
+    """``rollout weekly`` models the coverage and draws the map in a second process, forked before
+    the site files are read: the pack is the same, byte for byte, as one made in one process, and
+    the first process never imports folium. A project too large to send is mapped here."""
+    import subprocess
+    import sys
+
+    script = (
+        "import datetime as dt, json, sys\n"
+        "from rollout.weekly_map import map_helper\n"
+        "import rollout.weekly_map as weekly_map\n"
+        "mapper = map_helper()\n"
+        "from rollout.pipeline import load_project\n"
+        "from rollout.weekly import weekly_pack\n"
+        "project = load_project(sys.argv[1], as_of=dt.date(2024, 6, 30))\n"
+        "with mapper:\n"
+        "    forked = mapper.forked\n"
+        "    page = weekly_pack(project, mapper=mapper).files['index.html']\n"
+        "folium = 'folium' in sys.modules\n"
+        "weekly_map.MAP_HELPER_RECORDS = 10  # too large to send: drawn here\n"
+        "with map_helper() as mapper:\n"
+        "    here = weekly_pack(project, mapper=mapper).files['index.html']\n"
+        "open(sys.argv[2], 'w').write(json.dumps({'forked': forked, 'folium': folium, 'page': page, 'here': here}))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    out = tmp_path / "seen.json"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(sample_data_dir), str(out)], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(out.read_text(encoding="utf-8"))
+    if not seen["forked"]:
+        pytest.skip("no second CPU or no fork on this machine")
+    assert seen["folium"] is False
+    alone = weekly_pack(load_project(sample_data_dir, as_of=dt.date(2024, 6, 30))).files["index.html"]
+    assert seen["page"] == alone == seen["here"]
+    assert "rolloutSites(" in alone and "曹杨新村街道" in alone

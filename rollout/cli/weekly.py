@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -68,10 +70,12 @@ def command(
 
     lang = current_lang()
     week, as_of = _as_of(week, as_of)
-    # The chart, the brief and the workbook are made by a helper process, which imports what they
-    # need while the site files are read here.
+    # The chart, the brief and the workbook are made by a helper process, the coverage and the map
+    # by another (records in this process's memory only); both import what they need while the
+    # site files are read here.
     with (
         pack_helper() as helper,
+        _map_helper(engine) as mapper,
         open_project(engine, scheduler, partitions, as_of=as_of, crs=crs, sheet=sheet, boundaries=boundaries) as project,
     ):
         from rollout.progress import total_row
@@ -82,7 +86,7 @@ def command(
         gc.freeze()
 
         network = read_existing_network(project, existing, crs=crs, lang=lang)
-        pack = build_weekly_pack(project, out, week=week, basemap=basemap, existing=network, lang=lang, helper=helper)
+        pack = build_weekly_pack(project, out, week=week, basemap=basemap, existing=network, lang=lang, helper=helper, mapper=mapper)
         rejected = sum(int(summary["rejected"].sum()) for summary, _ in (load.summary_and_problems() for load in project.loads.values()))
     total = total_row(pack.progress)
     click.echo(
@@ -103,6 +107,14 @@ def command(
     if rejected:
         click.echo(t("cli.msg.rows_rejected", lang, count=rejected))
     click.echo(t("cli.msg.pack_written", lang, path=pack.folder))
+
+
+def _map_helper(engine: str) -> contextlib.AbstractContextManager[Any]:
+    if engine != "memory":  # the records stay on the dask workers
+        return contextlib.nullcontext()
+    from rollout.weekly_map import map_helper
+
+    return map_helper()
 
 
 @click.command("map")

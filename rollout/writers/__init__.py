@@ -5,8 +5,8 @@ these functions write them atomically (a temporary file or folder beside the tar
 ``os.replace``), neutralise spreadsheet formulas in CSV/XLSX cells, headers and titles, store
 numbers and dates in workbooks as numbers and dates, and make file names safe.
 
-An artefact is ``bytes``, ``str`` (UTF-8 text), a :class:`Table`, a :class:`GeoLayers`, an
-openpyxl ``Workbook`` or a matplotlib ``Figure``; :func:`write_file` writes any of them by
+An artefact is ``bytes``, ``str`` (UTF-8 text), a :class:`Table`, a :class:`GeoLayers` or an
+openpyxl ``Workbook``; :func:`write_file` writes any of them by
 the target's extension, :func:`write_folder` writes a folder of them and swaps it in whole.
 """
 

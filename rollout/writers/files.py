@@ -54,10 +54,6 @@ def write_file(path: Path | str, artefact: Any) -> Path:
         return write_bytes(path, table_bytes(artefact, path))
     if isinstance(artefact, GeoLayers):
         return write_geo(path, artefact.layers)
-    if hasattr(artefact, "savefig"):  # a matplotlib Figure
-        from rollout.charts import figure_png
-
-        return write_bytes(path, figure_png(artefact))
     if hasattr(artefact, "worksheets"):  # an openpyxl Workbook
         return write_bytes(path, workbook_bytes(artefact))
     msg = f"cannot write {type(artefact).__name__} to {path}"
