@@ -239,7 +239,7 @@ def _help(connection: Any, parents_end: Any, warm_up: Callable[[], Any] | Sequen
     while True:
         try:
             message = connection.recv()
-        except (EOFError, OSError):
+        except Exception:  # the parent is gone, or a call it could pickle cannot be unpickled here: the parent makes what it owes
             return
         if message is None:
             return

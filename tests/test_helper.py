@@ -102,6 +102,24 @@ def _runs_here_what_cannot_be_sent(tmp: str) -> dict:
         return {"forked": helper.forked, "here": os.getpid(), "lock": here[1], "plain": there[1]}
 
 
+def _cannot_load() -> None:
+    raise ValueError("cannot be unpickled")
+
+
+class _Unloadable:
+    """Pickles, but cannot be unpickled."""
+
+    def __reduce__(self):
+        return (_cannot_load, ())
+
+
+def _runs_here_what_the_helper_cannot_load(tmp: str) -> dict:
+    with Helper() as helper:
+        forked = helper.forked
+        _, pid, _ = helper.submit(_where_with, "unloadable", _Unloadable()).result()
+        return {"forked": forked, "here": os.getpid(), "pid": pid, "forked_after": helper.forked}
+
+
 def _in_fresh(check, tmp_path: Path) -> dict:
     script = f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_helper as t; "
     script += f"print(json.dumps(t.{check.__name__}({str(tmp_path)!r})))"
@@ -130,6 +148,11 @@ def test_a_call_whose_arguments_cannot_be_sent_runs_here(tmp_path: Path) -> None
     seen = _in_fresh(_runs_here_what_cannot_be_sent, tmp_path)
     assert seen["lock"] == seen["here"]  # run here, with its result
     assert seen["plain"] != seen["here"]  # and the helper still takes the next call
+
+
+def test_a_call_the_helper_cannot_unpickle_runs_here(tmp_path: Path) -> None:
+    seen = _in_fresh(_runs_here_what_the_helper_cannot_load, tmp_path)
+    assert seen["pid"] == seen["here"] and seen["forked_after"] is False  # the helper ended; the call ran here
 
 
 def test_calls_owed_by_a_helper_that_died_run_here(tmp_path: Path) -> None:
