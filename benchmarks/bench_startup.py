@@ -1,6 +1,7 @@
 """Whole-process times as the user feels them: start-up, `rollout progress` and the weekly pack.
 
-Each command runs as its own process (imports included), several times; the table shows the
+Each command runs as its own process (imports included), several times, the commands in turn
+(round after round, so that a slower minute of a shared machine slows them all); the table shows the
 best and the median wall time next to the references measured in the same run: a click
 hello-world import, a geopandas import, and what a user would write instead (a plain pandas +
 geopandas.sjoin script counting on-air stations per street on the sample). The aims:
@@ -46,13 +47,21 @@ print(joined[joined["状态"] == "已开通"].groupby("street_code").size())
 """
 
 
-def _time(command: list[str], runs: int, env: dict[str, str]) -> list[float]:
-    subprocess.run(command, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # writes the bytecode
-    times = []
+def _run(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _time_interleaved(cases: list[tuple[str, list[str], dict[str, str]]], runs: int) -> dict[str, list[float]]:
+    """Each command once untimed (it writes the bytecode), then ``runs`` rounds of every command in
+    turn: a machine that slows down for a while slows every command alike, and the ratios hold."""
+    for _, command, env in cases:
+        _run(command, env)
+    times: dict[str, list[float]] = {name: [] for name, _, _ in cases}
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
+        for name, command, env in cases:
+            times[name].append(_run(command, env))
     return times
 
 
@@ -79,7 +88,7 @@ def main() -> None:
         ("rollout weekly (sample)", [*rollout, "--data", str(data), "weekly", "--week", "2024-W26", "--out", str(out / "weekly")], env),
     ]
     try:
-        results = {name: _time(command, args.runs, case_env) for name, command, case_env in cases}
+        results = _time_interleaved(cases, args.runs)
     finally:
         shutil.rmtree(out, ignore_errors=True)
     best = {name: min(times) for name, times in results.items()}
