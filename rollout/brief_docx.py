@@ -7,7 +7,9 @@ Same content as the PDF (:func:`rollout.brief.brief_view`); same bytes for the s
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import io
 import zipfile
 from typing import Any
@@ -142,23 +144,42 @@ def _widths(table: Any, centimetres: list[float]) -> None:
 
 
 def _cell(cell: Any, value: object, *, bold: bool = False, fill: str | None = None, left: bool = False) -> None:
-    """A table cell's text (8.5 pt, centred unless ``left``), bold and shaded as asked."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    """A table cell's text (8.5 pt, centred unless ``left``), bold and shaded as asked.
+
+    The paragraph's and the run's properties are copies of ones made once (:func:`_cell_format`):
+    python-docx finds each property's place among its siblings on every set, half the brief's time.
+    """
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
-    from docx.shared import Pt
 
+    paragraph_properties, run_properties = _cell_format(bold=bold, left=left)
     para = cell.paragraphs[0]
-    para.alignment = WD_ALIGN_PARAGRAPH.LEFT if left else WD_ALIGN_PARAGRAPH.CENTER
+    para._p.insert(0, copy.deepcopy(paragraph_properties))
     run = para.add_run("" if value is None else str(value))
-    run.font.size, run.font.bold = Pt(8.5), bold
-    _east_asian(run._element, _HEADING_FONT if bold else _BODY_FONT, _LATIN_FONT)
+    run._r.insert(0, copy.deepcopy(run_properties))
     if fill:
         shading = OxmlElement("w:shd")
         shading.set(qn("w:val"), "clear")
         shading.set(qn("w:color"), "auto")
         shading.set(qn("w:fill"), fill)
         cell._tc.get_or_add_tcPr().append(shading)
+
+
+@functools.cache
+def _cell_format(*, bold: bool, left: bool) -> tuple[Any, Any]:
+    """A table cell's paragraph properties (its alignment) and run properties (8.5 pt, bold or
+    not, 黑体 or 宋体), made once by python-docx on a paragraph of their own."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.shared import Pt
+    from docx.text.paragraph import Paragraph
+
+    para = Paragraph(OxmlElement("w:p"), None)  # type: ignore[arg-type]  # no document: only its XML is kept
+    para.alignment = WD_ALIGN_PARAGRAPH.LEFT if left else WD_ALIGN_PARAGRAPH.CENTER
+    run = para.add_run("")
+    run.font.size, run.font.bold = Pt(8.5), bold
+    _east_asian(run._element, _HEADING_FONT if bold else _BODY_FONT, _LATIN_FONT)
+    return para._p.pPr, run._r.rPr
 
 
 def _east_asian(element: Any, east_asia: str, latin: str) -> None:

@@ -113,6 +113,7 @@ class Helper:
 
         self._pending: dict[int, tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = {}
         self._count = 0
+        self._finishing = False
         self._process: Any = None
         if not fork or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
             return
@@ -147,12 +148,20 @@ class Helper:
             self._stop()
         return _Sent(self, number)
 
+    def finish(self) -> None:
+        """Ask the helper to end, without waiting for it (so that several helpers end side by
+        side), once the results wanted are asked for (one asked for later is computed here);
+        :meth:`close` then waits."""
+        if self._process is not None and not self._finishing:
+            self._finishing = True
+            with contextlib.suppress(OSError):
+                self._connection.send(None)
+
     def close(self, *, wait: bool = True) -> None:
         """End the helper process: once it is done with the calls sent (``wait``), or now."""
         if self._process is not None:
             if wait:
-                with contextlib.suppress(OSError):
-                    self._connection.send(None)
+                self.finish()
             self._stop(wait=wait)
 
     def __enter__(self) -> Helper:

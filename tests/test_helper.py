@@ -120,6 +120,23 @@ def _runs_here_what_the_helper_cannot_load(tmp: str) -> dict:
         return {"forked": forked, "here": os.getpid(), "pid": pid, "forked_after": helper.forked}
 
 
+def _two_end_side_by_side(tmp: str) -> dict:
+    first, second = Helper(), Helper()
+    owed = [first.submit(_where, "a"), second.submit(_where, "b")]
+    processes = [first._process, second._process]
+    pids = [o.result()[1] for o in owed]
+    first.finish()
+    second.finish()  # neither waits: both end side by side
+    first.close()
+    second.close()
+    return {
+        "forked": first.forked is False and processes[0] is not None,
+        "here": os.getpid(),
+        "pids": pids,
+        "alive": [p.is_alive() for p in processes],
+    }
+
+
 def _in_fresh(check, tmp_path: Path) -> dict:
     script = f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_helper as t; "
     script += f"print(json.dumps(t.{check.__name__}({str(tmp_path)!r})))"
@@ -153,6 +170,12 @@ def test_a_call_whose_arguments_cannot_be_sent_runs_here(tmp_path: Path) -> None
 def test_a_call_the_helper_cannot_unpickle_runs_here(tmp_path: Path) -> None:
     seen = _in_fresh(_runs_here_what_the_helper_cannot_load, tmp_path)
     assert seen["pid"] == seen["here"] and seen["forked_after"] is False  # the helper ended; the call ran here
+
+
+def test_helpers_asked_to_finish_answer_their_calls_and_end(tmp_path: Path) -> None:
+    seen = _in_fresh(_two_end_side_by_side, tmp_path)
+    assert seen["here"] not in seen["pids"] and len(set(seen["pids"])) == 2  # each call ran in its helper
+    assert seen["alive"] == [False, False]
 
 
 def test_calls_owed_by_a_helper_that_died_run_here(tmp_path: Path) -> None:

@@ -87,6 +87,9 @@ def command(
 
         network = read_existing_network(project, existing, crs=crs, lang=lang)
         pack = build_weekly_pack(project, out, week=week, basemap=basemap, existing=network, lang=lang, helper=helper, mapper=mapper)
+        for done in (helper, mapper):  # they end side by side while this process goes on
+            if done is not None:
+                done.finish()
         rejected = sum(int(summary["rejected"].sum()) for summary, _ in (load.summary_and_problems() for load in project.loads.values()))
     total = total_row(pack.progress)
     click.echo(
