@@ -89,6 +89,10 @@ class PartitionedLoad:
         combined["warnings"] = warnings.reindex(combined.index, fill_value=0)
         return combined.reset_index()[SUMMARY_COLUMNS], problems
 
+    def rejected_rows(self) -> int:
+        """How many input rows were rejected (the ``rejected`` of :meth:`summary_and_problems`, summed)."""
+        return sum(self.map(_rejected_rows))
+
     def counts(self, codes: list[str], as_of: dt.date) -> pd.DataFrame:
         """Records per street and status on ``as_of``, summed over the partitions."""
         index = pd.Index(codes, name="street_code")
@@ -315,6 +319,11 @@ def _as_known(load: SiteLoad, as_of: dt.date) -> SiteLoad:
 def _file_summary(load: SiteLoad) -> tuple[pd.DataFrame, pd.DataFrame]:
     loaded = load.records.groupby("source_file").size().reindex(load.files["file"], fill_value=0).to_numpy()
     return load.files.assign(loaded=loaded), load.problems
+
+
+def _rejected_rows(load: SiteLoad) -> int:
+    problems = load.problems
+    return len(problems.loc[problems["severity"] == REJECTED, ["file", "row"]].drop_duplicates())
 
 
 def _counts(load: SiteLoad, codes: pd.Index, as_of: dt.date) -> pd.DataFrame:

@@ -122,10 +122,10 @@ _WRITTEN_IN_ORDER = (
     "changes_by_street.csv",
     "summary.md",
     "sites.gpkg",
+    "burnup.png",
     "progress.xlsx",
     "brief.docx",
     "brief.pdf",
-    "burnup.png",
     "index.html",
 )
 
@@ -198,8 +198,8 @@ def _pack(
     previous = as_of - dt.timedelta(days=7)
     macro, garage = project.macro.records, project.garage.records
     changes = pd.concat([status_changes(macro, MACRO, previous, as_of), status_changes(garage, GARAGE, previous, as_of)], ignore_index=True)
-    # The map first (the longest: its coverage model), then the brief and the chart: the helpers
-    # model and draw while this process makes the tables.
+    # The map first (the longest: its coverage model), then the chart (its values are quick to
+    # count) and the brief: the helpers model and draw while this process makes the tables.
     map_call: dict[str, Any] = {
         "existing": existing,
         "changed": {k: set(changes.loc[changes["kind"] == k, "record_id"]) for k in ("macro", "garage")},
@@ -210,11 +210,11 @@ def _pack(
         "lang": lang,
     }
     page = mapper.submit(pack_map, project, **map_call) if mapper is not None and mapper.forked and sendable(project) else None
+    chart_title = t("weekly.chart.title", lang, title=title, subtitle=subtitle)
+    chart = helper.submit(helper_files, chart=_burnup_data(project, progress, lang=lang), chart_title=chart_title, lang=lang)
     view = brief_view(leaders_brief(project, week=week), lang=lang)
     sheet = progress_sheet(progress, lang=lang, approximate=project.approximate)
     documents = helper.submit(helper_files, brief=view, progress=sheet, lang=lang)
-    chart_title = t("weekly.chart.title", lang, title=title, subtitle=subtitle)
-    chart = helper.submit(helper_files, chart=_burnup_data(project, progress, lang=lang), chart_title=chart_title, lang=lang)
     summary = summary_markdown(project, progress, changes, week=week, title=title, lang=lang)
     if project.register is not None:  # the 本周报送 section
         from rollout.register.weekly import weekly_section

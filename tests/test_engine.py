@@ -34,6 +34,7 @@ def _same(memory, distributed) -> None:
         summary, problems = distributed.loads[kind].summary_and_problems()
         pd.testing.assert_frame_equal(summary, mine.summary())
         pd.testing.assert_frame_equal(problems.reset_index(drop=True), mine.problems.reset_index(drop=True))
+        assert distributed.loads[kind].rejected_rows() == int(mine.summary()["rejected"].sum())
 
 
 def test_sample_identical_in_both_engines(client) -> None:

@@ -61,6 +61,7 @@ def pack(sample_data_dir: Path, tmp_path: Path):
         cli, ["--data", str(sample_data_dir), "weekly", "--week", "2024-W26", "--out", str(tmp_path / "maps")], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
+    assert "注意：2 行被拒收" in result.output  # the sample's two rejected rows (rollout validate lists them)
     return tmp_path / "maps" / "2024-W26"
 
 

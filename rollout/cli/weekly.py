@@ -90,7 +90,7 @@ def command(
         for done in (helper, mapper):  # they end side by side while this process goes on
             if done is not None:
                 done.finish()
-        rejected = sum(int(summary["rejected"].sum()) for summary, _ in (load.summary_and_problems() for load in project.loads.values()))
+        rejected = sum(load.rejected_rows() for load in project.loads.values())
     total = total_row(pack.progress)
     click.echo(
         t(
